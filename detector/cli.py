@@ -1,0 +1,272 @@
+"""Command line: ``python -m detector analyze FILE [--json]``, ``list``, ``train CONFIG.yaml`` and ``evaluate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from detector.media import MediaError
+
+
+def _print_human(result: dict[str, Any]) -> None:
+    verdict = result["verdict"]
+    score = "n/a" if verdict["score"] is None else f"{verdict['score']:.3f}"
+    print(f"verdict: {verdict['label']}  score (probability manipulated): {score}")
+    print(f"reason:  {verdict['reason']}")
+    if verdict.get("untrained"):
+        print(f"warning: without trained weights, not used: {', '.join(verdict['untrained_detectors'])}")
+    for track in verdict.get("per_track", []):
+        print(f"  track {track['track_id']}: {track['label']} {track['score']:.3f} over {track['faces']} faces")
+    for name, score in verdict.get("per_detector", {}).items():
+        print(f"  detector {name}: {'n/a' if score is None else f'{score:.3f}'}")
+    for warning in result["diagnostics"]["warnings"]:
+        print(f"  input warning: {warning}")
+    print("timings: " + ", ".join(f"{k} {v:.2f}" for k, v in result["timings"].items()))
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = tqdm(total=400, disable=not sys.stderr.isatty(), unit="%", leave=False)
+    stages = ["decoding", "faces", "scoring", "aggregating"]
+
+    def update(stage: str, percent: int) -> None:
+        bar.set_description(stage)
+        bar.n = stages.index(stage) * 100 + percent
+        bar.refresh()
+
+    return bar, update
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from detector.pipeline import analyze
+
+    detectors = [d.strip() for d in args.detectors.split(",") if d.strip()] if args.detectors else None
+    bar, update = _progress_bar()
+    try:
+        result = analyze(args.file, frames=args.frames, detectors=detectors, device=args.device, progress=update)
+    except (MediaError, KeyError) as exc:
+        bar.close()
+        code, message = (exc.code, exc.message) if isinstance(exc, MediaError) else ("unknown_detector", exc.args[0])
+        error = {"error": {"code": code, "message": message}}
+        print(json.dumps(error) if args.json else f"error ({code}): {message}", file=sys.stderr)
+        return 2
+    bar.close()
+    if args.json:
+        print(json.dumps(result, indent=None if args.compact else 2))
+    else:
+        _print_human(result)
+    return 0
+
+
+CSV_COLUMNS = (
+    "path",
+    "kind",
+    "label",
+    "score",
+    "confidence",
+    "faces",
+    "tracks",
+    "untrained_detectors",
+    "error_code",
+    "error_message",
+    "seconds",
+)
+
+
+def cmd_analyze_folder(args: argparse.Namespace) -> int:
+    """Batch inference over a folder (seed 003): one CSV row per image or video, models loaded once."""
+    import csv
+    import time
+
+    from detector.ensemble import load_ensemble
+    from detector.faces import FaceFinder
+    from detector.pipeline import analyze
+    from detector.predict import media_files
+
+    files = media_files(args.folder, recursive=args.recursive)
+    if not files:
+        print(f"error (no_media): no image or video files in {args.folder}", file=sys.stderr)
+        return 2
+    detectors = [d.strip() for d in args.detectors.split(",") if d.strip()] if args.detectors else None
+    try:
+        ensemble = load_ensemble(detectors, device=args.device)
+    except KeyError as exc:
+        print(f"error (unknown_detector): {exc.args[0]}", file=sys.stderr)
+        return 2
+    face_finder = FaceFinder(device=ensemble.detectors[0].device if ensemble.detectors else "cpu")
+    from tqdm import tqdm
+
+    names = [d.name for d in ensemble.detectors]
+    columns = [*CSV_COLUMNS, *(f"score_{name}" for name in names)]
+    with open(args.csv, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for path in tqdm(files, unit="file", disable=not sys.stderr.isatty()):
+            started = time.perf_counter()
+            row: dict[str, Any] = {"path": str(path)}
+            try:
+                result = analyze(path, frames=args.frames, ensemble=ensemble, face_finder=face_finder)
+            except MediaError as exc:
+                row.update(error_code=exc.code, error_message=exc.message)
+            else:
+                verdict = result["verdict"]
+                row.update(
+                    kind=result["media"]["kind"],
+                    label=verdict["label"],
+                    score=verdict["score"],
+                    confidence=verdict.get("confidence"),
+                    faces=result["diagnostics"]["faces_total"],
+                    tracks=result["tracks"],
+                    untrained_detectors=";".join(verdict["untrained_detectors"]),
+                )
+                for name, score in verdict["per_detector"].items():
+                    row[f"score_{name}"] = score
+            row["seconds"] = round(time.perf_counter() - started, 3)
+            writer.writerow(row)
+            fh.flush()
+    print(f"{len(files)} files -> {args.csv}")
+    return 0
+
+
+def add_analyze_folder_parser(sub: argparse._SubParsersAction) -> None:
+    folder = sub.add_parser("analyze-folder", help="analyse every image and video in a folder into a CSV")
+    folder.add_argument("folder")
+    folder.add_argument("--csv", required=True, help="output CSV path")
+    folder.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
+    folder.add_argument("--frames", type=int, default=32, help="frames sampled evenly from each video (default 32)")
+    folder.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
+    folder.add_argument("--recursive", action="store_true", help="include sub-folders")
+    folder.set_defaults(func=cmd_analyze_folder)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from detector.ensemble import DEFAULT_ENSEMBLE, shipped_checkpoint
+    from detector.registry import get_config, list_detectors
+
+    rows = []
+    for name in list_detectors():
+        config = get_config(name)
+        checkpoint = shipped_checkpoint(name)
+        rows.append(
+            {
+                "name": name,
+                "architecture": config.architecture,
+                "input_size": config.input_size,
+                "input_kind": config.input_kind,
+                "default": name in DEFAULT_ENSEMBLE,
+                "weights": checkpoint.name if checkpoint else None,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        mark = "*" if row["default"] else " "
+        weights = row["weights"] or "untrained (no shipped weights)"
+        print(f"{mark} {row['name']:<30} {row['architecture']:<32} {row['input_size']:>4}px  {weights}")
+    print("* = in the default ensemble")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from detector.training.config import ConfigError, load_config
+    from detector.training.train import train
+
+    try:
+        config = load_config(args.config)
+    except (ConfigError, KeyError, FileNotFoundError) as exc:
+        print(f"error (bad_config): {exc}", file=sys.stderr)
+        return 2
+    path = train(config, resume=args.resume)
+    print(f"checkpoint: {path}")
+    return 0
+
+
+def _checkpoint_overrides(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise ValueError(f"--checkpoint expects NAME=PATH, got {value!r}")
+        out[name.strip()] = path.strip()
+    return out
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from detector.training.evaluate import ENSEMBLE, evaluate
+
+    detectors = [d.strip() for d in args.detectors.split(",") if d.strip()] if args.detectors else None
+    try:
+        report = evaluate(
+            args.data_dir,
+            detectors,
+            args.out,
+            checkpoints_by_name=_checkpoint_overrides(args.checkpoint),
+            face_mode=args.face_mode,
+            group_pattern=args.group_pattern,
+            frames_per_video=args.frames,
+            holdout_of=args.holdout_of,
+            save_calibration=args.save_calibration,
+            device=args.device,
+            log=lambda line: print(line, file=sys.stderr),
+        )
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for level in ("video", "frame"):
+        m = report["metrics"][level][ENSEMBLE]
+        auc = "n/a" if m["auc_roc"] is None else f"{m['auc_roc']:.3f}"
+        print(
+            f"{level}: n={m['n']} AUC {auc} log loss {m['log_loss']:.3f} ECE {m['ece']:.3f} "
+            f"accuracy {m['accuracy']:.3f}"
+        )
+    print(f"report: {args.out}/report.md")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m detector", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    analyze = sub.add_parser("analyze", help="analyse a video or image for face manipulation")
+    analyze.add_argument("file")
+    analyze.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
+    analyze.add_argument("--frames", type=int, default=32, help="frames sampled evenly from a video (default 32)")
+    analyze.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
+    analyze.add_argument("--json", action="store_true", help="print the full result as JSON")
+    analyze.add_argument("--compact", action="store_true", help="with --json: one line")
+    analyze.set_defaults(func=cmd_analyze)
+    add_analyze_folder_parser(sub)
+    listing = sub.add_parser("list", help="list registered detectors")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_list)
+    training = sub.add_parser("train", help="train a detector from a YAML config (see detector/training/configs)")
+    training.add_argument("config")
+    training.add_argument("--resume", action="store_true", help="continue from the run's last.pt")
+    training.set_defaults(func=cmd_train)
+    evaluation = sub.add_parser("evaluate", help="evaluate detectors on DATA_DIR/real and DATA_DIR/fake")
+    evaluation.add_argument("data_dir")
+    evaluation.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
+    evaluation.add_argument("--checkpoint", action="append", default=[], help="NAME=PATH, instead of shipped weights")
+    evaluation.add_argument("--out", required=True, help="folder for report.json, report.md and the plots")
+    evaluation.add_argument("--frames", type=int, default=16, help="frames sampled per video (default 16)")
+    evaluation.add_argument(
+        "--face-mode", choices=["detect", "as_is"], default="detect", help="as_is: the images are face crops"
+    )
+    evaluation.add_argument("--group-pattern", help="regex on file stems naming the source video or identity")
+    evaluation.add_argument(
+        "--holdout-of", action="append", default=[], help="a training split.json whose files and groups are left out"
+    )
+    evaluation.add_argument(
+        "--save-calibration", action="store_true", help="write the temperature fitted here into each checkpoint"
+    )
+    evaluation.add_argument("--device", default=None)
+    evaluation.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

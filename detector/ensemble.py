@@ -1,0 +1,95 @@
+"""The ensemble: every trained detector scores every face crop; their calibrated scores are averaged.
+
+A detector without a checkpoint (random weights) is listed with ``trained: false`` and its
+scores are never computed into a result: random weights are not evidence.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detector.registry import Detector, create, get_config, resolve_device
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+# The detectors a job runs when it names none; each must ship a checkpoint in weights/.
+DEFAULT_ENSEMBLE = ("efficientnet_b0", "spectral_lr")
+
+
+def weights_dir() -> Path:
+    return Path(os.environ.get("FORENSICS_WEIGHTS_DIR") or WEIGHTS_DIR)
+
+
+def shipped_checkpoint(name: str) -> Path | None:
+    path = weights_dir() / f"{name}.pt"
+    return path if path.is_file() else None
+
+
+@dataclass
+class Ensemble:
+    detectors: list[Detector]
+
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.detectors]
+
+    @property
+    def trained(self) -> list[Detector]:
+        """Frame detectors with checkpoint weights: the ones that score every face crop."""
+        return [d for d in self.detectors if d.trained and d.config.input_kind == "frame"]
+
+    @property
+    def trained_track(self) -> list[Detector]:
+        """Track detectors with checkpoint weights: the ones that score each face track as a sequence."""
+        return [d for d in self.detectors if d.trained and d.config.input_kind == "track"]
+
+    @property
+    def threshold(self) -> float:
+        """Decision threshold of the ensemble: the mean of its trained members' calibrated thresholds."""
+        members = self.trained + self.trained_track
+        return float(np.mean([d.threshold for d in members])) if members else 0.5
+
+    @property
+    def crop_margin(self) -> float | None:
+        """Margin of the first trained member; crops are cut once and shared by every detector."""
+        members = self.trained + self.trained_track
+        return members[0].config.crop_margin if members else None
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [d.describe() for d in self.detectors]
+
+    def score(self, crops: list[np.ndarray], batch_size: int = 64) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """Per-detector calibrated scores and their mean, for trained frame detectors only."""
+        per_detector = {d.name: d.score_crops(crops, batch_size=batch_size) for d in self.trained}
+        if not per_detector:
+            return {}, None
+        return per_detector, np.mean(np.stack(list(per_detector.values())), axis=0)
+
+    def score_tracks(self, tracks: dict[int, list[np.ndarray]], batch_size: int = 4) -> dict[str, dict[int, float]]:
+        """``{detector: {track_id: score}}`` from every trained track detector; crops in time order."""
+        ids = sorted(tracks)
+        out: dict[str, dict[int, float]] = {}
+        for det in self.trained_track:
+            scores = det.score_tracks([tracks[i] for i in ids], batch_size=batch_size)
+            out[det.name] = {i: float(s) for i, s in zip(ids, scores, strict=True)}
+        return out
+
+
+def load_ensemble(
+    names: list[str] | tuple[str, ...] | None = None,
+    device: str | None = None,
+    checkpoints: dict[str, str | Path] | None = None,
+) -> Ensemble:
+    """Build the named detectors (default: :data:`DEFAULT_ENSEMBLE`) with their shipped weights."""
+    names = list(names or DEFAULT_ENSEMBLE)
+    dev = resolve_device(device)
+    detectors = []
+    for name in names:
+        get_config(name)  # unknown names fail here with the list of known ones
+        checkpoint = (checkpoints or {}).get(name) or shipped_checkpoint(name)
+        detectors.append(create(name, checkpoint=checkpoint, device=dev))
+    return Ensemble(detectors)

@@ -1,0 +1,222 @@
+"""Probe a video or image and sample frames from it, with limits for untrusted input.
+
+Decoding uses OpenCV's FFmpeg backend restricted to local files (no network or playlist
+protocols), and every limit (resolution, frame count, duration, wall time) fails with a
+:class:`MediaError` carrying a machine-readable code.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Must be set before cv2 opens anything: only plain local files may be read by FFmpeg, so a
+# hostile file (an HLS playlist, a concat list) cannot reach the network or other files.
+os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "protocol_whitelist;file")
+
+import cv2
+import numpy as np
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+MAX_WIDTH_PX = 7680
+MAX_HEIGHT_PX = 4320
+MAX_FRAME_COUNT = 2_000_000
+MAX_DURATION_S = 4 * 3600.0
+DECODE_TIMEOUT_S = 600.0
+
+
+class MediaError(Exception):
+    """Media that cannot be analysed; ``code`` is what the API shows as ``error_code``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class MediaProbe:
+    kind: str  # "video" | "image"
+    width: int
+    height: int
+    fps: float | None = None
+    frame_count: int | None = None
+    duration_s: float | None = None
+    codec: str | None = None
+    bitrate_kbps: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SampledFrame:
+    index: int
+    timestamp_s: float
+    rgb: np.ndarray | None  # None when the frame could not be decoded
+    error: str | None = None
+
+
+@dataclass
+class SamplingReport:
+    requested: int
+    decoded: int = 0
+    unreadable: list[int] = field(default_factory=list)
+
+
+def _fourcc(capture: cv2.VideoCapture) -> str | None:
+    code = int(capture.get(cv2.CAP_PROP_FOURCC))
+    if code <= 0:
+        return None
+    text = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 ")
+    return text if text.isprintable() and text else None
+
+
+def is_image_path(path: str | Path, sniffed_kind: str | None = None) -> bool:
+    if sniffed_kind:
+        return sniffed_kind == "image"
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _read_image(path: Path) -> np.ndarray:
+    data = np.fromfile(str(path), dtype=np.uint8)
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise MediaError("unreadable_media", f"{path.name}: the image could not be decoded")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _check_dimensions(width: int, height: int) -> None:
+    if width <= 0 or height <= 0:
+        raise MediaError("unreadable_media", "the media reports no picture size")
+    if width > MAX_WIDTH_PX or height > MAX_HEIGHT_PX:
+        raise MediaError("media_too_large", f"{width}x{height} exceeds the {MAX_WIDTH_PX}x{MAX_HEIGHT_PX} limit")
+    if width < 16 or height < 16:
+        raise MediaError("media_too_small", f"{width}x{height} is too small to hold a face")
+
+
+def _open_video(path: Path) -> cv2.VideoCapture:
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    if not capture.isOpened():
+        capture.release()
+        raise MediaError("unreadable_media", f"{path.name}: the video could not be opened")
+    return capture
+
+
+def probe(path: str | Path, kind: str | None = None) -> MediaProbe:
+    """Read the container's metadata (and the first frame) without decoding the whole file."""
+    path = Path(path)
+    if is_image_path(path, kind):
+        rgb = _read_image(path)
+        height, width = rgb.shape[:2]
+        _check_dimensions(width, height)
+        return MediaProbe(kind="image", width=width, height=height, frame_count=1)
+    capture = _open_video(path)
+    try:
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        fps = float(capture.get(cv2.CAP_PROP_FPS)) or None
+        frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        _check_dimensions(width, height)
+        ok, _ = capture.read()
+        if not ok:
+            raise MediaError("unreadable_media", f"{path.name}: no frame could be decoded")
+        if fps is not None and not (0.1 <= fps <= 1000.0):
+            fps = None
+        if frames <= 0 or frames > MAX_FRAME_COUNT:
+            if frames > MAX_FRAME_COUNT:
+                raise MediaError("media_too_long", f"{frames} frames exceed the {MAX_FRAME_COUNT} frame limit")
+            frames = None
+        duration = frames / fps if frames and fps else None
+        if duration is not None and duration > MAX_DURATION_S:
+            raise MediaError("media_too_long", f"{duration:.0f} s exceeds the {MAX_DURATION_S:.0f} s limit")
+        size = path.stat().st_size
+        bitrate = (size * 8 / 1000.0) / duration if duration else None
+        return MediaProbe(
+            kind="video",
+            width=width,
+            height=height,
+            fps=fps,
+            frame_count=frames,
+            duration_s=duration,
+            codec=_fourcc(capture),
+            bitrate_kbps=bitrate,
+        )
+    finally:
+        capture.release()
+
+
+def evenly_spaced_indices(frame_count: int, samples: int) -> list[int]:
+    """``samples`` frame indices spread over the video, centred in equal segments."""
+    if frame_count <= 0 or samples <= 0:
+        return []
+    samples = min(samples, frame_count)
+    step = frame_count / samples
+    return sorted({min(frame_count - 1, int(step * i + step / 2)) for i in range(samples)})
+
+
+def sample_frames(
+    path: str | Path,
+    samples: int = 32,
+    media: MediaProbe | None = None,
+    timeout_s: float = DECODE_TIMEOUT_S,
+) -> tuple[list[SampledFrame], SamplingReport]:
+    """Decode ``samples`` evenly spaced frames (RGB). An image is one frame.
+
+    Frames that fail to decode are returned with ``rgb=None`` and counted, never
+    silently dropped; zero decodable frames raises ``MediaError('unreadable_media')``.
+    """
+    path = Path(path)
+    media = media or probe(path)
+    report = SamplingReport(requested=samples)
+    if media.kind == "image":
+        frames = [SampledFrame(index=0, timestamp_s=0.0, rgb=_read_image(path))]
+        report.requested = 1
+        report.decoded = 1
+        return frames, report
+    frames = list(_iter_video_frames(path, media, samples, timeout_s))
+    report.decoded = sum(f.rgb is not None for f in frames)
+    report.unreadable = [f.index for f in frames if f.rgb is None]
+    if report.decoded == 0:
+        raise MediaError("unreadable_media", f"{path.name}: none of {len(frames)} sampled frames could be decoded")
+    return frames, report
+
+
+def _iter_video_frames(path: Path, media: MediaProbe, samples: int, timeout_s: float) -> Iterator[SampledFrame]:
+    fps = media.fps or 25.0
+    deadline = time.monotonic() + timeout_s
+    capture = _open_video(path)
+    try:
+        # Unknown length: read sequentially and take every frame up to `samples`.
+        wanted = evenly_spaced_indices(media.frame_count, samples) if media.frame_count else None
+        # Sequential grab() is far faster than seeking for short clips, and keyframe-only seeking
+        # is inexact in many codecs; seek only when the gap to the next wanted frame is large.
+        position = 0
+        targets = iter(wanted) if wanted is not None else iter(range(samples))
+        for target in targets:
+            if time.monotonic() > deadline:
+                raise MediaError("decode_timeout", f"decoding exceeded {timeout_s:.0f} s")
+            if target - position > 250:
+                capture.set(cv2.CAP_PROP_POS_FRAMES, target)
+                position = target
+            ok = True
+            while position < target and ok:
+                ok = capture.grab()
+                position += 1
+            if not ok:
+                yield SampledFrame(target, target / fps, None, "grab failed")
+                continue
+            ok, bgr = capture.read()
+            position += 1
+            if not ok or bgr is None:
+                if wanted is None:
+                    return
+                yield SampledFrame(target, target / fps, None, "decode failed")
+                continue
+            yield SampledFrame(target, target / fps, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    finally:
+        capture.release()

@@ -1,0 +1,377 @@
+"""One analysis, start to end: sample frames → faces → tracks → ensemble scores → verdict.
+
+``analyze`` returns a JSON-ready dict; the worker stores it and the CLI prints it, so the
+platform and the library can never disagree on what a result is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from detector import aggregate
+from detector.ensemble import Ensemble, load_ensemble
+from detector.faces import Face, FaceFinder
+from detector.media import MediaProbe, SampledFrame, SamplingReport, probe, sample_frames
+from detector.registry import Detector
+from detector.tracking import assign_tracks
+
+ProgressCallback = Callable[[str, int], None]
+DEFAULT_FRAMES = 32
+CROP_SAVE_PX = 224
+DEFAULT_CROP_MARGIN = 0.3
+# Grad-CAM costs a forward and a backward pass per crop: explain only the faces that drove
+# the verdict (the top-scoring ones of the deciding track), which bounds the CPU cost per job.
+DEFAULT_HEATMAP_FACES = 6
+HEATMAP_DETECTORS = ("first", "all")
+
+
+def _noop_progress(stage: str, percent: int) -> None:
+    return None
+
+
+def _blur_score(crop: np.ndarray) -> float:
+    """Variance of the Laplacian (Pech-Pacheco et al. 2000): low means blurred."""
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def input_diagnostics(
+    media: MediaProbe, frames_total: int, unreadable: list[int], faces: list[list[Face]]
+) -> dict[str, Any]:
+    """What about the input limits the verdict: resolution, bitrate, face sizes, blur, decode failures.
+
+    ``faces`` holds the faces of each readable sampled frame; ``unreadable`` the indices of
+    sampled frames that could not be decoded.
+    """
+    flat = [f for per in faces for f in per]
+    sizes = [f.size_px for f in flat]
+    blurs = [_blur_score(f.crop) for f in flat]
+    warnings = []
+    if min(media.width, media.height) < 360:
+        warnings.append(f"low resolution ({media.width}x{media.height}): detectors are less reliable")
+    if unreadable:
+        warnings.append(f"{len(unreadable)} of {frames_total} sampled frames could not be decoded")
+    if sizes and float(np.median(sizes)) < 64:
+        warnings.append(f"faces are small (median {np.median(sizes):.0f} px)")
+    if faces and not any(faces):
+        warnings.append("no face was found in any readable sampled frame")
+    if blurs and float(np.median(blurs)) < 50:
+        warnings.append("faces are blurred (median variance of Laplacian < 50)")
+    if media.bitrate_kbps is not None and media.bitrate_kbps < 300:
+        warnings.append(f"heavy compression (about {media.bitrate_kbps:.0f} kb/s) hides manipulation traces")
+    return {
+        "width": media.width,
+        "height": media.height,
+        "bitrate_kbps": round(media.bitrate_kbps, 1) if media.bitrate_kbps else None,
+        "frames_sampled": frames_total,
+        "frames_unreadable": len(unreadable),
+        "unreadable_frame_indices": unreadable,
+        "faces_total": len(flat),
+        "faces_per_frame": [len(per) for per in faces],
+        "frames_with_faces": sum(1 for per in faces if per),
+        "face_size_px": {
+            "min": round(min(sizes), 1) if sizes else None,
+            "median": round(float(np.median(sizes)), 1) if sizes else None,
+            "max": round(max(sizes), 1) if sizes else None,
+        },
+        "blur_laplacian_var": {
+            "median": round(float(np.median(blurs)), 1) if blurs else None,
+            "min": round(min(blurs), 1) if blurs else None,
+        },
+        "small_faces": sum("small" in f.flags for f in flat),
+        "low_confidence_faces": sum("low_confidence" in f.flags for f in flat),
+        "warnings": warnings,
+    }
+
+
+def _save_crop(directory: Path, face: Face) -> str:
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"f{face.frame_index:06d}_t{face.track_id:03d}.jpg"
+    crop = cv2.resize(face.crop, (CROP_SAVE_PX, CROP_SAVE_PX), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(directory / name), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return f"crops/{name}"
+
+
+def _heatmap_faces(track_faces: list[tuple[Face, float | None]], count: int) -> list[Face]:
+    """The ``count`` faces of one track that drove its score: highest first, or spread over time unscored."""
+    if all(score is not None for _, score in track_faces):
+        ordered = sorted(track_faces, key=lambda item: item[1], reverse=True)
+        return [face for face, _ in ordered[:count]]
+    positions = sorted({int(p) for p in np.linspace(0, len(track_faces) - 1, num=min(count, len(track_faces)))})
+    return [track_faces[p][0] for p in positions]
+
+
+def _write_heatmaps(
+    directory: Path,
+    detectors: list[Detector],
+    faces: list[Face],
+    rows: list[dict[str, Any]],
+) -> list[str]:
+    """Grad-CAM overlays of ``faces`` for each of ``detectors``; sets heatmap paths on the matching rows."""
+    from detector.explain import gradcam, save_overlay_png
+
+    row_by_face = {id(face): row for face, row in zip(faces, rows, strict=True)}
+    written = []
+    for det in detectors:
+        # A track detector explains the crops as one sequence, so they must be in time order.
+        ordered = sorted(faces, key=lambda f: f.frame_index) if det.config.input_kind == "track" else faces
+        maps = gradcam(det, [f.crop for f in ordered])
+        for face, cam in zip(ordered, maps, strict=True):
+            crop = cv2.resize(face.crop, (CROP_SAVE_PX, CROP_SAVE_PX), interpolation=cv2.INTER_AREA)
+            name = f"f{face.frame_index:06d}_t{face.track_id:03d}_{det.name}.png"
+            save_overlay_png(directory / name, crop, cam)
+            relative = f"heatmaps/{name}"
+            row = row_by_face[id(face)]
+            row["heatmap_paths"][det.name] = relative
+            row["heatmap_path"] = row["heatmap_path"] or relative
+            written.append(relative)
+    return written
+
+
+def analyze(
+    path: str | Path,
+    frames: int = DEFAULT_FRAMES,
+    detectors: list[str] | None = None,
+    device: str | None = None,
+    kind: str | None = None,
+    ensemble: Ensemble | None = None,
+    face_finder: FaceFinder | None = None,
+    policy: aggregate.VerdictPolicy | None = None,
+    artifacts_dir: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    heatmap_faces: int = DEFAULT_HEATMAP_FACES,
+    heatmap_detectors: str = "first",
+) -> dict[str, Any]:
+    """Analyse one video or image. Raises :class:`detector.media.MediaError` on unusable media.
+
+    ``ensemble`` and ``face_finder`` let a long-lived process (a worker) load models once.
+    ``artifacts_dir`` receives face crops and Grad-CAM overlays of the ``heatmap_faces``
+    top-scoring faces of the deciding track (``heatmap_detectors``: "first" trained CNN
+    detector, or "all"); their paths in the result are relative to it.
+    """
+    progress = progress or _noop_progress
+    started = time.perf_counter()
+    path = Path(path)
+
+    progress("decoding", 0)
+    media = probe(path, kind=kind)
+    sampled, sampling = sample_frames(path, samples=frames, media=media)
+    decode_s = time.perf_counter() - started
+    progress("decoding", 100)
+    return analyze_frames(
+        media,
+        sampled,
+        sampling,
+        frames=frames,
+        detectors=detectors,
+        device=device,
+        ensemble=ensemble,
+        face_finder=face_finder,
+        policy=policy,
+        artifacts_dir=artifacts_dir,
+        progress=progress,
+        heatmap_faces=heatmap_faces,
+        heatmap_detectors=heatmap_detectors,
+        decode_s=decode_s,
+    )
+
+
+def analyze_frames(
+    media: MediaProbe,
+    sampled: list[SampledFrame],
+    sampling: SamplingReport,
+    *,
+    frames: int = DEFAULT_FRAMES,
+    detectors: list[str] | None = None,
+    device: str | None = None,
+    ensemble: Ensemble | None = None,
+    face_finder: FaceFinder | None = None,
+    policy: aggregate.VerdictPolicy | None = None,
+    artifacts_dir: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    heatmap_faces: int = DEFAULT_HEATMAP_FACES,
+    heatmap_detectors: str = "first",
+    decode_s: float = 0.0,
+) -> dict[str, Any]:
+    """Everything after decoding, for frames already in memory (see :func:`analyze`)."""
+    if heatmap_detectors not in HEATMAP_DETECTORS:
+        raise ValueError(f"heatmap_detectors must be one of {HEATMAP_DETECTORS}, not {heatmap_detectors!r}")
+    progress = progress or _noop_progress
+    timings: dict[str, float] = {"decode_s": decode_s}
+    started = time.perf_counter() - decode_s
+    readable = [f for f in sampled if f.rgb is not None]
+
+    ensemble = ensemble or load_ensemble(detectors, device=device)
+    face_finder = face_finder or FaceFinder(device=ensemble.detectors[0].device if ensemble.detectors else "cpu")
+    margin = ensemble.crop_margin or DEFAULT_CROP_MARGIN
+    policy = policy or aggregate.VerdictPolicy(threshold=ensemble.threshold)
+    single_image = media.kind == "image"
+
+    progress("faces", 0)
+    t0 = time.perf_counter()
+    faces_per_frame = face_finder.find([(f.index, f.rgb) for f in readable], margin=margin)
+    n_tracks = assign_tracks(faces_per_frame)
+    timings["faces_s"] = time.perf_counter() - t0
+    progress("faces", 100)
+
+    progress("scoring", 0)
+    t0 = time.perf_counter()
+    flat = [face for per in faces_per_frame for face in per]
+    per_detector, ensemble_scores = ensemble.score([f.crop for f in flat])
+    crops_by_track: dict[int, list[np.ndarray]] = {}
+    frames_by_track: dict[int, list[int]] = {}
+    for face in flat:
+        crops_by_track.setdefault(face.track_id, []).append(face.crop)
+        frames_by_track.setdefault(face.track_id, []).append(face.frame_index)
+    # Track detectors see only tracks long enough to decide a verdict (see aggregate_video_score):
+    # a one-frame false detection would cost a full sequence forward pass and could never decide.
+    longest = max((len(v) for v in frames_by_track.values()), default=0)
+    min_faces = min(1 if single_image else policy.min_faces, longest)
+    scored_tracks = {tid: crops for tid, crops in crops_by_track.items() if len(crops) >= min_faces}
+    track_detector_scores = ensemble.score_tracks(scored_tracks)
+    timings["scoring_s"] = time.perf_counter() - t0
+    progress("scoring", 100)
+
+    progress("aggregating", 0)
+    t0 = time.perf_counter()
+    artifacts = Path(artifacts_dir) if artifacts_dir else None
+    face_rows = []
+    track_items: dict[int, list[tuple[int, float]]] = {}
+    per_detector_tracks: dict[str, dict[int, list[tuple[int, float]]]] = {name: {} for name in per_detector}
+    for i, face in enumerate(flat):
+        row = face.to_dict()
+        row["detector_scores"] = {name: round(float(s[i]), 6) for name, s in per_detector.items()}
+        row["score"] = round(float(ensemble_scores[i]), 6) if ensemble_scores is not None else None
+        row["crop_path"] = _save_crop(artifacts / "crops", face) if artifacts else None
+        row["heatmap_path"] = None
+        row["heatmap_paths"] = {}
+        face_rows.append(row)
+        if ensemble_scores is not None:
+            track_items.setdefault(face.track_id, []).append((face.frame_index, float(ensemble_scores[i])))
+            for name, s in per_detector.items():
+                per_detector_tracks[name].setdefault(face.track_id, []).append((face.frame_index, float(s[i])))
+
+    untrained = [d.name for d in ensemble.detectors if not d.trained]
+    per_detector_track_scores = {
+        name: aggregate.aggregate_tracks(items, policy) for name, items in per_detector_tracks.items() if items
+    }
+    for name, scores in track_detector_scores.items():
+        per_detector_track_scores[name] = [
+            aggregate.TrackScore(tid, s, len(frames), aggregate.label_for(s, policy), frames)
+            for tid, s in sorted(scores.items())
+            for frames in [frames_by_track[tid]]
+        ]
+    if not flat:
+        tracks: list[aggregate.TrackScore] = []
+        verdict = aggregate.aggregate_video_score([], policy)
+    elif ensemble_scores is None and not track_detector_scores:
+        tracks = []
+        verdict = {
+            "label": aggregate.LABEL_INCONCLUSIVE,
+            "score": None,
+            "confidence": None,
+            "reason": f"no trained detector ran (without trained weights: {', '.join(untrained)}); "
+            "random weights are not evidence",
+        }
+    else:
+        tracks = aggregate.fuse_tracks(
+            frames_by_track,
+            aggregate.aggregate_tracks(track_items, policy),
+            len(per_detector),
+            track_detector_scores,
+            policy,
+            detector_track_scores={
+                name: {t.track_id: t.score for t in ts}
+                for name, ts in per_detector_track_scores.items()
+                if name in per_detector
+            },
+        )
+        verdict = aggregate.aggregate_video_score(tracks, policy, single_image=single_image)
+    verdict["aggregation"] = policy.strategy
+    verdict["thresholds"] = policy.to_dict()
+    verdict["untrained"] = bool(untrained)
+    verdict["untrained_detectors"] = untrained
+    verdict["per_track"] = [t.to_dict() for t in tracks]
+    verdict["per_detector"] = {
+        name: aggregate.aggregate_video_score(ts, policy, single_image=single_image)["score"]
+        for name, ts in per_detector_track_scores.items()
+        if ts
+    }
+    timings["aggregate_s"] = time.perf_counter() - t0
+    progress("aggregating", 50)
+
+    t0 = time.perf_counter()
+    explanations = _explain(artifacts, verdict, flat, face_rows, ensemble, heatmap_faces, heatmap_detectors)
+    timings["heatmaps_s"] = time.perf_counter() - t0
+
+    faces_by_frame: dict[int, list[dict[str, Any]]] = {}
+    for row in face_rows:
+        faces_by_frame.setdefault(row["frame_index"], []).append(row)
+    frame_rows = [
+        {
+            "frame_index": f.index,
+            "timestamp_s": round(f.timestamp_s, 4),
+            "readable": f.rgb is not None,
+            "error": f.error,
+            "faces": faces_by_frame.get(f.index, []),
+        }
+        for f in sampled
+    ]
+    timings["total_s"] = time.perf_counter() - started
+    progress("aggregating", 100)
+    return {
+        "media": media.to_dict(),
+        "settings": {"frames": frames, "detectors": ensemble.names},
+        "detectors": ensemble.describe(),
+        "frames": frame_rows,
+        "tracks": n_tracks,
+        "verdict": verdict,
+        "explanations": explanations,
+        "diagnostics": input_diagnostics(media, len(sampled), sampling.unreadable, faces_per_frame),
+        "timings": {k: round(v, 4) for k, v in timings.items()},
+    }
+
+
+def _explain(
+    artifacts: Path | None,
+    verdict: dict[str, Any],
+    flat: list[Face],
+    face_rows: list[dict[str, Any]],
+    ensemble: Ensemble,
+    heatmap_faces: int,
+    heatmap_detectors: str,
+) -> dict[str, Any]:
+    """Grad-CAM overlays for the faces of the deciding track; a summary of what was (not) written."""
+    summary: dict[str, Any] = {"method": "gradcam", "track_id": None, "detectors": [], "files": [], "skipped": None}
+    deciding = verdict.get("deciding_track")
+    # Explaining with random weights would show noise as if it were evidence.
+    candidates = [d for d in ensemble.trained + ensemble.trained_track if d.config.cam_layer]
+    if artifacts is None:
+        summary["skipped"] = "no artifacts directory"
+    elif heatmap_faces <= 0:
+        summary["skipped"] = "heatmaps disabled"
+    elif deciding is None:
+        summary["skipped"] = "no deciding track"
+    elif not candidates:
+        summary["skipped"] = "no trained detector with a spatial map (cam_layer)"
+    if summary["skipped"]:
+        return summary
+    chosen = candidates[:1] if heatmap_detectors == "first" else candidates
+    in_track = [(face, row["score"]) for face, row in zip(flat, face_rows, strict=True) if face.track_id == deciding]
+    faces = _heatmap_faces(in_track, heatmap_faces)
+    row_index = {id(face): i for i, face in enumerate(flat)}
+    rows = [face_rows[row_index[id(face)]] for face in faces]
+    summary["track_id"] = deciding
+    summary["detectors"] = [d.name for d in chosen]
+    try:
+        summary["files"] = _write_heatmaps(artifacts / "heatmaps", chosen, faces, rows)
+    except (RuntimeError, ValueError, OSError) as exc:
+        # A failed explanation must not cost the analyst the verdict it would have illustrated.
+        summary["skipped"] = f"Grad-CAM failed: {exc.__class__.__name__}: {exc}"
+    return summary

@@ -1,0 +1,256 @@
+"""One registry and one factory for every face-manipulation detector (timm-style).
+
+Architectures register a builder with ``@register_detector(DetectorConfig(...))``;
+``create(name, checkpoint=..., device=...)`` returns a ready :class:`Detector` whose
+preprocessing is read from its config, never hard-coded by callers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from detector import checkpoints
+from detector.calibration import Calibration
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# Crops per track for a track detector whose config does not say (extra["sequence_length"]).
+DEFAULT_SEQUENCE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """What preprocessing and the platform need to know about one detector."""
+
+    name: str
+    architecture: str
+    version: str = "0.1.0"
+    input_size: int = 224
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    # Share of the face box added on every side before the square crop (DFDC winners used ~0.3).
+    crop_margin: float = 0.3
+    face_alignment: str = "none"
+    # "frame": scores one crop at a time; "track": scores a sequence of crops of one face.
+    input_kind: str = "frame"
+    # Tells Grad-CAM which module to hook; None for detectors without a spatial map.
+    cam_layer: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DetectorConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("mean", "std"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+ModelBuilder = Callable[[DetectorConfig], nn.Module]
+_REGISTRY: dict[str, tuple[DetectorConfig, ModelBuilder]] = {}
+
+
+def register_detector(config: DetectorConfig) -> Callable[[ModelBuilder], ModelBuilder]:
+    """Register ``builder(config) -> nn.Module`` under ``config.name``.
+
+    The module's ``forward(x)`` takes a float batch normalised with the config's
+    mean/std, shape (B, 3, H, W) (or (B, T, 3, H, W) for track detectors), and
+    returns one logit per item, shape (B,): positive means manipulated.
+    """
+
+    def decorator(builder: ModelBuilder) -> ModelBuilder:
+        if config.name in _REGISTRY:
+            raise ValueError(f"detector {config.name!r} is registered twice")
+        _REGISTRY[config.name] = (config, builder)
+        return builder
+
+    return decorator
+
+
+def _ensure_builtin_models_registered() -> None:
+    import detector.models  # noqa: F401  (registers every built-in architecture)
+
+
+def list_detectors() -> list[str]:
+    _ensure_builtin_models_registered()
+    return sorted(_REGISTRY)
+
+
+def get_config(name: str) -> DetectorConfig:
+    _ensure_builtin_models_registered()
+    try:
+        return _REGISTRY[name][0]
+    except KeyError:
+        raise KeyError(f"unknown detector {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+@dataclass
+class Detector:
+    """A model with its config, provenance and calibration: what scores face crops."""
+
+    config: DetectorConfig
+    model: nn.Module
+    device: torch.device
+    checkpoint_path: str | None = None
+    checkpoint_sha256: str | None = None
+    calibration: Calibration = field(default_factory=Calibration.identity)
+    threshold: float = 0.5
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def trained(self) -> bool:
+        """True only when weights came from a checkpoint on disk whose hash was checked."""
+        return self.checkpoint_sha256 is not None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.config.name,
+            "architecture": self.config.architecture,
+            "version": self.config.version,
+            "input_size": self.config.input_size,
+            "checkpoint": Path(self.checkpoint_path).name if self.checkpoint_path else None,
+            "sha256": self.checkpoint_sha256,
+            "trained": self.trained,
+            "calibration": self.calibration.to_dict(),
+            "threshold": self.threshold,
+        }
+
+    def preprocess(self, crops: list[np.ndarray]) -> torch.Tensor:
+        """RGB uint8 crops (already square, any size) -> normalised (B, 3, S, S) tensor."""
+        import cv2
+
+        size = self.config.input_size
+        batch = np.stack(
+            [
+                cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA if c.shape[0] > size else cv2.INTER_LINEAR)
+                for c in crops
+            ]
+        )
+        tensor = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255.0)
+        mean = torch.tensor(self.config.mean).view(1, 3, 1, 1)
+        std = torch.tensor(self.config.std).view(1, 3, 1, 1)
+        return (tensor - mean) / std
+
+    @property
+    def sequence_length(self) -> int:
+        """Crops per track a track detector sees (config ``extra["sequence_length"]``); 1 for frame detectors."""
+        if self.config.input_kind != "track":
+            return 1
+        return int(self.config.extra.get("sequence_length", DEFAULT_SEQUENCE_LENGTH))
+
+    def preprocess_tracks(self, tracks: list[list[np.ndarray]]) -> torch.Tensor:
+        """Tracks of RGB uint8 crops (time order, any length >= 1) -> (B, T, 3, S, S), T = sequence_length."""
+        steps = self.sequence_length
+        picked = [[track[i] for i in track_sample_indices(len(track), steps)] for track in tracks]
+        flat = self.preprocess([crop for track in picked for crop in track])
+        return flat.view(len(tracks), steps, *flat.shape[1:])
+
+    def score_tracks(self, tracks: list[list[np.ndarray]], batch_size: int = 4) -> np.ndarray:
+        """Calibrated probability of manipulation for each track, float64 array (N,); track detectors only."""
+        if self.config.input_kind != "track":
+            raise ValueError(f"detector {self.name!r} scores single crops; use score_crops")
+        if not tracks:
+            return np.zeros(0, dtype=np.float64)
+        if any(len(track) == 0 for track in tracks):
+            raise ValueError("every track needs at least one crop")
+        raw = []
+        for start in range(0, len(tracks), batch_size):
+            raw.append(self.logits(self.preprocess_tracks(tracks[start : start + batch_size])).numpy())
+        return self.calibration.apply_logits(np.concatenate(raw).astype(np.float64))
+
+    @torch.inference_mode()
+    def logits(self, batch: torch.Tensor) -> torch.Tensor:
+        batch = batch.to(self.device, non_blocking=True)
+        if self.device.type == "cuda":
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                out = self.model(batch)
+        else:
+            out = self.model(batch)
+        return out.float().reshape(-1).cpu()
+
+    def score_crops(self, crops: list[np.ndarray], batch_size: int = 64) -> np.ndarray:
+        """Calibrated probability of manipulation for each crop, float64 array (N,)."""
+        if not crops:
+            return np.zeros(0, dtype=np.float64)
+        raw = []
+        for start in range(0, len(crops), batch_size):
+            raw.append(self.logits(self.preprocess(crops[start : start + batch_size])).numpy())
+        return self.calibration.apply_logits(np.concatenate(raw).astype(np.float64))
+
+
+def track_sample_indices(length: int, steps: int) -> list[int]:
+    """``steps`` indices into a track of ``length`` crops, evenly spread and in time order.
+
+    A long track is subsampled evenly; a short one repeats its crops in order (each crop held
+    for a few steps, like a slowed-down clip) rather than padding with blanks the model never saw.
+    """
+    if length <= 0 or steps <= 0:
+        raise ValueError(f"need a non-empty track and steps > 0, got length={length}, steps={steps}")
+    return [min(length - 1, int((i + 0.5) * length / steps)) for i in range(steps)]
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def create(
+    name: str,
+    checkpoint: str | Path | None = None,
+    device: str | torch.device | None = None,
+) -> Detector:
+    """Build detector ``name``; with ``checkpoint``, load its weights (sha256 checked).
+
+    Without a checkpoint the weights are random: ``Detector.trained`` is False and
+    callers must not present its scores as evidence.
+    """
+    config = get_config(name)
+    builder = _REGISTRY[name][1]
+    dev = resolve_device(device)
+    calibration = Calibration.identity()
+    threshold = 0.5
+    metrics: dict[str, Any] = {}
+    sha = None
+    if checkpoint is not None:
+        loaded = checkpoints.load(checkpoint)
+        if loaded.config.get("architecture") != config.architecture:
+            raise checkpoints.CheckpointError(
+                f"{checkpoint}: holds a {loaded.config.get('architecture')!r} model, not {config.architecture!r}"
+            )
+        config = DetectorConfig.from_dict({**config.to_dict(), **loaded.config, "name": name})
+        model = builder(config)
+        model.load_state_dict(loaded.state_dict)
+        calibration = Calibration.from_dict(loaded.calibration)
+        threshold = loaded.threshold
+        metrics = loaded.metrics
+        sha = loaded.sha256
+    else:
+        model = builder(config)
+    model.eval().to(dev)
+    return Detector(
+        config=config,
+        model=model,
+        device=dev,
+        checkpoint_path=str(checkpoint) if checkpoint else None,
+        checkpoint_sha256=sha,
+        calibration=calibration,
+        threshold=threshold,
+        metrics=metrics,
+    )

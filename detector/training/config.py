@@ -1,0 +1,153 @@
+"""Training configuration: one YAML file per run, read into dataclasses that refuse unknown keys."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A training config with an unknown key or an impossible value."""
+
+
+@dataclass
+class SourceConfig:
+    path: str  # relative paths are read from the config file's folder
+    label: str  # real | fake
+    face_mode: str = "detect"  # detect | as_is
+    group_pattern: str | None = None  # regex on the file stem; group 1 (or the match) is the group
+    include: list[str] = field(default_factory=list)  # glob patterns on file names
+    exclude: list[str] = field(default_factory=list)
+    limit: int | None = None  # first N files (sorted by name)
+
+
+@dataclass
+class DataConfig:
+    sources: list[SourceConfig] = field(default_factory=list)
+    frames_per_video: int = 16
+    crop_px: int = 256
+    max_faces_per_frame: int = 1
+    dev_share: float = 0.2
+    pseudo_fakes: str = "sbi"  # sbi | none
+    pseudo_fakes_per_real: int = 1
+    cache_dir: str | None = None  # default var/cache/faces
+
+
+@dataclass
+class AugmentConfig:
+    enabled: bool = True
+    strength: float = 1.0
+
+
+@dataclass
+class OptimConfig:
+    epochs: int = 10
+    batch_size: int = 32
+    samples_per_epoch: int | None = None  # None: every training crop (and its pseudo-fakes) once
+    lr: float = 1e-3
+    min_lr: float = 1e-5
+    weight_decay: float = 1e-4
+    warmup_epochs: float = 1.0
+    loss: str = "bce"  # bce | focal | adaptive_focal
+    focal_gamma: float = 2.0
+    class_balance: bool = True
+    mixup_alpha: float = 0.0  # 0 turns Mixup off
+    mixup_prob: float = 0.5
+    grad_clip_norm: float | None = 1.0
+    amp: bool = True  # bf16 autocast, on CUDA only
+    freeze_backbone_epochs: int = 0  # 0: never frozen
+    unfreeze_every_epochs: int = 1  # then one more stage from the top every N epochs
+    early_stopping_patience: int | None = 5
+    num_workers: int = 0
+    device: str = "auto"
+    threads: int | None = None  # torch CPU threads
+
+
+@dataclass
+class TrainConfig:
+    detector: str
+    output_dir: str = "var/runs/default"
+    seed: int = 0
+    # Overrides of the registered DetectorConfig saved into the checkpoint (e.g. input_size: 128).
+    model: dict[str, Any] = field(default_factory=dict)
+    data: DataConfig = field(default_factory=DataConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    calibration: str = "temperature"  # temperature | isotonic | identity, fitted on the dev part
+    threshold: str | float = 0.5  # a number, "best_f1" or "fpr_1pct" (on dev, after calibration)
+    # spectral_lr: regularisation of the logistic regression and pseudo-fake draws per real crop.
+    spectral_c: float = 1.0
+    base_dir: str = "."  # where relative paths (sources, output_dir, cache_dir) are resolved from
+
+    def resolve(self, path: str | Path) -> Path:
+        path = Path(path)
+        return path if path.is_absolute() else (Path(self.base_dir) / path).resolve()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(values).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(fields))}")
+    nested = {"data": DataConfig, "augment": AugmentConfig, "optim": OptimConfig}
+    kwargs = {}
+    for key, value in values.items():
+        if cls is TrainConfig and key in nested:
+            kwargs[key] = _build(nested[key], value or {}, f"{where}.{key}")
+        elif cls is DataConfig and key == "sources":
+            kwargs[key] = [_build(SourceConfig, s, f"{where}.sources[{i}]") for i, s in enumerate(value or [])]
+        else:
+            kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def validate(config: TrainConfig) -> TrainConfig:
+    from detector.registry import get_config
+
+    get_config(config.detector)
+    if config.optim.loss not in ("bce", "focal", "adaptive_focal"):
+        raise ConfigError(f"optim.loss: {config.optim.loss!r} is not bce, focal or adaptive_focal")
+    if config.data.pseudo_fakes not in ("sbi", "none"):
+        raise ConfigError(f"data.pseudo_fakes: {config.data.pseudo_fakes!r} is not sbi or none")
+    if config.calibration not in ("temperature", "isotonic", "identity"):
+        raise ConfigError(f"calibration: {config.calibration!r} is not temperature, isotonic or identity")
+    if not isinstance(config.threshold, int | float) and config.threshold not in ("best_f1", "fpr_1pct"):
+        raise ConfigError(f"threshold: {config.threshold!r} is not a number, best_f1 or fpr_1pct")
+    for source in config.data.sources:
+        if source.label not in ("real", "fake"):
+            raise ConfigError(f"data.sources: label {source.label!r} is not real or fake")
+    if not config.data.sources:
+        raise ConfigError("data.sources: at least one source is needed")
+    return config
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Read a YAML config; relative paths in it are resolved from the repository root.
+
+    So ``../shared/data/videos/real`` means the shared data next to the checkout, and
+    ``var/runs/x`` a git-ignored folder inside it, whichever folder the command runs from.
+    """
+    from detector.training.data import REPO_ROOT
+
+    path = Path(path)
+    values = yaml.safe_load(path.read_text()) or {}
+    values = {**values, **(overrides or {})}
+    values.setdefault("base_dir", str(REPO_ROOT))
+    return validate(_build(TrainConfig, values, path.name))
+
+
+def config_from_dict(values: dict[str, Any], base_dir: str | Path = ".") -> TrainConfig:
+    values = {"base_dir": str(base_dir), **values}
+    return validate(_build(TrainConfig, values, "config"))

@@ -1,0 +1,285 @@
+"""Labelled media folders → face crops (the inference face pipeline, cached on disk) → a split by source.
+
+A data source is a folder of images or videos with one label (``real/`` and ``fake/`` under a
+data directory are two sources). Every item carries a *group*, the source video or identity it
+comes from; splits keep whole groups together so no identity is on both sides.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from detector.checkpoints import file_sha256
+from detector.faces import FaceFinder, square_crop
+from detector.media import IMAGE_EXTENSIONS, MediaError, probe, sample_frames
+
+VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
+LABELS = {"real": 0, "fake": 1}
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "cache" / "faces"
+# How faces are found in a source: "detect" runs the inference FaceFinder; "as_is" takes each
+# image as an already cut face crop (face data sets such as FFHQ or DFDC crops).
+FACE_MODES = ("detect", "as_is")
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    path: Path
+    label: int  # 0 real, 1 manipulated
+    group: str  # source video or identity: a split never separates one group
+    kind: str  # "video" | "image"
+    face_mode: str = "detect"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["path"] = str(self.path)
+        return out
+
+
+def media_kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_EXTENSIONS:
+        return "video"
+    if suffix in IMAGE_EXTENSIONS:
+        return "image"
+    return None
+
+
+def group_of(path: Path, group_pattern: str | None) -> str:
+    """The item's group: the first capture group of ``group_pattern`` on the file stem, else the stem."""
+    stem = path.stem
+    if group_pattern:
+        match = re.search(group_pattern, stem)
+        if match:
+            return match.group(1) if match.groups() else match.group(0)
+    return stem
+
+
+def scan_folder(
+    folder: str | Path,
+    label: int | str,
+    *,
+    group_pattern: str | None = None,
+    face_mode: str = "detect",
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    limit: int | None = None,
+) -> list[MediaItem]:
+    """Every image or video directly in ``folder`` (sorted by name), filtered by glob patterns."""
+    folder = Path(folder)
+    if face_mode not in FACE_MODES:
+        raise ValueError(f"face_mode must be one of {FACE_MODES}, not {face_mode!r}")
+    if isinstance(label, str):
+        label = LABELS[label]
+    items = []
+    for path in sorted(folder.iterdir()):
+        kind = media_kind(path)
+        if kind is None or not path.is_file():
+            continue
+        if include and not any(fnmatch.fnmatch(path.name, p) for p in include):
+            continue
+        if any(fnmatch.fnmatch(path.name, p) for p in exclude):
+            continue
+        items.append(MediaItem(path, int(label), group_of(path, group_pattern), kind, face_mode))
+    return items[:limit] if limit else items
+
+
+def scan_labelled_dir(data_dir: str | Path, **kwargs: Any) -> list[MediaItem]:
+    """``data_dir/real`` and ``data_dir/fake`` (either may be missing, not both)."""
+    data_dir = Path(data_dir)
+    items: list[MediaItem] = []
+    for name, label in LABELS.items():
+        if (data_dir / name).is_dir():
+            items.extend(scan_folder(data_dir / name, label, **kwargs))
+    if not items:
+        raise FileNotFoundError(f"{data_dir}: no media under real/ or fake/")
+    return items
+
+
+@dataclass
+class FaceCrops:
+    """The face crops of one media item, all resized to one square size."""
+
+    item: MediaItem
+    crops: np.ndarray  # (N, S, S, 3) uint8 RGB
+    face_boxes: np.ndarray  # (N, 4) x1, y1, x2, y2 of the detected face inside each crop, crop pixels
+    frame_boxes: np.ndarray  # (N, 4) the face box in frame pixels (tracking needs it)
+    frame_indices: np.ndarray  # (N,) int
+    probabilities: np.ndarray  # (N,) face detection probability
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+
+def _box_in_crop(box: Sequence[float], margin: float, crop_px: int) -> np.ndarray:
+    """Where ``box`` lands inside ``square_crop(rgb, box, margin)`` once resized to ``crop_px``."""
+    x1, y1, x2, y2 = box
+    side = max(x2 - x1, y2 - y1) * (1.0 + 2.0 * margin)
+    left = round((x1 + x2) / 2.0 - side / 2)
+    top = round((y1 + y2) / 2.0 - side / 2)
+    scale = crop_px / max(1, round(side))
+    return np.array([(x1 - left) * scale, (y1 - top) * scale, (x2 - left) * scale, (y2 - top) * scale])
+
+
+class FaceCache:
+    """Face crops per media file, computed once with :class:`FaceFinder` and kept under ``root``.
+
+    The key is the file's sha256 plus every setting that changes the crops, so a renamed file
+    hits the cache and a changed setting never returns stale crops.
+    """
+
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        *,
+        frames_per_video: int = 16,
+        crop_px: int = 256,
+        margin: float = 0.3,
+        max_faces_per_frame: int = 2,
+        face_finder: FaceFinder | None = None,
+        device: str = "cpu",
+    ) -> None:
+        self.root = Path(root or os.environ.get("FORENSICS_FACE_CACHE") or DEFAULT_CACHE_DIR)
+        self.frames_per_video = frames_per_video
+        self.crop_px = crop_px
+        self.margin = margin
+        self.max_faces_per_frame = max_faces_per_frame
+        self._face_finder = face_finder
+        self.device = device
+
+    @property
+    def face_finder(self) -> FaceFinder:
+        if self._face_finder is None:
+            self._face_finder = FaceFinder(device=self.device)
+        return self._face_finder
+
+    def key(self, item: MediaItem, sha256: str) -> str:
+        settings = {
+            "format": CACHE_FORMAT,
+            "sha256": sha256,
+            "face_mode": item.face_mode,
+            "frames": self.frames_per_video if item.kind == "video" else 1,
+            "crop_px": self.crop_px,
+            "margin": self.margin,
+            "max_faces": self.max_faces_per_frame,
+        }
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:24]
+
+    def faces(self, item: MediaItem) -> FaceCrops:
+        sha = file_sha256(item.path)
+        folder = self.root / self.key(item, sha)
+        cached = folder / "faces.npz"
+        if cached.is_file():
+            with np.load(cached) as data:
+                arrays = {k: data[k] for k in data.files}
+        else:
+            arrays = self._extract(item)
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / "faces.tmp.npz"
+            np.savez(tmp, **arrays)
+            tmp.replace(cached)
+            (folder / "source.json").write_text(json.dumps({"path": str(item.path), "sha256": sha}) + "\n")
+        return FaceCrops(item=item, **arrays)
+
+    def _resize(self, crop: np.ndarray) -> np.ndarray:
+        size = self.crop_px
+        interpolation = cv2.INTER_AREA if crop.shape[0] > size else cv2.INTER_LINEAR
+        return cv2.resize(crop, (size, size), interpolation=interpolation)
+
+    def _extract(self, item: MediaItem) -> dict[str, np.ndarray]:
+        crops, face_boxes, frame_boxes, indices, probs = [], [], [], [], []
+        if item.face_mode == "as_is":
+            frames, _ = sample_frames(item.path, samples=1, media=probe(item.path, kind="image"))
+            rgb = frames[0].rgb
+            height, width = rgb.shape[:2]
+            side = max(height, width)
+            # A ready crop: pad it square and take its centre as the face, with the same margin.
+            crop = square_crop(rgb, (0.0, 0.0, float(width), float(height)), 0.0) if height != width else rgb
+            inner = self.crop_px / (1.0 + 2.0 * self.margin)
+            offset = (self.crop_px - inner) / 2.0
+            crops.append(self._resize(crop))
+            face_boxes.append([offset, offset, offset + inner, offset + inner])
+            frame_boxes.append([0.0, 0.0, float(side), float(side)])
+            indices.append(0)
+            probs.append(1.0)
+        else:
+            samples = self.frames_per_video if item.kind == "video" else 1
+            try:
+                frames, _ = sample_frames(item.path, samples=samples)
+            except MediaError:
+                frames = []
+            readable = [(f.index, f.rgb) for f in frames if f.rgb is not None]
+            found = self.face_finder.find(readable, margin=self.margin) if readable else []
+            for per_frame in found:
+                best = sorted(per_frame, key=lambda f: f.probability * f.size_px, reverse=True)
+                for face in best[: self.max_faces_per_frame]:
+                    crops.append(self._resize(face.crop))
+                    face_boxes.append(_box_in_crop(face.box, self.margin, self.crop_px))
+                    frame_boxes.append(list(face.box))
+                    indices.append(face.frame_index)
+                    probs.append(face.probability)
+        size = self.crop_px
+        return {
+            "crops": np.asarray(crops, dtype=np.uint8).reshape(-1, size, size, 3),
+            "face_boxes": np.asarray(face_boxes, dtype=np.float64).reshape(-1, 4),
+            "frame_boxes": np.asarray(frame_boxes, dtype=np.float64).reshape(-1, 4),
+            "frame_indices": np.asarray(indices, dtype=np.int64),
+            "probabilities": np.asarray(probs, dtype=np.float64),
+        }
+
+
+def split_by_group(items: Sequence[MediaItem], dev_share: float, seed: int) -> tuple[list[MediaItem], list[MediaItem]]:
+    """Seeded train/dev split of whole groups; at least one group goes to dev when there are two."""
+    groups = sorted({(i.label, i.group) for i in items})
+    rng = np.random.default_rng(seed)
+    dev_groups: set[tuple[int, str]] = set()
+    for label in sorted({g[0] for g in groups}):
+        of_label = [g for g in groups if g[0] == label]
+        order = rng.permutation(len(of_label))
+        n_dev = round(len(of_label) * dev_share)
+        if dev_share > 0 and len(of_label) >= 2:
+            n_dev = min(max(1, n_dev), len(of_label) - 1)
+        dev_groups.update(of_label[i] for i in order[:n_dev])
+    dev_group_names = {g for _, g in dev_groups}
+    train = [i for i in items if i.group not in dev_group_names]
+    dev = [i for i in items if i.group in dev_group_names]
+    return train, dev
+
+
+def write_split(path: str | Path, parts: dict[str, Iterable[MediaItem]], seed: int) -> None:
+    """Write the split down: every file with its label, group and sha256, per part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload: dict[str, Any] = {"seed": seed, "parts": {}}
+    for part, items in parts.items():
+        payload["parts"][part] = [
+            {"path": str(i.path), "label": i.label, "group": i.group, "kind": i.kind, "sha256": file_sha256(i.path)}
+            for i in items
+        ]
+    path.write_text(json.dumps(payload, indent=1) + "\n")
+
+
+def read_split(path: str | Path) -> dict[str, list[dict[str, Any]]]:
+    return json.loads(Path(path).read_text())["parts"]
+
+
+def split_hashes_and_groups(path: str | Path) -> tuple[set[str], set[str]]:
+    """The sha256s and groups of every file a split used: what an evaluation must leave out."""
+    hashes, groups = set(), set()
+    for rows in read_split(path).values():
+        for row in rows:
+            hashes.add(row["sha256"])
+            groups.add(row["group"])
+    return hashes, groups

@@ -1,0 +1,499 @@
+"""The training loop behind ``python -m detector train CONFIG.yaml [--resume]``.
+
+Reads labelled sources, caches their face crops, splits them by group (written to
+``split.json``), trains on reals + self-blended pseudo-fakes + labelled fakes, checkpoints
+every epoch (``last.pt``, resumable), keeps the best epoch by dev log loss, fits calibration
+and a threshold on the dev part, and writes ``<detector>.pt`` with ``detector.checkpoints.save``.
+Scikit-learn detectors (``spectral_lr``) are fitted in one pass instead of the loop.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from detector import checkpoints
+from detector.calibration import Calibration, fit_isotonic, fit_temperature
+from detector.registry import DetectorConfig, create, resolve_device
+from detector.training.augment import training_augmentations
+from detector.training.config import TrainConfig
+from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_folder, split_by_group, write_split
+from detector.training.losses import detector_loss, mixup
+from detector.training.metrics import best_f1_threshold, binary_metrics, threshold_at_fpr
+from detector.training.sbi import self_blend
+
+Log = Callable[[str], None]
+DEV_PSEUDO_FAKE_SEED = 10_007  # dev pseudo-fakes never change between epochs or runs
+SKLEARN_DETECTORS = ("spectral_lr",)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One training example: a crop of one item, as it is ("real"/"fake") or self-blended ("sbi")."""
+
+    item: int
+    crop: int
+    kind: str
+
+    @property
+    def label(self) -> int:
+        return 0 if self.kind == "real" else 1
+
+
+def build_samples(faces: list[FaceCrops], pseudo_fakes_per_real: int, sbi: bool) -> list[Sample]:
+    samples = []
+    for i, crops in enumerate(faces):
+        for j in range(len(crops)):
+            if crops.item.label == 1:
+                samples.append(Sample(i, j, "fake"))
+                continue
+            samples.append(Sample(i, j, "real"))
+            if sbi:
+                samples.extend(Sample(i, j, "sbi") for _ in range(pseudo_fakes_per_real))
+    return samples
+
+
+def normalise(images: np.ndarray, config: DetectorConfig) -> torch.Tensor:
+    """(B, S, S, 3) uint8 → the normalised (B, 3, S, S) float batch ``Detector.preprocess`` makes."""
+    tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(config.mean).view(1, 3, 1, 1)
+    std = torch.tensor(config.std).view(1, 3, 1, 1)
+    return (tensor - mean) / std
+
+
+def resize_like_inference(crop: np.ndarray, size: int) -> np.ndarray:
+    interpolation = cv2.INTER_AREA if crop.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(crop, (size, size), interpolation=interpolation)
+
+
+def render_sample(
+    faces: list[FaceCrops], sample: Sample, rng: np.random.Generator, augment: Any | None, size: int
+) -> np.ndarray:
+    """The uint8 image of one sample: self-blend (if "sbi"), then augment (if given), at ``size``."""
+    crops = faces[sample.item]
+    image = crops.crops[sample.crop]
+    if sample.kind == "sbi":
+        image, _ = self_blend(image, crops.face_boxes[sample.crop], rng)
+    if augment is not None:
+        augment.set_random_seed(int(rng.integers(0, 2**31 - 1)))
+        return augment(image=image)["image"]
+    return resize_like_inference(image, size)
+
+
+class FaceSampleDataset(Dataset):
+    """Samples of one epoch; item ``k`` is a pure function of (seed, epoch, k): reproducible and resumable."""
+
+    def __init__(
+        self,
+        faces: list[FaceCrops],
+        samples: list[Sample],
+        config: DetectorConfig,
+        seed: int,
+        epoch: int,
+        augment_strength: float | None,
+    ) -> None:
+        self.faces = faces
+        self.samples = samples
+        self.config = config
+        self.seed = seed
+        self.epoch = epoch
+        size = config.input_size
+        self.augment = training_augmentations(size, augment_strength) if augment_strength else None
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        sample = self.samples[k]
+        rng = np.random.default_rng([self.seed, self.epoch, k])
+        image = render_sample(self.faces, sample, rng, self.augment, self.config.input_size)
+        return normalise(image[None], self.config)[0], torch.tensor(float(sample.label))
+
+
+def epoch_samples(samples: list[Sample], count: int | None, balance: bool, seed: int, epoch: int) -> list[Sample]:
+    """This epoch's draw: all samples shuffled, or ``count`` drawn, half per class when ``balance``."""
+    rng = np.random.default_rng([seed, epoch, 1])
+    labels = np.array([s.label for s in samples])
+    if balance and len(np.unique(labels)) == 2:
+        weights = np.where(labels == 1, 0.5 / (labels == 1).sum(), 0.5 / (labels == 0).sum())
+        picks = rng.choice(len(samples), size=count or len(samples), replace=True, p=weights)
+    elif count:
+        picks = rng.choice(len(samples), size=count, replace=count > len(samples))
+    else:
+        picks = rng.permutation(len(samples))
+    return [samples[i] for i in picks]
+
+
+def feature_stages(model: nn.Module) -> list[nn.Module]:
+    """The backbone's stages, input side first: what progressive unfreezing thaws from the top."""
+    root = getattr(model, "backbone", None) or getattr(model, "features", None)
+    if root is None:
+        return []
+    stages: list[nn.Module] = []
+    for name, child in root.named_children():
+        if name in ("blocks", "stages", "layers") and isinstance(child, nn.Sequential):
+            stages.extend(child.children())
+        else:
+            stages.append(child)
+    return [s for s in stages if any(p.numel() for p in s.parameters())]
+
+
+def apply_unfreezing(model: nn.Module, epoch: int, freeze_epochs: int, every: int) -> int:
+    """Freeze the backbone for ``freeze_epochs``, then thaw one stage from the top every ``every`` epochs.
+
+    Returns how many stages are trainable this epoch.
+    """
+    stages = feature_stages(model)
+    if freeze_epochs <= 0 or not stages:
+        for p in model.parameters():
+            p.requires_grad_(True)
+        return len(stages)
+    thawed = 0 if epoch < freeze_epochs else 1 + (epoch - freeze_epochs) // max(1, every)
+    thawed = min(thawed, len(stages))
+    for p in model.parameters():
+        p.requires_grad_(True)
+    for stage in stages[: len(stages) - thawed]:
+        for p in stage.parameters():
+            p.requires_grad_(False)
+    return thawed
+
+
+def cosine_with_warmup(warmup_steps: int, total_steps: int, min_ratio: float) -> Callable[[int], float]:
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / max(1, warmup_steps)
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
+
+
+class ScalarLog:
+    """Scalars to ``metrics.csv`` always and to TensorBoard event files when tensorboard is installed."""
+
+    def __init__(self, directory: Path) -> None:
+        self.csv_path = directory / "metrics.csv"
+        self.writer = None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(directory / "tensorboard"))
+        except ImportError:
+            self.writer = None
+
+    def add(self, step: int, values: dict[str, float]) -> None:
+        new = not self.csv_path.exists()
+        with self.csv_path.open("a", newline="") as fh:
+            writer = csv.writer(fh)
+            if new:
+                writer.writerow(["step", "name", "value"])
+            for name, value in values.items():
+                writer.writerow([step, name, f"{value:.6g}"])
+        if self.writer is not None:
+            for name, value in values.items():
+                self.writer.add_scalar(name, value, step)
+            self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+@dataclass
+class PreparedData:
+    train_items: list[MediaItem]
+    dev_items: list[MediaItem]
+    train_faces: list[FaceCrops]
+    dev_faces: list[FaceCrops]
+
+
+def prepare_data(config: TrainConfig, log: Log = print) -> PreparedData:
+    """Scan sources, split by group (seeded; written to ``split.json``), load or extract face crops."""
+    items: list[MediaItem] = []
+    for source in config.data.sources:
+        items.extend(
+            scan_folder(
+                config.resolve(source.path),
+                source.label,
+                group_pattern=source.group_pattern,
+                face_mode=source.face_mode,
+                include=source.include,
+                exclude=source.exclude,
+                limit=source.limit,
+            )
+        )
+    train_items, dev_items = split_by_group(items, config.data.dev_share, config.seed)
+    output = config.resolve(config.output_dir)
+    write_split(output / "split.json", {"train": train_items, "dev": dev_items}, config.seed)
+    cache = FaceCache(
+        config.resolve(config.data.cache_dir) if config.data.cache_dir else None,
+        frames_per_video=config.data.frames_per_video,
+        crop_px=config.data.crop_px,
+        max_faces_per_frame=config.data.max_faces_per_frame,
+        device="cuda" if resolve_device(config.optim.device).type == "cuda" else "cpu",
+    )
+    started = time.perf_counter()
+
+    def load(part: list[MediaItem]) -> list[FaceCrops]:
+        out = []
+        for n, item in enumerate(part, 1):
+            out.append(cache.faces(item))
+            if n % 50 == 0:
+                log(f"faces: {n}/{len(part)} items ({time.perf_counter() - started:.0f} s)")
+        return [f for f in out if len(f)]
+
+    train_faces, dev_faces = load(train_items), load(dev_items)
+    log(
+        f"data: {len(train_items)} train items ({sum(len(f) for f in train_faces)} crops), "
+        f"{len(dev_items)} dev items ({sum(len(f) for f in dev_faces)} crops), "
+        f"{len({i.group for i in train_items})}/{len({i.group for i in dev_items})} groups"
+    )
+    return PreparedData(train_items, dev_items, train_faces, dev_faces)
+
+
+def dev_images(faces: list[FaceCrops], config: TrainConfig, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dev crops and labels: every real crop, one fixed pseudo-fake per real (if SBI), every fake crop."""
+    samples = build_samples(faces, 1, config.data.pseudo_fakes == "sbi")
+    images = [
+        render_sample(faces, s, np.random.default_rng([DEV_PSEUDO_FAKE_SEED, k]), None, size)
+        for k, s in enumerate(samples)
+    ]
+    labels = np.array([s.label for s in samples], dtype=np.int64)
+    return np.asarray(images, dtype=np.uint8).reshape(-1, size, size, 3), labels
+
+
+def fit_calibration(method: str, logits: np.ndarray, labels: np.ndarray) -> Calibration:
+    if method == "identity" or len(np.unique(labels)) < 2:
+        return Calibration.identity()
+    if method == "isotonic":
+        return fit_isotonic(logits, labels)
+    return fit_temperature(logits, labels)
+
+
+def choose_threshold(rule: str | float, labels: np.ndarray, probs: np.ndarray) -> float:
+    if isinstance(rule, int | float):
+        return float(rule)
+    if len(np.unique(labels)) < 2:
+        return 0.5
+    if rule == "best_f1":
+        return best_f1_threshold(labels, probs)[0]
+    return threshold_at_fpr(labels, probs, 0.01)
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, batch: torch.Tensor, device: torch.device, batch_size: int = 64) -> np.ndarray:
+    model.eval()
+    out = []
+    for start in range(0, len(batch), batch_size):
+        chunk = batch[start : start + batch_size].to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            out.append(model(chunk).float().reshape(-1).cpu())
+    return torch.cat(out).numpy().astype(np.float64) if out else np.zeros(0)
+
+
+def detector_config_for(config: TrainConfig) -> DetectorConfig:
+    base = create(config.detector, device="cpu").config
+    return dataclasses.replace(base, **config.model) if config.model else base
+
+
+def finish(
+    config: TrainConfig,
+    detector_config: DetectorConfig,
+    state_dict: dict[str, torch.Tensor],
+    dev_logits: np.ndarray,
+    dev_labels: np.ndarray,
+    extra_metrics: dict[str, Any],
+    log: Log,
+) -> Path:
+    """Fit calibration and threshold on dev, then write ``<output_dir>/<detector>.pt``."""
+    calibration = fit_calibration(config.calibration, dev_logits, dev_labels)
+    probs = calibration.apply_logits(dev_logits)
+    threshold = choose_threshold(config.threshold, dev_labels, probs)
+    metrics = {"dev": binary_metrics(dev_labels, probs, threshold), **extra_metrics}
+    saved_config = {**detector_config.to_dict(), "training": config.to_dict()}
+    path = config.resolve(config.output_dir) / f"{config.detector}.pt"
+    sha = checkpoints.save(
+        path,
+        config=saved_config,
+        state_dict=state_dict,
+        calibration=calibration.to_dict(),
+        threshold=threshold,
+        metrics=metrics,
+    )
+    (path.parent / "dev_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    dev = metrics["dev"]
+    log(
+        f"saved {path} sha256 {sha[:12]}: dev AUC {dev['auc_roc']}, log loss {dev['log_loss']:.4f}, "
+        f"ECE {dev['ece']:.4f}, threshold {threshold:.3f}, calibration {calibration.to_dict()}"
+    )
+    return path
+
+
+def train_sklearn(config: TrainConfig, data: PreparedData, log: Log) -> Path:
+    """``spectral_lr``: logistic regression on spectra of augmented reals, pseudo-fakes and fakes."""
+    from detector.models.spectral_lr import fit_spectral_lr
+
+    started = time.perf_counter()
+    detector_config = detector_config_for(config)
+    size = detector_config.input_size
+    augment = training_augmentations(size, config.augment.strength) if config.augment.enabled else None
+    samples = build_samples(data.train_faces, config.data.pseudo_fakes_per_real, config.data.pseudo_fakes == "sbi")
+    samples = epoch_samples(samples, config.optim.samples_per_epoch, config.optim.class_balance, config.seed, 0)
+    images = [
+        render_sample(data.train_faces, s, np.random.default_rng([config.seed, 0, k]), augment, size)
+        for k, s in enumerate(samples)
+    ]
+    labels = [s.label for s in samples]
+    model = fit_spectral_lr(images, labels, regularisation_c=config.spectral_c)
+    dev_x, dev_y = dev_images(data.dev_faces, config, size)
+    dev_logits = predict_logits(model, normalise(dev_x, detector_config), torch.device("cpu"))
+    elapsed = time.perf_counter() - started
+    log(f"spectral_lr fitted on {len(samples)} samples in {elapsed:.1f} s")
+    extra = {"train_samples": len(samples), "train_seconds": round(elapsed, 1)}
+    return finish(config, detector_config, model.state_dict(), dev_logits, dev_y, extra, log)
+
+
+def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
+    """Train ``config.detector``; return the path of the final checkpoint."""
+    torch.manual_seed(config.seed)
+    if config.optim.threads:
+        torch.set_num_threads(config.optim.threads)
+    output = config.resolve(config.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "config.json").write_text(json.dumps(config.to_dict(), indent=1) + "\n")
+    data = prepare_data(config, log)
+    if not data.train_faces:
+        raise RuntimeError("no face crops in the training part: check the sources and the face detector")
+    if config.detector in SKLEARN_DETECTORS:
+        return train_sklearn(config, data, log)
+
+    optim = config.optim
+    device = resolve_device(optim.device)
+    detector_config = detector_config_for(config)
+    model = create(config.detector, device="cpu").model.to(device)
+    size = detector_config.input_size
+    samples = build_samples(data.train_faces, config.data.pseudo_fakes_per_real, config.data.pseudo_fakes == "sbi")
+    per_epoch = optim.samples_per_epoch or len(samples)
+    steps_per_epoch = max(1, per_epoch // optim.batch_size)
+    dev_x, dev_y = dev_images(data.dev_faces, config, size)
+    dev_batch = normalise(dev_x, detector_config)
+    log(f"train samples {len(samples)} ({per_epoch} per epoch), dev {len(dev_y)} ({int(dev_y.sum())} fake)")
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=optim.lr, weight_decay=optim.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        cosine_with_warmup(
+            round(optim.warmup_epochs * steps_per_epoch), optim.epochs * steps_per_epoch, optim.min_lr / optim.lr
+        ),
+    )
+    # Class balance by sampling when the epoch draw is balanced; otherwise weight the positives.
+    labels_all = np.array([s.label for s in samples])
+    pos_weight = 1.0
+    if optim.class_balance and optim.samples_per_epoch is None and labels_all.sum():
+        pos_weight = float((labels_all == 0).sum() / labels_all.sum())
+    balance_by_sampling = optim.class_balance and optim.samples_per_epoch is not None
+
+    state_path = output / "last.pt"
+    start_epoch, best_loss, best_state, bad_epochs, step = 0, math.inf, None, 0, 0
+    if resume and state_path.is_file():
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, best_loss, bad_epochs, step = (
+            state["epoch"] + 1,
+            state["best_loss"],
+            state["bad_epochs"],
+            state["step"],
+        )
+        best_state = state["best_model"]
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed from {state_path} after epoch {state['epoch']}")
+    scalars = ScalarLog(output)
+    started = time.perf_counter()
+    use_amp = optim.amp and device.type == "cuda"
+    for epoch in range(start_epoch, optim.epochs):
+        if optim.early_stopping_patience is not None and bad_epochs >= optim.early_stopping_patience:
+            log(f"early stop: dev log loss did not improve for {bad_epochs} epochs")
+            break
+        thawed = apply_unfreezing(model, epoch, optim.freeze_backbone_epochs, optim.unfreeze_every_epochs)
+        drawn = epoch_samples(samples, per_epoch, balance_by_sampling, config.seed, epoch)
+        strength = config.augment.strength if config.augment.enabled else None
+        dataset = FaceSampleDataset(data.train_faces, drawn, detector_config, config.seed, epoch, strength)
+        loader = DataLoader(
+            dataset, batch_size=optim.batch_size, shuffle=False, drop_last=True, num_workers=optim.num_workers
+        )
+        mix_rng = np.random.default_rng([config.seed, epoch, 2])
+        model.train()
+        losses = []
+        for images, targets in loader:
+            images, targets = images.to(device), targets.to(device)
+            if optim.mixup_alpha > 0 and mix_rng.random() < optim.mixup_prob:
+                images, targets = mixup(images, targets, optim.mixup_alpha, mix_rng)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                logits = model(images)
+            loss = detector_loss(optim.loss, logits, targets, gamma=optim.focal_gamma, pos_weight=pos_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if optim.grad_clip_norm:
+                nn.utils.clip_grad_norm_(model.parameters(), optim.grad_clip_norm)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            losses.append(loss.item())
+        dev_logits = predict_logits(model, dev_batch, device)
+        dev_probs = Calibration.identity().apply_logits(dev_logits)
+        dev = binary_metrics(dev_y, dev_probs, 0.5)
+        values = {
+            "train/loss": float(np.mean(losses)) if losses else float("nan"),
+            "train/lr": optimizer.param_groups[0]["lr"],
+            "train/stages_trainable": thawed,
+            "dev/log_loss": dev["log_loss"],
+            "dev/auc_roc": dev["auc_roc"] if dev["auc_roc"] is not None else float("nan"),
+            "dev/accuracy": dev["accuracy"],
+        }
+        scalars.add(epoch, values)
+        improved = dev["log_loss"] < best_loss - 1e-4
+        if improved:
+            best_loss, bad_epochs = dev["log_loss"], 0
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            bad_epochs += 1
+        torch.save(
+            {
+                "epoch": epoch,
+                "step": step,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "best_loss": best_loss,
+                "best_model": best_state,
+                "bad_epochs": bad_epochs,
+                "torch_rng": torch.get_rng_state(),
+            },
+            state_path,
+        )
+        log(
+            f"epoch {epoch + 1}/{optim.epochs}: loss {values['train/loss']:.4f} dev loss {dev['log_loss']:.4f} "
+            f"dev AUC {values['dev/auc_roc']:.4f} acc {dev['accuracy']:.3f} "
+            f"{'*' if improved else ' '} ({time.perf_counter() - started:.0f} s)"
+        )
+    scalars.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    dev_logits = predict_logits(model, dev_batch, device)
+    extra = {"train_seconds": round(time.perf_counter() - started, 1), "train_samples": len(samples)}
+    return finish(config, detector_config, model.state_dict(), dev_logits, dev_y, extra, log)

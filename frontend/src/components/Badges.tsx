@@ -1,0 +1,37 @@
+import type { JobState, VerdictBrief } from "../api/types";
+import { STATE_TEXT, formatProbability, verdictLabelText } from "../lib/verdict";
+
+export function VerdictBadge({ verdict, testId }: { verdict: VerdictBrief | null; testId?: string }) {
+  if (!verdict) return <span className="badge neutral">No verdict</span>;
+  return (
+    <span className={`badge verdict-${verdict.label}`} data-testid={testId}>
+      {verdictLabelText(verdict.label)}
+      {verdict.score !== null && verdict.label !== "no_faces" && <span className="badge-score"> {formatProbability(verdict.score)}</span>}
+    </span>
+  );
+}
+
+export function StateBadge({ state, testId }: { state: JobState; testId?: string }) {
+  return (
+    <span className={`badge state-${state}`} data-testid={testId} data-state={state}>
+      {STATE_TEXT[state] ?? state}
+    </span>
+  );
+}
+
+export function ProgressBar({ value, label, testId }: { value: number; label: string; testId?: string }) {
+  const clamped = Math.max(0, Math.min(100, Math.round(value)));
+  return (
+    <div
+      className="progress"
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={clamped}
+      data-testid={testId}
+    >
+      <div className="progress-fill" style={{ width: `${clamped}%` }} />
+    </div>
+  );
+}

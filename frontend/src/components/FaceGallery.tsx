@@ -1,0 +1,147 @@
+import { useMemo, useState } from "react";
+import type { FaceResult, FrameResult, Verdict } from "../api/types";
+import { formatScore, formatTimestamp } from "../lib/format";
+import { sortFrames } from "../lib/timeline";
+import { formatProbability, scoreZone, verdictLabelText } from "../lib/verdict";
+
+const CROPS_SHOWN_PER_TRACK = 24;
+
+interface FaceAt {
+  frame: FrameResult;
+  face: FaceResult;
+}
+
+interface Props {
+  frames: FrameResult[];
+  verdict: Verdict | null;
+  onSeek?: (timeS: number) => void;
+}
+
+export function FaceGallery({ frames, verdict, onSeek }: Props) {
+  const [showHeatmaps, setShowHeatmaps] = useState(false);
+  const [selected, setSelected] = useState<FaceAt | null>(null);
+  const [expanded, setExpanded] = useState<Set<number>>(new Set());
+
+  const tracks = useMemo(() => {
+    const byTrack = new Map<number, FaceAt[]>();
+    for (const frame of sortFrames(frames)) {
+      if (!frame.readable) continue;
+      for (const face of frame.faces) {
+        const list = byTrack.get(face.track_id) ?? [];
+        list.push({ frame, face });
+        byTrack.set(face.track_id, list);
+      }
+    }
+    return [...byTrack.entries()].sort(([a], [b]) => a - b);
+  }, [frames]);
+
+  const anyHeatmap = tracks.some(([, faces]) => faces.some((f) => f.face.heatmap_url));
+  const thresholds = verdict?.thresholds ?? { manipulated: 0.5, authentic: 0.5 };
+
+  if (!tracks.length) return <p className="empty">No faces were found in the sampled frames.</p>;
+  return (
+    <div className="gallery" data-testid="face-gallery">
+      <div className="toolbar">
+        <button
+          type="button"
+          className="button"
+          aria-pressed={showHeatmaps}
+          disabled={!anyHeatmap}
+          onClick={() => setShowHeatmaps((v) => !v)}
+          data-testid="heatmap-toggle"
+        >
+          {showHeatmaps ? "Hide heatmaps" : "Show heatmaps"}
+        </button>
+        {!anyHeatmap && <span className="muted small">No heatmaps for this analysis.</span>}
+      </div>
+
+      {tracks.map(([trackId, faces]) => {
+        const summary = verdict?.per_track.find((t) => t.track_id === trackId);
+        const shown = expanded.has(trackId) ? faces : faces.slice(0, CROPS_SHOWN_PER_TRACK);
+        return (
+          <section key={trackId} className="track" aria-label={`Face track ${trackId}`} data-testid="face-track">
+            <h3>
+              Track {trackId}
+              <span className="muted small">
+                {" "}
+                · {faces.length} face{faces.length === 1 ? "" : "s"}
+                {summary && ` · ${verdictLabelText(summary.label)} ${formatProbability(summary.score)}`}
+              </span>
+            </h3>
+            <ul className="crops">
+              {shown.map((item) => {
+                const zone = item.face.score === null ? "none" : scoreZone(item.face.score, thresholds);
+                const isSelected = selected?.face === item.face;
+                return (
+                  <li key={`${item.frame.frame_index}-${trackId}`}>
+                    <button
+                      type="button"
+                      className={`crop zone-${zone}${isSelected ? " selected" : ""}`}
+                      aria-pressed={isSelected}
+                      aria-label={`Frame ${item.frame.frame_index} at ${formatTimestamp(item.frame.timestamp_s)}, score ${formatScore(item.face.score)}`}
+                      onClick={() => {
+                        setSelected(item);
+                        onSeek?.(item.frame.timestamp_s);
+                      }}
+                      data-testid="face-crop"
+                    >
+                      <span className="crop-image">
+                        {item.face.crop_url && <img src={item.face.crop_url} alt="" />}
+                        {showHeatmaps && item.face.heatmap_url && <img className="heatmap" src={item.face.heatmap_url} alt="" />}
+                      </span>
+                      <span className="crop-caption">
+                        {formatTimestamp(item.frame.timestamp_s)} · {formatScore(item.face.score)}
+                      </span>
+                    </button>
+                  </li>
+                );
+              })}
+            </ul>
+            {faces.length > CROPS_SHOWN_PER_TRACK && !expanded.has(trackId) && (
+              <button type="button" className="button ghost small" onClick={() => setExpanded(new Set(expanded).add(trackId))}>
+                Show all {faces.length} faces
+              </button>
+            )}
+          </section>
+        );
+      })}
+
+      {selected && (
+        <aside className="crop-detail card" aria-label="Selected face" data-testid="face-detail">
+          <div className="crop-image large">
+            {selected.face.crop_url && (
+              <img src={selected.face.crop_url} alt={`Face of track ${selected.face.track_id} at frame ${selected.frame.frame_index}`} />
+            )}
+            {showHeatmaps && selected.face.heatmap_url && <img className="heatmap" src={selected.face.heatmap_url} alt="" />}
+          </div>
+          <div>
+            <h3>
+              Track {selected.face.track_id}, frame {selected.frame.frame_index} ({formatTimestamp(selected.frame.timestamp_s)})
+            </h3>
+            <table className="table compact">
+              <tbody>
+                <tr>
+                  <th scope="row">Ensemble</th>
+                  <td className="num">{formatScore(selected.face.score)}</td>
+                </tr>
+                {Object.entries(selected.face.detector_scores).map(([name, score]) => (
+                  <tr key={name}>
+                    <th scope="row">{name}</th>
+                    <td className="num">{formatScore(score)}</td>
+                  </tr>
+                ))}
+                <tr>
+                  <th scope="row">Face detection</th>
+                  <td className="num">{formatScore(selected.face.det_prob)}</td>
+                </tr>
+              </tbody>
+            </table>
+            <button type="button" className="button ghost small" onClick={() => setSelected(null)}>
+              Close
+            </button>
+          </div>
+        </aside>
+      )}
+    </div>
+  );
+}

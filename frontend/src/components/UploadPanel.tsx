@@ -1,0 +1,192 @@
+import { useRef, useState, type DragEvent } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { keys } from "../api/queries";
+import { uploadMedia } from "../api/upload";
+import { formatBytes } from "../lib/format";
+import { ProgressBar } from "./Badges";
+
+/** Two at a time keeps one slow upload from starving the rest without flooding the server. */
+const MAX_PARALLEL_UPLOADS = 2;
+const DEFAULT_FRAMES = 32;
+
+type UploadStatus = "waiting" | "uploading" | "done" | "rejected";
+
+interface UploadItem {
+  key: string;
+  file: File;
+  frames: number;
+  detectors: string[];
+  status: UploadStatus;
+  fraction: number;
+  error?: string;
+}
+
+export function UploadPanel({ caseId }: { caseId: number }) {
+  const client = useQueryClient();
+  const [items, setItems] = useState<UploadItem[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const [frames, setFrames] = useState(DEFAULT_FRAMES);
+  const [detectors, setDetectors] = useState("");
+  const inputRef = useRef<HTMLInputElement>(null);
+  const waiting = useRef<UploadItem[]>([]);
+  const running = useRef(0);
+  const counter = useRef(0);
+
+  const patch = (key: string, changes: Partial<UploadItem>) =>
+    setItems((list) => list.map((item) => (item.key === key ? { ...item, ...changes } : item)));
+
+  function pump() {
+    while (running.current < MAX_PARALLEL_UPLOADS && waiting.current.length) {
+      const item = waiting.current.shift() as UploadItem;
+      running.current += 1;
+      patch(item.key, { status: "uploading" });
+      uploadMedia({
+        caseId,
+        file: item.file,
+        frames: item.frames,
+        detectors: item.detectors,
+        onProgress: (fraction) => patch(item.key, { fraction }),
+      })
+        .then(() => {
+          patch(item.key, { status: "done", fraction: 1 });
+          client.invalidateQueries({ queryKey: keys.case(caseId) });
+          client.invalidateQueries({ queryKey: ["cases"] });
+        })
+        .catch((error: Error) => patch(item.key, { status: "rejected", error: error.message }))
+        .finally(() => {
+          running.current -= 1;
+          pump();
+        });
+    }
+  }
+
+  function addFiles(files: FileList | File[] | null) {
+    if (!files || !files.length) return;
+    const detectorList = detectors
+      .split(",")
+      .map((d) => d.trim())
+      .filter(Boolean);
+    const added = Array.from(files).map<UploadItem>((file) => ({
+      key: `${(counter.current += 1)}`,
+      file,
+      frames,
+      detectors: detectorList,
+      status: "waiting",
+      fraction: 0,
+    }));
+    setItems((list) => [...added, ...list]);
+    waiting.current.push(...added);
+    pump();
+  }
+
+  function onDrop(event: DragEvent) {
+    event.preventDefault();
+    setDragging(false);
+    addFiles(event.dataTransfer.files);
+  }
+
+  const finished = items.filter((i) => i.status === "done" || i.status === "rejected");
+  return (
+    <section className="card" aria-labelledby="upload-title">
+      <h2 id="upload-title">Add media</h2>
+      <div
+        className={`dropzone${dragging ? " dragging" : ""}`}
+        onDragEnter={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragOver={(e) => e.preventDefault()}
+        onDragLeave={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+        }}
+        onDrop={onDrop}
+        data-testid="upload-dropzone"
+      >
+        <p>Drop videos or images here, or</p>
+        <button type="button" className="button primary" onClick={() => inputRef.current?.click()} data-testid="upload-choose">
+          Choose files…
+        </button>
+        <input
+          ref={inputRef}
+          type="file"
+          multiple
+          accept="video/*,image/*"
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-hidden="true"
+          onChange={(e) => {
+            addFiles(e.target.files);
+            e.target.value = "";
+          }}
+          data-testid="upload-input"
+        />
+        <p className="muted small">The server checks each file's real type and size; rejected files are listed below with the reason.</p>
+      </div>
+      <details className="upload-settings">
+        <summary>Analysis settings</summary>
+        <div className="form-grid">
+          <label className="field">
+            <span>Frames to sample</span>
+            <input
+              type="number"
+              min={1}
+              max={1000}
+              value={frames}
+              onChange={(e) => setFrames(Math.max(1, Number(e.target.value) || DEFAULT_FRAMES))}
+              data-testid="upload-frames"
+            />
+          </label>
+          <label className="field">
+            <span>Detectors (comma-separated, empty for the default set)</span>
+            <input value={detectors} onChange={(e) => setDetectors(e.target.value)} data-testid="upload-detectors" />
+          </label>
+        </div>
+      </details>
+      {items.length > 0 && (
+        <ul className="upload-list" aria-label="Uploads" aria-live="polite">
+          {items.map((item) => (
+            <li key={item.key} className={`upload-item ${item.status}`} data-testid="upload-item" data-status={item.status}>
+              <div className="upload-line">
+                <span className="filename" title={item.file.name}>
+                  {item.file.name}
+                </span>
+                <span className="muted small">{formatBytes(item.file.size)}</span>
+                <span className="upload-status small">{uploadStatusText(item)}</span>
+              </div>
+              {(item.status === "uploading" || item.status === "waiting") && (
+                <ProgressBar value={item.fraction * 100} label={`Uploading ${item.file.name}`} testId="upload-progress" />
+              )}
+              {item.status === "rejected" && (
+                <p className="note error" role="alert" data-testid="upload-error">
+                  <strong>{item.file.name} was rejected:</strong> {item.error}
+                </p>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {finished.length > 0 && (
+        <button
+          type="button"
+          className="button ghost small"
+          onClick={() => setItems((list) => list.filter((i) => i.status === "waiting" || i.status === "uploading"))}
+        >
+          Clear finished uploads
+        </button>
+      )}
+    </section>
+  );
+}
+
+function uploadStatusText(item: UploadItem): string {
+  switch (item.status) {
+    case "waiting":
+      return "Waiting…";
+    case "uploading":
+      return item.fraction >= 1 ? "Processing…" : `${Math.round(item.fraction * 100)}%`;
+    case "done":
+      return "Uploaded, analysis queued";
+    case "rejected":
+      return "Rejected";
+  }
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { buildTimeline, detectorNames, nearestIndex, trackIds } from "./timeline";
+import { FRAMES, face, frame } from "./fixtures";
+
+describe("buildTimeline", () => {
+  it("orders frames by time whatever order the API lists them in", () => {
+    const timeline = buildTimeline(FRAMES, "frame");
+    expect(timeline.times).toEqual([0, 0.4, 0.8, 1.2, 1.6]);
+    expect(timeline.frameIndexes).toEqual([0, 10, 20, 30, 40]);
+  });
+
+  it("scores a frame by its most suspicious face and leaves gaps where nothing was measured", () => {
+    const [ensemble] = buildTimeline(FRAMES, "frame").series;
+    expect(ensemble?.values).toEqual([0.6, 0.8, null, null, 0.3]);
+  });
+
+  it("gives one series per detector, the job's detector order first", () => {
+    const timeline = buildTimeline(FRAMES, "detector", ["spectral", "effnet_b0"]);
+    expect(timeline.series.map((s) => s.label)).toEqual(["spectral", "effnet_b0", "convnext"]);
+    expect(timeline.series[0]?.values).toEqual([0.5, 0.2, null, null, null]);
+    expect(timeline.series[1]?.values).toEqual([0.7, 0.9, null, null, 0.3]);
+    expect(timeline.series[2]?.values).toEqual([null, null, null, null, 0.65]);
+  });
+
+  it("gives one series per face track", () => {
+    const timeline = buildTimeline(FRAMES, "track");
+    expect(timeline.series.map((s) => s.key)).toEqual(["track:1", "track:2"]);
+    expect(timeline.series[0]?.values).toEqual([0.6, 0.8, null, null, null]);
+    expect(timeline.series[1]?.values).toEqual([null, 0.1, null, null, 0.3]);
+  });
+
+  it("ignores faces reported on a frame marked unreadable", () => {
+    const frames = [frame(0, 0, [face(1, 0.9)], false)];
+    expect(buildTimeline(frames, "frame").series[0]?.values).toEqual([null]);
+  });
+
+  it("returns empty series for a job without frames", () => {
+    expect(buildTimeline([], "track")).toEqual({ times: [], frameIndexes: [], series: [] });
+  });
+});
+
+describe("detectorNames and trackIds", () => {
+  it("lists every detector that scored a face", () => {
+    expect(detectorNames(FRAMES)).toEqual(["convnext", "effnet_b0", "spectral"]);
+  });
+
+  it("lists track ids ascending", () => {
+    expect(trackIds(FRAMES)).toEqual([1, 2]);
+  });
+});
+
+describe("nearestIndex", () => {
+  const times = [0, 0.4, 0.8, 1.2];
+
+  it("finds the sampled frame closest to a video time", () => {
+    expect(nearestIndex(times, 0.55)).toBe(1);
+    expect(nearestIndex(times, 0.65)).toBe(2);
+  });
+
+  it("clamps before the first and after the last frame", () => {
+    expect(nearestIndex(times, -3)).toBe(0);
+    expect(nearestIndex(times, 99)).toBe(3);
+  });
+
+  it("returns -1 when there are no frames", () => {
+    expect(nearestIndex([], 1)).toBe(-1);
+  });
+});

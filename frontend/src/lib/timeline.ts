@@ -1,0 +1,100 @@
+/** Shapes frames JSON (GET /jobs/{id}/frames/) into aligned series for the score timeline. */
+import type { FaceResult, FrameResult } from "../api/types";
+
+export type TimelineMode = "frame" | "detector" | "track";
+
+export interface TimelineSeries {
+  key: string;
+  label: string;
+  /** One value per entry of Timeline.times; null where the frame has nothing to plot (a gap). */
+  values: (number | null)[];
+}
+
+export interface Timeline {
+  times: number[];
+  frameIndexes: number[];
+  series: TimelineSeries[];
+}
+
+function maxOrNull(values: (number | null | undefined)[]): number | null {
+  let best: number | null = null;
+  for (const value of values) {
+    if (typeof value === "number" && Number.isFinite(value) && (best === null || value > best)) best = value;
+  }
+  return best;
+}
+
+export function sortFrames(frames: FrameResult[]): FrameResult[] {
+  return [...frames].sort((a, b) => a.timestamp_s - b.timestamp_s || a.frame_index - b.frame_index);
+}
+
+function facesOf(frame: FrameResult): FaceResult[] {
+  return frame.readable ? frame.faces : [];
+}
+
+/** Detector names seen in the faces, in `preferredOrder` first (the job's detector set), then by name. */
+export function detectorNames(frames: FrameResult[], preferredOrder: string[] = []): string[] {
+  const seen = new Set<string>();
+  for (const frame of frames) for (const face of frame.faces) for (const name of Object.keys(face.detector_scores)) seen.add(name);
+  const ordered = preferredOrder.filter((name) => seen.has(name));
+  const rest = [...seen].filter((name) => !preferredOrder.includes(name)).sort();
+  return [...ordered, ...rest];
+}
+
+export function trackIds(frames: FrameResult[]): number[] {
+  const ids = new Set<number>();
+  for (const frame of frames) for (const face of frame.faces) ids.add(face.track_id);
+  return [...ids].sort((a, b) => a - b);
+}
+
+/**
+ * A frame is scored by its most suspicious face (max over faces), the same rule as the
+ * per-frame step of the video aggregation: one manipulated face makes the frame manipulated.
+ * Unreadable frames and frames without faces become gaps, never zeros, so the chart does not
+ * show "authentic" where nothing was measured.
+ */
+export function buildTimeline(frames: FrameResult[], mode: TimelineMode, detectorOrder: string[] = []): Timeline {
+  const sorted = sortFrames(frames);
+  const times = sorted.map((frame) => frame.timestamp_s);
+  const frameIndexes = sorted.map((frame) => frame.frame_index);
+
+  let series: TimelineSeries[];
+  if (mode === "frame") {
+    series = [
+      {
+        key: "ensemble",
+        label: "Ensemble (most suspicious face)",
+        values: sorted.map((frame) => maxOrNull(facesOf(frame).map((face) => face.score))),
+      },
+    ];
+  } else if (mode === "detector") {
+    series = detectorNames(sorted, detectorOrder).map((name) => ({
+      key: `detector:${name}`,
+      label: name,
+      values: sorted.map((frame) => maxOrNull(facesOf(frame).map((face) => face.detector_scores[name]))),
+    }));
+  } else {
+    series = trackIds(sorted).map((id) => ({
+      key: `track:${id}`,
+      label: `Track ${id}`,
+      values: sorted.map((frame) =>
+        maxOrNull(facesOf(frame).filter((face) => face.track_id === id).map((face) => face.score)),
+      ),
+    }));
+  }
+  return { times, frameIndexes, series };
+}
+
+/** Index into `times` (sorted ascending) of the sampled frame nearest to `t`, or -1 when empty. */
+export function nearestIndex(times: number[], t: number): number {
+  if (!times.length) return -1;
+  let lo = 0;
+  let hi = times.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((times[mid] as number) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && Math.abs((times[lo - 1] as number) - t) <= Math.abs((times[lo] as number) - t)) return lo - 1;
+  return lo;
+}

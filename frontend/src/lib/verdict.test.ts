@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import type { Verdict } from "../api/types";
+import { confidenceBand, formatProbability, hasUntrainedDetector, scoreZone, verdictHeadline, verdictLabelText } from "./verdict";
+
+const verdict: Verdict = {
+  label: "manipulated",
+  score: 0.873,
+  confidence: 0.9,
+  aggregation: "top_k_mean",
+  thresholds: { manipulated: 0.7, authentic: 0.3 },
+  untrained: false,
+  reason: "",
+  per_track: [],
+  per_detector: {},
+};
+
+describe("verdict display", () => {
+  it.each([
+    ["manipulated", "Manipulated"],
+    ["no_faces", "No faces found"],
+    ["something_new", "Something new"],
+    [null, "No verdict"],
+  ])("labels %s as %s", (label, text) => {
+    expect(verdictLabelText(label)).toBe(text);
+  });
+
+  it.each([
+    [0.873, "87%"],
+    [0.004, "<1%"],
+    [0.996, ">99%"],
+    [0, "0%"],
+    [1, "100%"],
+    [null, "—"],
+  ])("shows probability %s as %s", (score, text) => {
+    expect(formatProbability(score)).toBe(text);
+  });
+
+  it("bands numeric confidence into high, medium and low", () => {
+    expect(confidenceBand(0.9)).toEqual({ level: "high", text: "High confidence (90%)" });
+    expect(confidenceBand(0.6).level).toBe("medium");
+    expect(confidenceBand(0.2).level).toBe("low");
+  });
+
+  it("accepts confidence as a word and says when it is missing", () => {
+    expect(confidenceBand("Medium")).toEqual({ level: "medium", text: "Medium confidence" });
+    expect(confidenceBand(null)).toEqual({ level: "unknown", text: "Confidence not reported" });
+  });
+
+  it("places scores on the verdict thresholds, inclusive at both ends", () => {
+    const thresholds = verdict.thresholds;
+    expect(scoreZone(0.7, thresholds)).toBe("manipulated");
+    expect(scoreZone(0.5, thresholds)).toBe("inconclusive");
+    expect(scoreZone(0.3, thresholds)).toBe("authentic");
+  });
+
+  it("writes a headline that warns when untrained detectors took part", () => {
+    expect(verdictHeadline(verdict)).toBe("Manipulated: 87% probability of manipulation.");
+    expect(verdictHeadline({ ...verdict, untrained: true })).toMatch(/Untrained detectors took part/);
+    expect(verdictHeadline({ ...verdict, label: "no_faces", score: null })).toMatch(/No faces/);
+    expect(verdictHeadline(null)).toBe("No verdict yet.");
+  });
+
+  it("flags untrained detectors from the verdict or from the detector set", () => {
+    const trained = { name: "a", architecture: "x", version: "1", sha256: "", trained: true, threshold: 0.5 };
+    expect(hasUntrainedDetector({ detector_set: [trained], verdict })).toBe(false);
+    expect(hasUntrainedDetector({ detector_set: [trained], verdict: { ...verdict, untrained: true } })).toBe(true);
+    expect(hasUntrainedDetector({ detector_set: [{ ...trained, trained: false }], verdict: null })).toBe(true);
+  });
+});

@@ -1,0 +1,392 @@
+import { useCallback, useMemo, useRef, useState } from "react";
+import { Link, useParams } from "react-router-dom";
+import { API_ROOT } from "../api/client";
+import { useCancelJob, useFrames, useJob, useRetryJob } from "../api/queries";
+import type { Job, Verdict } from "../api/types";
+import { ProgressBar, StateBadge } from "../components/Badges";
+import { DetectorComparison } from "../components/DetectorComparison";
+import { ErrorNote } from "../components/ErrorNote";
+import { FaceGallery } from "../components/FaceGallery";
+import { StageSteps } from "../components/JobCard";
+import { ScoreTimeline } from "../components/ScoreTimeline";
+import { formatBytes, formatDateTime, formatScore, formatTimestamp, shortHash } from "../lib/format";
+import { qualityWarnings } from "../lib/quality";
+import { buildTimeline, type TimelineMode } from "../lib/timeline";
+import {
+  STAGE_TEXT,
+  confidenceBand,
+  formatProbability,
+  hasUntrainedDetector,
+  isActive,
+  scoreZone,
+  untrainedDetectors,
+  verdictHeadline,
+  verdictLabelText,
+} from "../lib/verdict";
+
+const TIMELINE_MODES: { mode: TimelineMode; label: string }[] = [
+  { mode: "frame", label: "Per frame" },
+  { mode: "detector", label: "Per detector" },
+  { mode: "track", label: "Per face track" },
+];
+
+export function JobPage() {
+  const jobId = Number(useParams().jobId);
+  const jobQuery = useJob(jobId);
+
+  if (jobQuery.isPending) return <p className="muted">Loading analysis…</p>;
+  if (jobQuery.isError) return <ErrorNote error={jobQuery.error} title="This analysis could not be loaded" />;
+  return <JobView job={jobQuery.data} />;
+}
+
+function JobView({ job }: { job: Job }) {
+  const frames = useFrames(job);
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const [currentTime, setCurrentTime] = useState(0);
+  const [mode, setMode] = useState<TimelineMode>("frame");
+  const [playable, setPlayable] = useState(true);
+
+  const seek = useCallback((timeS: number) => {
+    const video = videoRef.current;
+    if (video) video.currentTime = timeS;
+    setCurrentTime(timeS);
+  }, []);
+
+  const detectorOrder = useMemo(() => job.detector_set.map((d) => d.name), [job.detector_set]);
+  const timeline = useMemo(() => buildTimeline(frames.data ?? [], mode, detectorOrder), [frames.data, mode, detectorOrder]);
+  const warnings = useMemo(() => qualityWarnings(job.diagnostics, job.media, frames.data), [job.diagnostics, job.media, frames.data]);
+  const contentUrl = job.media.content_url || `${API_ROOT}/media/${job.media.id}/content/`;
+  const name = job.media.original_name;
+
+  return (
+    <div className="stack">
+      <nav aria-label="Breadcrumb" className="crumbs">
+        <Link to="/">Cases</Link> <span aria-hidden="true">/</span> <Link to={`/cases/${job.case}`}>Case #{job.case}</Link>{" "}
+        <span aria-hidden="true">/</span> <span>{name}</span>
+      </nav>
+      <div className="page-head">
+        <h1 className="filename" title={name} data-testid="job-title">
+          {name}
+        </h1>
+        <StateBadge state={job.state} testId="job-state" />
+      </div>
+
+      {isActive(job.state) && <LiveProgress job={job} />}
+      {(job.state === "failed" || job.state === "cancelled") && <FailedPanel job={job} />}
+
+      {hasUntrainedDetector(job) && <UntrainedWarning job={job} />}
+
+      <div className="job-grid">
+        <div className="stack summary-col">{job.state === "succeeded" && <VerdictPanel verdict={job.verdict} />}</div>
+
+        <div className="stack main-col">
+          <section className="card" aria-labelledby="media-title">
+            <h2 id="media-title">{job.media.kind === "video" ? "Video and score timeline" : "Image"}</h2>
+            {job.media.kind === "video" ? (
+              <video
+                ref={videoRef}
+                className="player"
+                src={contentUrl}
+                controls
+                preload="metadata"
+                onTimeUpdate={(e) => setCurrentTime(e.currentTarget.currentTime)}
+                onSeeked={(e) => setCurrentTime(e.currentTarget.currentTime)}
+                onError={() => setPlayable(false)}
+                data-testid="video-player"
+              />
+            ) : (
+              <img className="player" src={contentUrl} alt={name} data-testid="image-viewer" />
+            )}
+            {!playable && (
+              <p className="note warn" data-testid="video-unplayable">
+                This browser cannot play the original{job.media.codec ? ` (codec ${job.media.codec})` : ""}. The timeline and faces
+                still work; download the original to view it in a forensic player.
+              </p>
+            )}
+            {job.state === "succeeded" && job.media.kind === "video" && (
+              <>
+                <div className="toolbar" role="group" aria-label="Timeline series">
+                  {TIMELINE_MODES.map((m) => (
+                    <button
+                      key={m.mode}
+                      type="button"
+                      className="button segment"
+                      aria-pressed={mode === m.mode}
+                      onClick={() => setMode(m.mode)}
+                      data-testid={`timeline-mode-${m.mode}`}
+                    >
+                      {m.label}
+                    </button>
+                  ))}
+                  <span className="muted small">Video at {formatTimestamp(currentTime)}</span>
+                </div>
+                {frames.isPending && <p className="muted">Loading frame scores…</p>}
+                {frames.isError && <ErrorNote error={frames.error} title="Frame scores could not be loaded" />}
+                {frames.data && (
+                  <ScoreTimeline
+                    timeline={timeline}
+                    durationS={job.media.duration_s}
+                    currentTime={currentTime}
+                    thresholds={job.verdict?.thresholds}
+                    onSeek={seek}
+                  />
+                )}
+              </>
+            )}
+          </section>
+
+          {job.state === "succeeded" && (
+            <section className="card" aria-labelledby="faces-title">
+              <h2 id="faces-title">Faces by track</h2>
+              {frames.data && <FaceGallery frames={frames.data} verdict={job.verdict} onSeek={job.media.kind === "video" ? seek : undefined} />}
+            </section>
+          )}
+        </div>
+
+        <div className="stack details-col">
+          <EvidencePanel job={job} />
+          <section className="card" aria-labelledby="quality-title" data-testid="quality-warnings">
+            <h2 id="quality-title">Input quality</h2>
+            {warnings.length ? (
+              <ul className="warnings">
+                {warnings.map((w) => (
+                  <li key={w.code + w.message} className="note warn" data-testid="quality-warning">
+                    {w.message}
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p className="muted">No input-quality concerns were reported.</p>
+            )}
+          </section>
+          <ModelsPanel job={job} />
+        </div>
+      </div>
+
+      {job.state === "succeeded" && (
+        <section className="card" aria-labelledby="compare-title">
+          <h2 id="compare-title">Detector comparison</h2>
+          {frames.data && (
+            <DetectorComparison
+              frames={frames.data}
+              detectorSet={job.detector_set}
+              verdict={job.verdict}
+              onSeek={job.media.kind === "video" ? seek : undefined}
+            />
+          )}
+        </section>
+      )}
+    </div>
+  );
+}
+
+function UntrainedWarning({ job }: { job: Job }) {
+  const names = untrainedDetectors(job);
+  return (
+    <div className="note warn" role="alert" data-testid="untrained-warning">
+      <strong>Untrained detector.</strong>{" "}
+      {names.length
+        ? `${names.join(", ")} ${names.length === 1 ? "has" : "have"} no trained weights`
+        : "This verdict was produced with an untrained detector"}
+      : {names.length === 1 ? "its scores are" : "their scores are"} placeholders, not evidence. Do not rely on this verdict.
+    </div>
+  );
+}
+
+function LiveProgress({ job }: { job: Job }) {
+  const cancel = useCancelJob();
+  return (
+    <section className="card" aria-labelledby="progress-title">
+      <h2 id="progress-title">Analysis in progress</h2>
+      <StageSteps job={job} />
+      <ProgressBar value={job.progress} label="Analysis progress" testId="job-progress" />
+      <p className="muted small" aria-live="polite" data-testid="job-stage">
+        {STAGE_TEXT[job.stage] ?? job.stage} · {Math.round(job.progress)}%
+      </p>
+      <button type="button" className="button ghost" onClick={() => cancel.mutate(job)} disabled={cancel.isPending}>
+        Cancel
+      </button>
+    </section>
+  );
+}
+
+function FailedPanel({ job }: { job: Job }) {
+  const retry = useRetryJob();
+  return (
+    <section className="card">
+      {job.state === "failed" ? (
+        <div className="note error" role="alert" data-testid="job-error">
+          <strong>Analysis failed{job.error_code ? ` (${job.error_code})` : ""}:</strong> {job.error_message || "no reason given."}
+        </div>
+      ) : (
+        <p>This analysis was cancelled.</p>
+      )}
+      <button type="button" className="button" onClick={() => retry.mutate(job)} disabled={retry.isPending} data-testid="job-retry">
+        {retry.isPending ? "Retrying…" : "Retry"}
+      </button>
+      {retry.isSuccess && (
+        <p>
+          Retry queued: <Link to={`/jobs/${retry.data.id}`}>follow job #{retry.data.id}</Link>
+        </p>
+      )}
+      {retry.isError && <ErrorNote error={retry.error} title="Retry refused" />}
+    </section>
+  );
+}
+
+function VerdictPanel({ verdict }: { verdict: Verdict | null }) {
+  if (!verdict) {
+    return (
+      <section className="card">
+        <h2>Verdict</h2>
+        <p className="muted">The analysis finished without a verdict.</p>
+      </section>
+    );
+  }
+  const band = confidenceBand(verdict.confidence);
+  const { manipulated, authentic } = verdict.thresholds;
+  const score = verdict.score;
+  return (
+    <section className={`card verdict verdict-${verdict.label}`} aria-labelledby="verdict-title" data-testid="verdict">
+      <h2 id="verdict-title">Verdict</h2>
+      <p className="verdict-label" data-testid="verdict-label">
+        {verdictLabelText(verdict.label)}
+      </p>
+      {verdict.label !== "no_faces" && score !== null && (
+        <p className="verdict-score">
+          <span className="big" data-testid="verdict-score">
+            {formatProbability(score)}
+          </span>{" "}
+          probability of manipulation
+        </p>
+      )}
+      {verdict.label !== "no_faces" && score === null && (
+        <p className="verdict-score" data-testid="verdict-score">
+          No calibrated probability was produced.
+        </p>
+      )}
+      <p className={`confidence confidence-${band.level}`} data-testid="verdict-confidence">
+        {band.text}
+      </p>
+      {score !== null && (
+        <div className="scale" aria-hidden="true">
+          <div className="scale-zone authentic" style={{ width: `${authentic * 100}%` }} />
+          <div className="scale-zone inconclusive" style={{ width: `${(manipulated - authentic) * 100}%` }} />
+          <div className="scale-zone manipulated" style={{ width: `${(1 - manipulated) * 100}%` }} />
+          <div className={`scale-marker zone-${scoreZone(score, verdict.thresholds)}`} style={{ left: `${score * 100}%` }} />
+        </div>
+      )}
+      <p className="muted small">
+        Authentic at or below {formatScore(authentic)}, manipulated at or above {formatScore(manipulated)}; inconclusive between.
+        Aggregation: {verdict.aggregation || "—"}.
+      </p>
+      <p className="visually-hidden">{verdictHeadline(verdict)}</p>
+      {verdict.reason && <p data-testid="verdict-reason">{verdict.reason}</p>}
+    </section>
+  );
+}
+
+function EvidencePanel({ job }: { job: Job }) {
+  const media = job.media;
+  const [copied, setCopied] = useState(false);
+  async function copyHash() {
+    try {
+      await navigator.clipboard.writeText(media.sha256);
+      setCopied(true);
+      window.setTimeout(() => setCopied(false), 2000);
+    } catch {
+      setCopied(false);
+    }
+  }
+  return (
+    <section className="card" aria-labelledby="evidence-title">
+      <h2 id="evidence-title">Evidence</h2>
+      <dl className="facts">
+        <dt>SHA-256</dt>
+        <dd>
+          <code className="hash" data-testid="media-sha256">
+            {media.sha256}
+          </code>{" "}
+          <button type="button" className="button ghost small" onClick={copyHash}>
+            {copied ? "Copied" : "Copy"}
+          </button>
+        </dd>
+        <dt>Type</dt>
+        <dd>
+          {media.mime_type} · {formatBytes(media.size_bytes)}
+        </dd>
+        {media.kind === "video" && (
+          <>
+            <dt>Video</dt>
+            <dd>
+              {media.width}×{media.height} · {formatTimestamp(media.duration_s)} · {media.fps ? `${media.fps.toFixed(2)} fps` : "— fps"}
+              {media.codec && ` · ${media.codec}`}
+            </dd>
+          </>
+        )}
+        {media.kind === "image" && (
+          <>
+            <dt>Image</dt>
+            <dd>
+              {media.width}×{media.height}
+            </dd>
+          </>
+        )}
+        <dt>Analysed</dt>
+        <dd>
+          {media.kind === "video" && `${job.settings?.frames ?? "—"} frames sampled · `}started {formatDateTime(job.started_at)} · finished{" "}
+          {formatDateTime(job.finished_at)}
+        </dd>
+      </dl>
+      <div className="actions">
+        {job.state === "succeeded" && (
+          <a className="button primary" href={job.report_url} target="_blank" rel="noopener" data-testid="export-report">
+            Export report (HTML)
+          </a>
+        )}
+        <a className="button" href={media.download_url} download={media.original_name} data-testid="download-original">
+          Download original
+        </a>
+      </div>
+    </section>
+  );
+}
+
+function ModelsPanel({ job }: { job: Job }) {
+  if (!job.detector_set.length) return null;
+  return (
+    <section className="card" aria-labelledby="models-title" data-testid="models-used">
+      <h2 id="models-title">Models used</h2>
+      <div className="table-wrap">
+        <table className="table compact">
+          <thead>
+            <tr>
+              <th scope="col">Detector</th>
+              <th scope="col">Version</th>
+              <th scope="col">Checkpoint</th>
+              <th scope="col" className="num">
+                Score
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {job.detector_set.map((d) => (
+              <tr key={d.name}>
+                <th scope="row">
+                  {d.name}
+                  <div className="muted small">{d.architecture}</div>
+                  {!d.trained && <span className="badge warn small-badge">untrained</span>}
+                </th>
+                <td>{d.version}</td>
+                <td>
+                  <code title={d.sha256 ?? undefined}>{shortHash(d.sha256)}</code>
+                </td>
+                <td className="num">{formatScore(job.verdict?.per_detector?.[d.name])}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,1 @@
+"""Teams and roles: who may see and change which cases."""

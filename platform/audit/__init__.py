@@ -1,0 +1,1 @@
+"""Append-only custody log: who did what to which evidence, and when."""

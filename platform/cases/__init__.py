@@ -1,0 +1,1 @@
+"""Cases, media, analysis jobs and their results: models, services, API."""

@@ -1,0 +1,1 @@
+"""REST API v1 for cases, media and analysis jobs."""

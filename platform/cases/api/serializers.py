@@ -1,0 +1,303 @@
+"""Read and write shapes of cases, media, jobs and results for the REST API v1."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Team
+from cases.models import (
+    AnalysisJob,
+    Case,
+    FaceResult,
+    FrameResult,
+    JobReview,
+    Media,
+    ReviewStatus,
+    Verdict,
+    VerdictLabel,
+)
+
+
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name"]
+
+
+class MediaSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+    content_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Media
+        fields = [
+            "id",
+            "case",
+            "original_name",
+            "sha256",
+            "size_bytes",
+            "mime_type",
+            "kind",
+            "duration_s",
+            "fps",
+            "width",
+            "height",
+            "frame_count",
+            "codec",
+            "created_at",
+            "download_url",
+            "content_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, media: Media) -> str:
+        return _absolute(self.context.get("request"), reverse("media-download", args=[media.pk]))
+
+    def get_content_url(self, media: Media) -> str:
+        return _absolute(self.context.get("request"), reverse("media-content", args=[media.pk]))
+
+
+class VerdictSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Verdict
+        fields = [
+            "label",
+            "score",
+            "confidence",
+            "aggregation",
+            "thresholds",
+            "reason",
+            "untrained",
+            "per_track",
+            "per_detector",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+
+    class Meta:
+        model = JobReview
+        fields = ["id", "status", "override_label", "reason", "reviewer", "created_at"]
+        read_only_fields = fields
+
+
+class ReviewWriteSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ReviewStatus.choices)
+    override_label = serializers.ChoiceField(
+        choices=VerdictLabel.choices,
+        required=False,
+        allow_blank=True,
+        help_text="The label the reviewer gives instead of the detectors' verdict; needs a reason.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class JobSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    case = serializers.IntegerField(source="media.case_id", read_only=True)
+    media = MediaSerializer(read_only=True)
+    verdict = serializers.SerializerMethodField()
+    frames_url = serializers.SerializerMethodField()
+    report_url = serializers.SerializerMethodField()
+    review = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisJob
+        fields = [
+            "id",
+            "url",
+            "case",
+            "media",
+            "state",
+            "stage",
+            "progress",
+            "attempts",
+            "max_attempts",
+            "settings",
+            "detector_set",
+            "verdict",
+            "diagnostics",
+            "timings",
+            "error_code",
+            "error_message",
+            "cancel_requested",
+            "retry_of",
+            "review_status",
+            "review",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "frames_url",
+            "report_url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, job: AnalysisJob) -> str:
+        return _absolute(self.context.get("request"), reverse("job-detail", args=[job.pk]))
+
+    def get_frames_url(self, job: AnalysisJob) -> str:
+        return _absolute(self.context.get("request"), reverse("job-frames", args=[job.pk]))
+
+    def get_report_url(self, job: AnalysisJob) -> str:
+        return _absolute(self.context.get("request"), reverse("job-report", args=[job.pk]))
+
+    @extend_schema_field(ReviewSerializer(allow_null=True))
+    def get_review(self, job: AnalysisJob):
+        review = job.reviews.select_related("reviewer").first()
+        return ReviewSerializer(review).data if review is not None else None
+
+    @extend_schema_field(VerdictSerializer(allow_null=True))
+    def get_verdict(self, job: AnalysisJob):
+        try:
+            verdict = job.verdict
+        except Verdict.DoesNotExist:
+            return None
+        return VerdictSerializer(verdict, context=self.context).data
+
+
+class JobCreateSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A video or image; its type is sniffed from the content.")
+    case = serializers.PrimaryKeyRelatedField(
+        queryset=Case.objects.none(), required=False, allow_null=True, help_text="Default: your team's inbox case."
+    )
+    frames = serializers.IntegerField(required=False, min_value=1, help_text="Frames sampled from a video (32).")
+    detectors = serializers.CharField(
+        required=False, allow_blank=True, help_text="Comma-separated detector names (default: the shipped ensemble)."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["case"].queryset = Case.objects.filter(team__memberships__user=request.user)
+
+    def validate_detectors(self, value: str) -> list[str]:
+        return [d.strip() for d in value.split(",") if d.strip()]
+
+
+class FaceSerializer(serializers.ModelSerializer):
+    crop_url = serializers.SerializerMethodField()
+    heatmap_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FaceResult
+        fields = [
+            "id",
+            "track_id",
+            "box",
+            "det_prob",
+            "flags",
+            "score",
+            "detector_scores",
+            "crop_url",
+            "heatmap_url",
+        ]
+
+    def _file_url(self, face: FaceResult, path: str) -> str | None:
+        if not path:
+            return None
+        return _absolute(self.context.get("request"), reverse("job-artifact", args=[face.job_id, path]))
+
+    def get_crop_url(self, face: FaceResult) -> str | None:
+        return self._file_url(face, face.crop_path)
+
+    def get_heatmap_url(self, face: FaceResult) -> str | None:
+        return self._file_url(face, face.heatmap_path)
+
+
+class FrameSerializer(serializers.ModelSerializer):
+    faces = FaceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = FrameResult
+        fields = ["frame_index", "timestamp_s", "readable", "error", "face_count", "max_score", "faces"]
+
+
+class LatestVerdictSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    job = serializers.IntegerField()
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    team = TeamSerializer(read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    media_count = serializers.IntegerField(read_only=True)
+    job_count = serializers.IntegerField(read_only=True)
+    latest_verdict = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "title",
+            "notes",
+            "tags",
+            "team",
+            "is_inbox",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "media_count",
+            "job_count",
+            "latest_verdict",
+        ]
+        read_only_fields = ["id", "team", "is_inbox", "created_by", "created_at", "updated_at"]
+
+    @extend_schema_field(LatestVerdictSerializer(allow_null=True))
+    def get_latest_verdict(self, case: Case):
+        verdict = (
+            Verdict.objects.filter(job__media__case=case).select_related("job").order_by("-job__created_at").first()
+        )
+        if verdict is None:
+            return None
+        return {"label": verdict.label, "score": verdict.score, "job": verdict.job_id}
+
+
+class CaseWriteSerializer(serializers.ModelSerializer):
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.none(), required=False, help_text="Default: your first team."
+    )
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
+
+    class Meta:
+        model = Case
+        fields = ["title", "notes", "tags", "team"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["team"].queryset = Team.objects.filter(memberships__user=request.user)
+
+
+class CaseDetailSerializer(CaseSerializer):
+    jobs = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "jobs"]
+
+    @extend_schema_field(JobSerializer(many=True))
+    def get_jobs(self, case: Case):
+        jobs = AnalysisJob.objects.filter(media__case=case).select_related("media", "verdict").order_by("-created_at")
+        return JobSerializer(jobs, many=True, context=self.context).data
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    teams = serializers.ListField(child=serializers.DictField())
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)

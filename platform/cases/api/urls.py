@@ -1,0 +1,18 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from cases.api import views
+
+router = DefaultRouter()
+router.register("cases", views.CaseViewSet, basename="case")
+router.register("jobs", views.JobViewSet, basename="job")
+router.register("media", views.MediaViewSet, basename="media")
+
+urlpatterns = [
+    path("auth/csrf/", views.CsrfView.as_view(), name="auth-csrf"),
+    path("auth/login/", views.LoginView.as_view(), name="auth-login"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/me/", views.MeView.as_view(), name="auth-me"),
+    path("jobs/<int:pk>/files/<path:path>", views.JobViewSet.as_view({"get": "files"}), name="job-artifact"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,371 @@
+"""REST API v1 views: thin, team-scoped querysets; the rules live in cases.services."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout
+from django.db.models import Count
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Membership
+from accounts.permissions import IsTeamReviewer
+from accounts.services import primary_team
+from audit.models import AuditAction
+from audit.services import client_ip
+from audit.services import record as audit
+from cases import services
+from cases.api.files import safe_child, serve_file
+from cases.api.filtersets import CaseFilter, JobFilter
+from cases.api.serializers import (
+    CaseDetailSerializer,
+    CaseSerializer,
+    CaseWriteSerializer,
+    FrameSerializer,
+    JobCreateSerializer,
+    JobSerializer,
+    LoginSerializer,
+    MediaSerializer,
+    ReviewSerializer,
+    ReviewWriteSerializer,
+    UserSerializer,
+)
+from cases.models import AnalysisJob, Case, FrameResult, Media
+
+
+def cases_for(user):
+    return Case.objects.filter(team__memberships__user=user)
+
+
+def jobs_for(user):
+    return AnalysisJob.objects.filter(media__case__team__memberships__user=user)
+
+
+class TeamScopedMixin:
+    """Every queryset is the requesting user's teams' rows; schema generation gets an empty one."""
+
+    model = None
+
+    def team_scoped(self, user):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return self.team_scoped(self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your team's cases", tags=["cases"]),
+    retrieve=extend_schema(summary="A case with its media and jobs", tags=["cases"]),
+    create=extend_schema(
+        summary="Open a case", tags=["cases"], request=CaseWriteSerializer, responses={201: CaseSerializer}
+    ),
+    partial_update=extend_schema(
+        summary="Edit a case's title, notes or tags", tags=["cases"], request=CaseWriteSerializer
+    ),
+)
+class CaseViewSet(
+    TeamScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    filterset_class = CaseFilter
+    search_fields = ["title", "notes", "media__original_name", "media__sha256"]
+    ordering_fields = ["updated_at", "created_at", "title"]
+    ordering = ["-updated_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    model = Case
+
+    def team_scoped(self, user):
+        return (
+            cases_for(user)
+            .select_related("team", "created_by")
+            .annotate(media_count=Count("media", distinct=True), job_count=Count("media__jobs", distinct=True))
+        )
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update", "update"):
+            return CaseWriteSerializer
+        if self.action == "retrieve":
+            return CaseDetailSerializer
+        return CaseSerializer
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        write = CaseWriteSerializer(data=request.data, context=self.get_serializer_context())
+        write.is_valid(raise_exception=True)
+        team = write.validated_data.get("team") or primary_team(request.user)
+        if team is None:
+            raise ValidationError({"team": ["You belong to no team."]})
+        case = services.create_case(
+            request.user,
+            team,
+            title=write.validated_data["title"],
+            notes=write.validated_data.get("notes", ""),
+            tags=write.validated_data.get("tags"),
+        )
+        out = CaseSerializer(self.get_queryset().get(pk=case.pk), context=self.get_serializer_context())
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        super().update(request, *args, **kwargs)
+        return Response(
+            CaseSerializer(self.get_queryset().get(pk=kwargs["pk"]), context=self.get_serializer_context()).data
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your team's analysis jobs", tags=["jobs"]),
+    retrieve=extend_schema(summary="Poll one job: state, stage, progress, verdict or error", tags=["jobs"]),
+)
+class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = JobSerializer
+    filterset_class = JobFilter
+    ordering_fields = ["created_at", "finished_at"]
+    ordering = ["-created_at"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    model = AnalysisJob
+
+    def team_scoped(self, user):
+        return jobs_for(user).select_related("media", "media__case", "verdict")
+
+    @staticmethod
+    def team_of(job: AnalysisJob) -> int:
+        return job.media.case.team_id
+
+    def get_throttles(self):
+        self.throttle_scope = "submit" if self.action in ("create", "retry") else None
+        return super().get_throttles() if self.throttle_scope else []
+
+    @extend_schema(
+        summary="Submit a video or image for analysis",
+        tags=["jobs"],
+        request={"multipart/form-data": JobCreateSerializer},
+        responses={
+            202: JobSerializer,
+            400: OpenApiResponse(description="Not a supported media file, empty, or bad parameters"),
+            413: OpenApiResponse(description="Over the upload size cap"),
+        },
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        data = request.data  # parses the body; the capped upload handler may flag it
+        if getattr(request._request, "upload_too_large", False):
+            return Response(
+                {"detail": "The upload exceeds the size limit.", "code": "too_large"},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        write = JobCreateSerializer(data=data, context=self.get_serializer_context())
+        write.is_valid(raise_exception=True)
+        try:
+            job = services.submit_job(
+                request.user,
+                write.validated_data["file"],
+                case=write.validated_data.get("case"),
+                frames=write.validated_data.get("frames"),
+                detectors=write.validated_data.get("detectors"),
+                ip=client_ip(request),
+            )
+        except services.SubmissionError as exc:
+            if exc.code == "too_large":
+                return Response({"detail": exc.message, "code": exc.code}, status=413)
+            raise ValidationError({exc.field: [exc.message]}, code=exc.code) from exc
+        body = JobSerializer(self.get_queryset().get(pk=job.pk), context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+    @extend_schema(
+        summary="Per-frame, per-face, per-detector scores and boxes",
+        tags=["jobs"],
+        responses=FrameSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def frames(self, request: Request, pk=None) -> Response:
+        job = self.get_object()
+        frames = FrameResult.objects.filter(job=job).prefetch_related("faces").order_by("frame_index")
+        return Response(FrameSerializer(frames, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(summary="Cancel a queued or running job", tags=["jobs"], request=None, responses=JobSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        job = services.cancel_job(self.get_object(), request.user, ip=client_ip(request))
+        return Response(JobSerializer(job, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Analyse the same media again as a new job", tags=["jobs"], request=None, responses={202: JobSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk=None) -> Response:
+        new = services.retry_job(self.get_object(), request.user, ip=client_ip(request))
+        body = JobSerializer(self.get_queryset().get(pk=new.pk), context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+    @extend_schema(
+        summary="Review a job: set its review status, optionally override the verdict (reviewers and admins)",
+        tags=["jobs"],
+        request=ReviewWriteSerializer,
+        responses={
+            201: ReviewSerializer,
+            403: OpenApiResponse(description="Your role in this team is analyst"),
+            409: OpenApiResponse(description="An override of a job that has no verdict"),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsTeamReviewer])
+    def review(self, request: Request, pk=None) -> Response:
+        job = self.get_object()
+        form = ReviewWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            review = services.review_job(
+                job,
+                request.user,
+                status=form.validated_data["status"],
+                reason=form.validated_data.get("reason", ""),
+                override_label=form.validated_data.get("override_label", ""),
+                ip=client_ip(request),
+            )
+        except services.ReviewRefused as exc:
+            code = status.HTTP_409_CONFLICT if exc.code == "no_verdict" else status.HTTP_400_BAD_REQUEST
+            return Response({"detail": exc.message, "code": exc.code}, status=code)
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The analysis report as a standalone HTML page",
+        tags=["jobs"],
+        responses={(200, "text/html"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"])
+    def report(self, request: Request, pk=None) -> HttpResponse:
+        job = self.get_object()
+        frames = FrameResult.objects.filter(job=job).prefetch_related("faces").order_by("frame_index")
+        html = render_to_string(
+            "cases/report.html",
+            {"job": job, "data": JobSerializer(job, context=self.get_serializer_context()).data, "frames": frames},
+        )
+        response = HttpResponse(html, content_type="text/html; charset=utf-8")
+        if request.query_params.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-report.html"'
+            audit(
+                AuditAction.REPORT_DOWNLOADED,
+                actor=request.user,
+                team=job.media.case.team_id,
+                object_type="job",
+                object_id=job.pk,
+                sha256=job.media.sha256,
+                ip=client_ip(request),
+            )
+        return response
+
+    @extend_schema(
+        summary="A face crop or heatmap written by the analysis",
+        tags=["jobs"],
+        responses={(200, "image/*"): OpenApiTypes.BINARY},
+    )
+    def files(self, request: Request, pk=None, path: str = "") -> HttpResponse:
+        """Routed in cases.api.urls without the router's trailing slash: paths end in a file name."""
+        job = self.get_object()
+        file_path = safe_child(services.job_artifacts_dir(job.pk), path)
+        content_type = "image/png" if file_path.suffix == ".png" else "image/jpeg"
+        return serve_file(request, file_path, content_type)
+
+
+@extend_schema(tags=["media"])
+class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = MediaSerializer
+    model = Media
+
+    def team_scoped(self, user):
+        return Media.objects.filter(case__team__memberships__user=user).select_related("case")
+
+    @extend_schema(
+        summary="Download the original file, byte for byte",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk=None) -> HttpResponse:
+        media = self.get_object()
+        response = serve_file(
+            request, services.original_path(media), media.mime_type, filename=media.original_name, attachment=True
+        )
+        response["X-Content-SHA256"] = media.sha256
+        audit(
+            AuditAction.MEDIA_DOWNLOADED,
+            actor=request.user,
+            team=media.case.team_id,
+            object_type="media",
+            object_id=media.pk,
+            sha256=media.sha256,
+            ip=client_ip(request),
+        )
+        return response
+
+    @extend_schema(
+        summary="The original for inline playback (supports Range)", responses={(200, "video/*"): OpenApiTypes.BINARY}
+    )
+    @action(detail=True, methods=["get"])
+    def content(self, request: Request, pk=None) -> HttpResponse:
+        media = self.get_object()
+        return serve_file(request, services.original_path(media), media.mime_type)
+
+
+def user_payload(user) -> dict:
+    memberships = Membership.objects.filter(user=user).select_related("team").order_by("created_at", "id")
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "teams": [{"id": m.team_id, "name": m.team.name, "role": m.role} for m in memberships],
+    }
+
+
+@extend_schema(tags=["auth"])
+class CsrfView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="Set the csrftoken cookie for a browser session", responses={204: None})
+    @method_decorator(ensure_csrf_cookie)
+    def get(self, request: Request) -> Response:
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="Sign in (session)", request=LoginSerializer, responses={200: UserSerializer})
+    def post(self, request: Request) -> Response:
+        form = LoginSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(request._request, **form.validated_data)
+        if user is None:
+            raise ValidationError({"detail": ["Wrong username or password."]}, code="bad_credentials")
+        login(request._request, user)
+        return Response(user_payload(user))
+
+
+@extend_schema(tags=["auth"])
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Sign out", request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class MeView(APIView):
+    @extend_schema(summary="Who am I, in which teams", responses=UserSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(user_payload(request.user))

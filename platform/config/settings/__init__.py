@@ -1,0 +1,1 @@
+"""Settings modules: base (shared, embedded defaults), local, test, production."""

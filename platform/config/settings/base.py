@@ -1,0 +1,199 @@
+"""Settings shared by every environment; defaults run the embedded mode (SQLite + filesystem broker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.env import setting
+
+REPO_DIR = Path(__file__).resolve().parents[3]
+DATA_DIR = Path(setting("FORENSICS_DATA_DIR", default=str(REPO_DIR / "var"))).resolve()
+FRONTEND_DIST_DIR = REPO_DIR / "frontend" / "dist"
+
+SECRET_KEY = setting("DJANGO_SECRET_KEY", default="embedded-development-key-not-for-production")
+DEBUG = setting("DJANGO_DEBUG", default=False, cast=bool)
+ALLOWED_HOSTS = setting("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"], cast=list)
+CSRF_TRUSTED_ORIGINS = setting("DJANGO_CSRF_TRUSTED_ORIGINS", default=[], cast=list)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
+    "audit",
+    "cases",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so static files get the same headers as every other response.
+    "config.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    # ETag on every GET so pollers get 304 Not Modified while a job is unchanged.
+    "django.middleware.http.ConditionalGetMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+
+def _database() -> dict:
+    url = setting("DATABASE_URL", default="")
+    if url:
+        db = setting("DATABASE_URL", cast="db")
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            db.setdefault("CONN_MAX_AGE", 60)
+            db["CONN_HEALTH_CHECKS"] = True
+        return db
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # The embedded web process and worker share this file: WAL lets readers run beside the
+    # writer, IMMEDIATE transactions take the write lock up front, and the busy timeout waits
+    # instead of failing with "database is locked".
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "db.sqlite3",
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        },
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# The dashboard's Vite bundle is built with base "/static/" into frontend/dist.
+STATICFILES_DIRS = [FRONTEND_DIST_DIR] if FRONTEND_DIST_DIR.is_dir() else []
+MEDIA_ROOT = Path(setting("FORENSICS_MEDIA_ROOT", default=str(DATA_DIR / "media"))).resolve()
+MEDIA_URL = "/media/"
+
+# Uploads stream to disk past 2.5 MB; the hard cap is enforced while streaming (cases.uploads).
+MAX_UPLOAD_BYTES = setting("FORENSICS_MAX_UPLOAD_BYTES", default=2 * 1024**3, cast=int)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+FILE_UPLOAD_TEMP_DIR = None
+FILE_UPLOAD_HANDLERS = [
+    "cases.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cases.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.LiveScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"submit": setting("FORENSICS_SUBMIT_RATE", default="120/minute")},
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Video forensics API",
+    "DESCRIPTION": "Submit videos and images, poll analysis jobs, read per-frame, per-face and per-detector "
+    "scores and the verdict.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI assets are served locally: no CDN is reachable from an evidence network.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One name per choice set used by several fields (the verdict's label and a review's override_label).
+    "ENUM_NAME_OVERRIDES": {
+        "VerdictLabelEnum": "cases.models.VerdictLabel",
+        "ReviewStatusEnum": "cases.models.ReviewStatus",
+    },
+}
+
+# Celery. Embedded default: kombu's filesystem transport (no server); full stack: Redis.
+CELERY_BROKER_URL = setting("CELERY_BROKER_URL", default="filesystem://")
+BROKER_DIR = DATA_DIR / "broker"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for sub in ("queue", "processed", "control"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Without this kombu writes its exchange files into the current directory.
+        "control_folder": str(BROKER_DIR / "control"),
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    # A job can run for many minutes on a slow CPU: the visibility timeout must exceed the
+    # longest job or Redis hands the same unacknowledged job to a second worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": setting("CELERY_VISIBILITY_TIMEOUT_S", default=4 * 3600, cast=int)
+    }
+ANALYSIS_QUEUE = setting("FORENSICS_ANALYSIS_QUEUE", default="gpu")
+JOB_TIME_LIMIT_S = setting("FORENSICS_JOB_TIME_LIMIT_S", default=3600, cast=int)
+JOB_MAX_ATTEMPTS = setting("FORENSICS_JOB_MAX_ATTEMPTS", default=3, cast=int)
+# A running job whose worker has not renewed its lease (heartbeat) for this long may be claimed again.
+JOB_LEASE_S = setting("FORENSICS_JOB_LEASE_S", default=120, cast=int)
+# Test-only fault hooks in workers.faults (e.g. a poison-pill file that kills its worker); never in production.
+FAULT_INJECTION = False
+DEFAULT_SAMPLE_FRAMES = setting("FORENSICS_DEFAULT_FRAMES", default=32, cast=int)
+MAX_SAMPLE_FRAMES = 300
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": setting("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

@@ -1,0 +1,34 @@
+"""Production: everything comes from the environment; secrets have no defaults."""
+
+from config.env import setting
+from config.settings.base import *  # noqa: F403
+
+SECRET_KEY = setting("DJANGO_SECRET_KEY")
+DEBUG = False
+ALLOWED_HOSTS = setting("DJANGO_ALLOWED_HOSTS", cast=list)
+DATABASES = {"default": setting("DATABASE_URL", cast="db")}
+DATABASES["default"]["CONN_MAX_AGE"] = 60
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+CELERY_BROKER_URL = setting("CELERY_BROKER_URL")
+# Shared by every web process, so the per-user submission rate limit holds across gunicorn workers.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": setting("DJANGO_CACHE_URL", default=CELERY_BROKER_URL),
+    }
+}
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = setting("DJANGO_SECURE_SSL_REDIRECT", default=True, cast=bool)
+SECURE_HSTS_SECONDS = setting("DJANGO_SECURE_HSTS_SECONDS", default=31536000, cast=int)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

@@ -1,0 +1,35 @@
+"""URL map: the REST API under /api/v1/, its OpenAPI schema and docs, health probes, the dashboard."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.http import FileResponse, HttpResponse
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz, readyz
+
+
+def dashboard(request, *args, **kwargs):
+    """The single-page dashboard; every non-API path gets its index.html (client-side routing)."""
+    index = settings.FRONTEND_DIST_DIR / "index.html"
+    if not index.is_file():
+        return HttpResponse(
+            "<!doctype html><title>Video forensics</title><h1>Video forensics</h1>"
+            "<p>The dashboard bundle is not built (run <code>make frontend</code>). "
+            'The API is at <a href="/api/v1/">/api/v1/</a>, its docs at <a href="/api/docs/">/api/docs/</a>.</p>',
+            content_type="text/html",
+        )
+    return FileResponse(open(index, "rb"), content_type="text/html")
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("audit.api.urls")),
+    path("api/v1/", include("cases.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    re_path(r"^(?!api/|admin/|static/|healthz|readyz).*$", dashboard, name="dashboard"),
+]

@@ -1,0 +1,193 @@
+"""Shared fixtures: personas, API clients, generated media, and the real services tests need.
+
+Postgres and Redis are the real ones on loopback. A test that needs one that is not
+reachable is skipped on a developer machine and fails loudly in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from tests.factories import CaseFactory, TeamFactory, UserFactory
+from workers import processes
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PASSWORD = "correct horse battery staple"
+
+
+def require_service(host: str, port: int, name: str) -> None:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError as exc:
+        message = f"{name} at {host}:{port} is not reachable ({exc})"
+        if IN_CI:
+            pytest.fail(message + " - CI must run against the real service", pytrace=False)
+        pytest.skip(message)
+
+
+def require_path(path: Path, what: str) -> Path:
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{what} missing at {path} in CI", pytrace=False)
+        pytest.skip(f"{what} not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_is_up():
+    require_service("127.0.0.1", 5432, "Postgres")
+
+
+def pytest_configure(config):
+    # One media root for the session, shared with worker processes the tests start.
+    if "FORENSICS_MEDIA_ROOT" not in os.environ:
+        import tempfile
+
+        os.environ["FORENSICS_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="forensics-test-media-")
+
+
+# --- personas ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Alpha")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Bravo")
+
+
+@pytest.fixture
+def alice(team):
+    """Alice: an analyst in team Alpha."""
+    return UserFactory(username="alice", team=team, team__role=Role.ANALYST)
+
+
+@pytest.fixture
+def bob(other_team):
+    """Bob: an analyst in another team; must never see Alpha's data."""
+    return UserFactory(username="bob", team=other_team, team__role=Role.ANALYST)
+
+
+@pytest.fixture
+def case(team, alice):
+    return CaseFactory(team=team, created_by=alice, title="Suspicious interview")
+
+
+def api_token_for(user) -> str:
+    """A fresh API token's key for ``user`` (keys are stored hashed, so each call issues a new one)."""
+    from accounts.services import issue_token
+
+    return issue_token(user, "tests")[1]
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
+    return client
+
+
+@pytest.fixture
+def alice_client(alice):
+    return client_for(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return client_for(bob)
+
+
+@pytest.fixture
+def anon_client():
+    return APIClient()
+
+
+# --- media ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("generated-media")
+
+
+@pytest.fixture(scope="session")
+def sample_clip_path(media_dir) -> Path:
+    """A 2 s, 15 fps MP4 of the astronaut photo's face moving across the frame."""
+    from detector.synthetic import write_moving_face_clip
+
+    return write_moving_face_clip(media_dir / "astronaut.mp4", seconds=2, fps=15)
+
+
+@pytest.fixture(scope="session")
+def blank_clip_path(media_dir) -> Path:
+    from detector.synthetic import write_blank_clip
+
+    return write_blank_clip(media_dir / "blank.mp4")
+
+
+@pytest.fixture(scope="session")
+def face_jpeg_path(media_dir) -> Path:
+    import cv2
+
+    from detector.synthetic import astronaut_rgb
+
+    path = media_dir / "astronaut.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(astronaut_rgb(), cv2.COLOR_RGB2BGR))
+    return path
+
+
+# --- real processes (integration and browser tests) ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_broker_url():
+    from django.conf import settings
+
+    require_service("127.0.0.1", 6379, "Redis")
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    return settings.CELERY_BROKER_URL
+
+
+def database_url_for_children() -> str:
+    """The URL of the database pytest-django created, for processes the tests start."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def worker_env(django_db_setup, redis_broker_url):
+    from django.conf import settings
+
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url_for_children(),
+        "CELERY_BROKER_URL": redis_broker_url,
+        "FORENSICS_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(worker_env, tmp_path_factory):
+    """One real `celery worker` process (prefork, concurrency 1) consuming gpu and cpu queues."""
+    log = tmp_path_factory.mktemp("logs") / "worker.log"
+    proc = processes.start_worker(worker_env, log)
+    try:
+        processes.wait_for_log(proc, "ready.", timeout_s=180)
+        yield proc
+    finally:
+        processes.stop(proc)
+        print(f"worker log: {log}")

@@ -1,0 +1,78 @@
+"""Shared fixtures for detector tests: untrained detectors built once per session, synthetic face crops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import detector
+from detector import Detector, aggregate
+from detector.checkpoints import save
+from detector.faces import FaceFinder
+from detector.synthetic import astronaut_rgb, write_moving_face_clip
+
+LABELS = {aggregate.LABEL_MANIPULATED, aggregate.LABEL_AUTHENTIC, aggregate.LABEL_INCONCLUSIVE}
+
+
+def save_random_checkpoint(name: str, path: Path, **overrides) -> Path:
+    """A checkpoint of freshly initialised weights: 'trained' as far as the pipeline can tell."""
+    torch.manual_seed(0)
+    det = detector.create(name, device="cpu")
+    save(path, config={**det.config.to_dict(), **overrides}, state_dict=det.model.state_dict())
+    return path
+
+
+@pytest.fixture(scope="session")
+def untrained_detector() -> Callable[[str], Detector]:
+    """``untrained_detector(name)``: that detector with seeded random weights, on CPU, built once."""
+    built: dict[str, Detector] = {}
+
+    def build(name: str) -> Detector:
+        if name not in built:
+            torch.manual_seed(0)
+            built[name] = detector.create(name, device="cpu")
+        return built[name]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def face_crop() -> Callable[[int, int], np.ndarray]:
+    """``face_crop(size, seed)``: a synthetic RGB uint8 crop (see :func:`synthetic_face_crop`)."""
+    return synthetic_face_crop
+
+
+def synthetic_face_crop(size: int, seed: int) -> np.ndarray:
+    """Smooth shading and a few blobs: structure for CAMs to latch onto, no real faces needed."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(60, 200, size=(6, 6, 3)).astype(np.float32)
+    crop = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
+    for _ in range(3):
+        centre = tuple(int(v) for v in rng.integers(size // 4, 3 * size // 4, size=2))
+        colour = tuple(float(v) for v in rng.uniform(0, 255, size=3))
+        cv2.circle(crop, centre, int(rng.integers(size // 12, size // 5)), colour, thickness=-1)
+    return np.clip(crop, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def clip(media_dir) -> Path:
+    return write_moving_face_clip(media_dir / "astronaut_2s.mp4", seconds=2.0)
+
+
+@pytest.fixture(scope="session")
+def portrait_png(media_dir) -> Path:
+    path = media_dir / "astronaut.png"
+    cv2.imwrite(str(path), cv2.cvtColor(astronaut_rgb(), cv2.COLOR_RGB2BGR))
+    return path
+
+
+@pytest.fixture(scope="session")
+def face_finder() -> FaceFinder:
+    return FaceFinder(device="cpu")

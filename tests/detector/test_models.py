@@ -1,0 +1,162 @@
+"""Every registered detector is tested the same way: forward contract, determinism, checkpoints."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import detector
+from detector import Detector
+from detector.checkpoints import CheckpointError, save
+from detector.models.spectral_lr import fit_spectral_lr
+
+DETECTORS = detector.list_detectors()
+# Every architecture down-samples by at most 32, so 64 px still leaves a 2x2 map and keeps the suite fast on CPU.
+SMALL_SIZE_PX = 64
+TRACK_STEPS = 3
+BATCH = 2
+
+
+def small_batch(det: Detector, seed: int = 1) -> torch.Tensor:
+    shape = (BATCH, 3, SMALL_SIZE_PX, SMALL_SIZE_PX)
+    if det.config.input_kind == "track":
+        shape = (BATCH, TRACK_STEPS, *shape[1:])
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def save_checkpoint(det: Detector, path) -> str:
+    return save(path, config=det.config.to_dict(), state_dict=det.model.state_dict())
+
+
+def test_every_seed_architecture_is_registered():
+    assert set(DETECTORS) >= {
+        "efficientnet_b0",
+        "efficientnet_b4_multibranch",
+        "convnext_spectral",
+        "resnext50_attention",
+        "efficientnet_attention",
+        "custom_cnn",
+        "resnext_lstm",
+        "spectral_lr",
+    }
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_forward_returns_one_float32_logit_per_item(name, untrained_detector):
+    det = untrained_detector(name)
+    with torch.inference_mode():
+        logits = det.model(small_batch(det))
+    assert logits.shape == (BATCH,)
+    assert logits.dtype == torch.float32
+    assert torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_forward_is_forward_head_of_forward_features(name, untrained_detector):
+    det = untrained_detector(name)
+    x = small_batch(det)
+    with torch.inference_mode():
+        assert torch.equal(det.model(x), det.model.forward_head(det.model.forward_features(x)))
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_same_input_twice_gives_identical_logits_in_eval_mode(name, untrained_detector):
+    det = untrained_detector(name)
+    x = small_batch(det)
+    assert not det.model.training
+    assert torch.equal(det.logits(x), det.logits(x.clone()))
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_config_names_a_real_cam_layer_and_track_models_their_length(name, untrained_detector):
+    det = untrained_detector(name)
+    if det.config.cam_layer is not None:
+        det.model.get_submodule(det.config.cam_layer)
+    assert det.config.input_kind in {"frame", "track"}
+    if det.config.input_kind == "track":
+        assert det.config.extra["sequence_length"] > 1
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_checkpoint_round_trip_gives_identical_logits_and_records_sha256(name, untrained_detector, tmp_path):
+    det = untrained_detector(name)
+    path = tmp_path / f"{name}.pt"
+    sha = save_checkpoint(det, path)
+
+    loaded = detector.create(name, checkpoint=path, device="cpu")
+
+    assert loaded.checkpoint_sha256 == sha
+    assert loaded.trained
+    assert loaded.config == det.config
+    x = small_batch(det)
+    assert torch.equal(loaded.logits(x), det.logits(x))
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_checkpoint_with_altered_bytes_is_refused(name, untrained_detector, tmp_path):
+    det = untrained_detector(name)
+    path = tmp_path / f"{name}.pt"
+    save_checkpoint(det, path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(CheckpointError, match="sha256"):
+        detector.create(name, checkpoint=path, device="cpu")
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_checkpoint_of_another_architecture_is_refused(name, untrained_detector, tmp_path):
+    other = "spectral_lr" if name != "spectral_lr" else "custom_cnn"  # the two smallest checkpoints
+    path = tmp_path / f"{other}.pt"
+    save_checkpoint(untrained_detector(other), path)
+
+    with pytest.raises(CheckpointError, match="holds a"):
+        detector.create(name, checkpoint=path, device="cpu")
+
+
+def test_spectrum_layer_of_spectral_lr_has_nothing_to_train(untrained_detector):
+    model = untrained_detector("spectral_lr").model
+    assert list(model.spectrum.parameters()) == []
+    assert [name for name, _ in model.named_parameters()] == ["head.weight", "head.bias"]
+
+
+def crops_with_and_without_high_frequency_noise(count_per_class: int, size: int = 224):
+    """Class 0: smooth shading; class 1: the same kind of image plus per-pixel noise, as up-sampling leaves."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    crops, labels = [], []
+    for index in range(2 * count_per_class):
+        label = index % 2
+        coarse = rng.uniform(40, 215, size=(8, 8, 3)).astype(np.float32)
+        crop = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
+        if label:
+            crop += rng.normal(0.0, 6.0, size=crop.shape)
+        crops.append(np.clip(crop, 0, 255).astype(np.uint8))
+        labels.append(label)
+    return crops, np.array(labels)
+
+
+def test_spectral_lr_fits_high_frequency_noise_in_seconds_and_scores_it_after_saving(tmp_path):
+    crops, labels = crops_with_and_without_high_frequency_noise(count_per_class=30)
+
+    started = time.perf_counter()
+    model = fit_spectral_lr(crops, labels)
+    fit_s = time.perf_counter() - started
+
+    config = detector.get_config("spectral_lr")
+    save(tmp_path / "spectral_lr.pt", config=config.to_dict(), state_dict=model.state_dict())
+    fitted = detector.create("spectral_lr", checkpoint=tmp_path / "spectral_lr.pt", device="cpu")
+    accuracy = ((fitted.score_crops(crops) > 0.5) == labels).mean()
+    assert accuracy > 0.9
+    assert fit_s < 30.0  # seconds on a shared CPU; it is meant to take about one
+
+
+def test_spectral_lr_refuses_labels_of_one_class():
+    crops, _ = crops_with_and_without_high_frequency_noise(count_per_class=2, size=32)
+    with pytest.raises(ValueError, match="both"):
+        fit_spectral_lr(crops, [0, 0, 0, 0])

@@ -1,0 +1,95 @@
+"""Library and command-line entry points: predict_image, predict_batch, analyze --json, analyze-folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+import detector
+from detector import cli, predict
+from detector.synthetic import astronaut_rgb
+
+from .conftest import LABELS, save_random_checkpoint
+
+
+@pytest.fixture
+def shipped_custom_cnn(tmp_path, monkeypatch):
+    """A weights folder holding a custom_cnn checkpoint, used as the shipped weights."""
+    weights = tmp_path / "weights"
+    save_random_checkpoint("custom_cnn", weights / "custom_cnn.pt")
+    monkeypatch.setenv("FORENSICS_WEIGHTS_DIR", str(weights))
+    predict._models.cache_clear()
+    yield weights
+    predict._models.cache_clear()
+
+
+def test_predict_image_takes_an_rgb_array(shipped_custom_cnn):
+    out = detector.predict_image(astronaut_rgb(), detectors=["custom_cnn"], device="cpu")
+    assert out["source"] == "<array>"
+    assert out["faces"] == 1
+    assert out["label"] in LABELS
+    assert 0.0 <= out["score"] <= 1.0
+    assert set(out["per_detector"]) == {"custom_cnn"}
+    assert out["result"]["media"]["kind"] == "image"
+
+
+def test_predict_image_refuses_arrays_that_are_not_images(shipped_custom_cnn):
+    with pytest.raises(ValueError, match="uint8"):
+        detector.predict_image(np.zeros((64, 64, 3), dtype=np.float32), detectors=["custom_cnn"], device="cpu")
+
+
+def test_predict_batch_reports_a_bad_file_and_goes_on(shipped_custom_cnn, portrait_png, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    grey = cv2.cvtColor(astronaut_rgb(), cv2.COLOR_RGB2GRAY)
+    out = detector.predict_batch([portrait_png, broken, grey], detectors=["custom_cnn"], device="cpu")
+    assert [o["source"] for o in out] == [str(portrait_png), str(broken), "<array>"]
+    assert out[0]["label"] in LABELS and out[0]["error"] is None
+    assert out[1]["label"] is None
+    assert out[1]["error"]["code"] == "unreadable_media"
+    assert out[2]["faces"] == 1
+
+
+def test_cli_analyze_prints_the_verdict_as_json(shipped_custom_cnn, clip, capsys):
+    code = cli.main(["analyze", str(clip), "--json", "--frames", "4", "--detectors", "custom_cnn", "--device", "cpu"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["verdict"]["label"] in LABELS | {"inconclusive"}
+    assert "score" in result["verdict"]
+    assert result["settings"] == {"frames": 4, "detectors": ["custom_cnn"]}
+
+
+def test_cli_analyze_reports_unreadable_media_with_its_code(tmp_path, capsys):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 512)
+    assert cli.main(["analyze", str(broken), "--json", "--detectors", "custom_cnn", "--device", "cpu"]) == 2
+    assert json.loads(capsys.readouterr().err)["error"]["code"] == "unreadable_media"
+
+
+def test_analyze_folder_writes_one_csv_row_per_file(shipped_custom_cnn, portrait_png, tmp_path, capsys):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    shutil.copy(portrait_png, folder / "a_portrait.png")
+    (folder / "b_broken.mp4").write_bytes(b"\x00" * 512)
+    (folder / "notes.txt").write_text("not media")
+    out_csv = tmp_path / "out.csv"
+    code = cli.main(
+        ["analyze-folder", str(folder), "--csv", str(out_csv), "--detectors", "custom_cnn", "--device", "cpu"]
+    )
+    assert code == 0
+    rows = list(csv.DictReader(out_csv.open()))
+    assert [r["path"].rsplit("/", 1)[-1] for r in rows] == ["a_portrait.png", "b_broken.mp4"]
+    assert rows[0]["label"] in LABELS and 0.0 <= float(rows[0]["score"]) <= 1.0
+    assert rows[0]["kind"] == "image" and rows[0]["faces"] == "1"
+    assert rows[0]["score_custom_cnn"] == rows[0]["score"]
+    assert rows[1]["error_code"] == "unreadable_media" and rows[1]["label"] == ""
+
+
+def test_analyze_folder_without_media_fails_clearly(tmp_path, capsys):
+    assert cli.main(["analyze-folder", str(tmp_path), "--csv", str(tmp_path / "x.csv")]) == 2
+    assert "no_media" in capsys.readouterr().err

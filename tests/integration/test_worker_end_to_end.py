@@ -1,0 +1,108 @@
+"""Upload over HTTP → Redis → a real Celery worker → Postgres → verdict, as a client sees it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from rest_framework.authtoken.models import Token
+
+from cases.models import AnalysisJob, FaceResult, FrameResult, Verdict
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+POLL_TIMEOUT_S = 300
+
+
+def poll_until_done(url: str, headers: dict, timeout_s: float = POLL_TIMEOUT_S) -> tuple[dict, list[tuple]]:
+    seen = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = requests.get(url, headers=headers, timeout=30).json()
+        status = (body["state"], body["stage"], body["progress"])
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if body["state"] not in ("queued", "running"):
+            return body, seen
+        time.sleep(0.3)
+    raise AssertionError(f"job at {url} not finished in {timeout_s} s; states seen: {seen}")
+
+
+@pytest.fixture
+def headers(alice):
+    return {"Authorization": f"Token {Token.objects.get_or_create(user=alice)[0].key}"}
+
+
+def test_a_generated_clip_is_analysed_by_a_real_worker(
+    live_server, celery_worker_process, headers, case, sample_clip_path
+):
+    with open(sample_clip_path, "rb") as fh:
+        response = requests.post(
+            f"{live_server.url}/api/v1/jobs/",
+            headers=headers,
+            files={"file": ("astronaut.mp4", fh, "video/mp4")},
+            data={"case": case.pk, "frames": 8},
+            timeout=60,
+        )
+    assert response.status_code == 202, response.text
+    job, seen = poll_until_done(response.headers["Location"], headers)
+
+    assert job["state"] == "succeeded", (job["error_code"], job["error_message"])
+    assert job["stage"] == "done" and job["progress"] == 100 and job["attempts"] == 1
+    assert job["media"]["width"] == 480 and job["media"]["height"] == 360 and job["media"]["frame_count"] == 30
+    assert {s[0] for s in seen} <= {"queued", "running", "succeeded"}
+    verdict = job["verdict"]
+    assert verdict["label"] in ("manipulated", "authentic", "inconclusive")
+    if any(d["trained"] for d in job["detector_set"]):
+        assert 0.0 <= verdict["score"] <= 1.0
+    else:
+        assert verdict["untrained"] and verdict["score"] is None
+
+    frames = requests.get(job["frames_url"], headers=headers, timeout=30).json()
+    assert len(frames) == 8
+    with_faces = [f for f in frames if f["faces"]]
+    assert len(with_faces) >= 6, "the astronaut's face is visible on every sampled frame"
+    face = with_faces[0]["faces"][0]
+    x1, _, x2, _ = face["box"]
+    assert 40 <= x2 - x1 <= 200 and face["det_prob"] > 0.9
+    crop = requests.get(face["crop_url"], headers=headers, timeout=30)
+    assert crop.status_code == 200 and crop.headers["Content-Type"] == "image/jpeg"
+
+    db_job = AnalysisJob.objects.get(pk=job["id"])
+    assert FrameResult.objects.filter(job=db_job).count() == 8
+    assert FaceResult.objects.filter(job=db_job).count() == sum(len(f["faces"]) for f in frames)
+    assert Verdict.objects.filter(job=db_job).count() == 1
+
+
+def test_a_corrupt_video_that_passes_sniffing_ends_as_a_failed_job(
+    live_server, celery_worker_process, headers, case, sample_clip_path
+):
+    truncated = sample_clip_path.read_bytes()[:3000]  # ftyp header intact, the rest (moov, frames) gone
+    response = requests.post(
+        f"{live_server.url}/api/v1/jobs/",
+        headers=headers,
+        files={"file": ("broken.mp4", truncated, "video/mp4")},
+        data={"case": case.pk},
+        timeout=60,
+    )
+    assert response.status_code == 202, response.text
+    job, _ = poll_until_done(response.headers["Location"], headers)
+    assert job["state"] == "failed"
+    assert job["error_code"] == "unreadable_media" and job["error_message"]
+    assert job["verdict"] is None
+
+
+def test_a_clip_without_faces_gets_the_no_faces_verdict(
+    live_server, celery_worker_process, headers, case, blank_clip_path
+):
+    with open(blank_clip_path, "rb") as fh:
+        response = requests.post(
+            f"{live_server.url}/api/v1/jobs/",
+            headers=headers,
+            files={"file": ("blank.mp4", fh, "video/mp4")},
+            data={"case": case.pk, "frames": 4},
+            timeout=60,
+        )
+    job, _ = poll_until_done(response.headers["Location"], headers)
+    assert job["state"] == "succeeded"
+    assert job["verdict"]["label"] == "no_faces" and job["verdict"]["score"] is None

@@ -1,0 +1,110 @@
+"""Augmentations, losses, Mixup, metrics, config checks and progressive unfreezing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import detector
+from detector.training.augment import count_transforms, training_augmentations
+from detector.training.config import ConfigError, config_from_dict
+from detector.training.losses import adaptive_gamma, detector_loss, mixup
+from detector.training.metrics import (
+    best_f1_threshold,
+    binary_metrics,
+    expected_calibration_error,
+    threshold_at_fpr,
+)
+from detector.training.train import apply_unfreezing, cosine_with_warmup, feature_stages
+from tests.training.conftest import face_crop_variant
+
+
+def test_at_least_fifteen_augmentations_and_the_output_size_is_the_models() -> None:
+    pipeline = training_augmentations(64, seed=0)
+    assert count_transforms(pipeline) >= 15
+    out = pipeline(image=face_crop_variant(0, size=160))["image"]
+    assert out.shape == (64, 64, 3) and out.dtype == np.uint8
+
+
+def test_augmentations_are_reproducible_by_seed() -> None:
+    image = face_crop_variant(1, size=96)
+    a, b = training_augmentations(64), training_augmentations(64)
+    a.set_random_seed(7)
+    b.set_random_seed(7)
+    assert np.array_equal(a(image=image)["image"], b(image=image)["image"])
+
+
+def test_focal_losses_weigh_easy_examples_less_than_bce() -> None:
+    logits = torch.tensor([4.0, -4.0, 0.1])
+    targets = torch.tensor([1.0, 0.0, 1.0])
+    bce = detector_loss("bce", logits, targets)
+    assert detector_loss("focal", logits, targets, gamma=2.0) < bce
+    assert detector_loss("adaptive_focal", logits, targets) < bce
+    with pytest.raises(ValueError):
+        detector_loss("hinge", logits, targets)
+
+
+def test_adaptive_focal_gamma_is_five_for_hard_examples_and_three_otherwise() -> None:
+    gamma = adaptive_gamma(torch.tensor([-3.0, 3.0]), torch.tensor([1.0, 1.0]))
+    assert gamma.tolist() == [5.0, 3.0]
+
+
+def test_mixup_mixes_images_and_targets_alike() -> None:
+    images = torch.stack([torch.zeros(3, 4, 4), torch.ones(3, 4, 4)])
+    mixed, targets = mixup(images, torch.tensor([0.0, 1.0]), 0.4, np.random.default_rng(0))
+    assert mixed.shape == images.shape
+    assert torch.allclose(mixed[:, 0, 0, 0], targets)
+
+
+def test_metrics_on_a_perfect_detector() -> None:
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    probs = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    m = binary_metrics(labels, probs, 0.5)
+    assert m["auc_roc"] == 1.0 and m["accuracy"] == 1.0 and m["ece"] < 1e-6
+    assert m["confusion"] == {"tn": 3, "fp": 0, "fn": 0, "tp": 3}
+
+
+def test_threshold_at_one_percent_fpr_lets_at_most_one_percent_of_reals_through() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.r_[np.zeros(500), np.ones(500)]
+    probs = np.r_[rng.uniform(0, 0.7, 500), rng.uniform(0.3, 1, 500)]
+    threshold = threshold_at_fpr(labels, probs, 0.01)
+    assert (probs[labels == 0] >= threshold).mean() <= 0.01
+    f1_threshold, f1 = best_f1_threshold(labels, probs)
+    assert 0.2 < f1_threshold < 0.8 and f1 > 0.7
+
+
+def test_ece_of_overconfident_scores_is_large() -> None:
+    labels = np.r_[np.zeros(50), np.ones(50)]
+    assert expected_calibration_error(labels, np.full(100, 0.99)) > 0.4
+
+
+def test_unknown_config_keys_are_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown key"):
+        config_from_dict({"detector": "custom_cnn", "data": {"sources": [], "frame_count": 3}})
+    with pytest.raises(ConfigError, match="loss"):
+        config_from_dict(
+            {"detector": "custom_cnn", "data": {"sources": [{"path": ".", "label": "real"}]}, "optim": {"loss": "x"}}
+        )
+
+
+def test_progressive_unfreezing_thaws_stages_from_the_top() -> None:
+    model = detector.create("custom_cnn", device="cpu").model
+    stages = feature_stages(model)
+    assert len(stages) == 5
+    assert apply_unfreezing(model, epoch=0, freeze_epochs=2, every=1) == 0
+    assert not any(p.requires_grad for s in stages for p in s.parameters())
+    assert all(p.requires_grad for p in model.head.parameters())
+    assert apply_unfreezing(model, epoch=3, freeze_epochs=2, every=1) == 2
+    assert all(p.requires_grad for p in stages[-1].parameters())
+    assert not any(p.requires_grad for p in stages[0].parameters())
+    assert apply_unfreezing(model, epoch=30, freeze_epochs=2, every=1) == 5
+
+
+def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
+    factor = cosine_with_warmup(10, 100, 0.01)
+    assert factor(0) == pytest.approx(0.1)
+    assert factor(9) == pytest.approx(1.0)
+    assert factor(55) < factor(20)
+    assert factor(100) == pytest.approx(0.01)

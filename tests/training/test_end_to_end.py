@@ -1,0 +1,119 @@
+"""Tiny runs on generated faces: train → checkpoint → load → evaluate, through the real CLI, in seconds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import detector
+from detector import checkpoints
+from detector.cli import main
+
+TINY_OPTIM = {
+    "epochs": 2,
+    "batch_size": 8,
+    "samples_per_epoch": 16,
+    "lr": 0.003,
+    "warmup_epochs": 0.5,
+    "loss": "adaptive_focal",
+    "mixup_alpha": 0.4,
+    "mixup_prob": 1.0,
+    "grad_clip_norm": 1.0,
+    "freeze_backbone_epochs": 1,
+    "early_stopping_patience": 3,
+    "threads": 1,
+}
+
+
+def write_config(tmp_path: Path, face_folder: Path, detector_name: str, **changes: Any) -> Path:
+    config = {
+        "detector": detector_name,
+        "output_dir": str(tmp_path / "run"),
+        "seed": 3,
+        "model": {"input_size": 32} if detector_name == "custom_cnn" else {},
+        "data": {
+            "crop_px": 64,
+            "dev_share": 0.25,
+            "cache_dir": str(tmp_path / "cache"),
+            "sources": [
+                {
+                    "path": str(face_folder / "real"),
+                    "label": "real",
+                    "face_mode": "as_is",
+                    "group_pattern": r"^(id\d+)_",
+                },
+                {
+                    "path": str(face_folder / "fake"),
+                    "label": "fake",
+                    "face_mode": "as_is",
+                    "group_pattern": r"^(fk\d+)_",
+                },
+            ],
+        },
+        "augment": {"enabled": True, "strength": 1.0},
+        "optim": TINY_OPTIM,
+        "threshold": "best_f1",
+        **changes,
+    }
+    path = tmp_path / f"{detector_name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_train_then_evaluate_a_cnn_from_the_command_line(tmp_path: Path, face_folder: Path) -> None:
+    config = write_config(tmp_path, face_folder, "custom_cnn")
+    assert main(["train", str(config)]) == 0
+    run = tmp_path / "run"
+    checkpoint = run / "custom_cnn.pt"
+    assert checkpoints.expected_sha256(checkpoint) == checkpoints.file_sha256(checkpoint)
+    assert (run / "last.pt").is_file() and (run / "metrics.csv").is_file()
+    split = json.loads((run / "split.json").read_text())["parts"]
+    assert {r["group"] for r in split["train"]}.isdisjoint({r["group"] for r in split["dev"]})
+
+    loaded = detector.create("custom_cnn", checkpoint=checkpoint, device="cpu")
+    assert loaded.trained and loaded.config.input_size == 32, "the checkpoint's config overrides the registry's"
+    assert loaded.calibration.method == "temperature"
+    assert "dev" in loaded.metrics
+
+    out = tmp_path / "eval"
+    args = ["evaluate", str(face_folder), "--detectors", "custom_cnn", "--checkpoint", f"custom_cnn={checkpoint}"]
+    args += ["--out", str(out), "--face-mode", "as_is", "--save-calibration"]
+    assert main(args) == 0
+    report = json.loads((out / "report.json").read_text())
+    for level in ("frame", "video"):
+        metrics = report["metrics"][level]["ensemble"]
+        assert {"auc_roc", "pr_auc", "accuracy", "log_loss", "ece", "confusion", "best_f1_threshold"} <= set(metrics)
+        assert "threshold_at_1pct_fpr" in metrics
+        for plot in ("roc", "pr", "reliability", "confusion"):
+            assert (out / f"{plot}_{level}.png").stat().st_size > 1000
+    assert "# Evaluation of custom_cnn" in (out / "report.md").read_text()
+    assert isinstance(report["misclassified"]["video"], list)
+    # --save-calibration rewrote the checkpoint, and its side file still matches.
+    recalibrated = checkpoints.load(checkpoint)
+    assert recalibrated.calibration == report["fitted_calibration"]["custom_cnn"]["calibration"]
+
+
+def test_training_resumes_from_the_last_epoch(tmp_path: Path, face_folder: Path, capsys: pytest.CaptureFixture) -> None:
+    one_epoch = write_config(tmp_path, face_folder, "custom_cnn", optim={**TINY_OPTIM, "epochs": 1})
+    assert main(["train", str(one_epoch)]) == 0
+    two_epochs = write_config(tmp_path, face_folder, "custom_cnn")
+    assert main(["train", str(two_epochs), "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "resumed from" in out and "epoch 2/2" in out and "epoch 1/2" not in out.split("resumed from")[1]
+
+
+def test_spectral_detector_is_fitted_without_the_training_loop(tmp_path: Path, face_folder: Path) -> None:
+    config = write_config(tmp_path, face_folder, "spectral_lr", optim={"samples_per_epoch": 24}, spectral_c=1.0)
+    assert main(["train", str(config)]) == 0
+    loaded = detector.create("spectral_lr", checkpoint=tmp_path / "run" / "spectral_lr.pt", device="cpu")
+    assert loaded.trained and loaded.metrics["train_samples"] == 24
+
+
+def test_a_config_with_an_unknown_key_fails_before_any_work(tmp_path: Path, face_folder: Path) -> None:
+    config = write_config(tmp_path, face_folder, "custom_cnn", learning_rate=0.1)
+    assert main(["train", str(config)]) == 2
+    assert not (tmp_path / "run").exists()

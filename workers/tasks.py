@@ -1,0 +1,46 @@
+"""Celery tasks: thin, by id, explicitly named, acknowledged only after they finish."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from workers.analysis import run_job
+from workers.limits import time_limits
+
+logger = logging.getLogger(__name__)
+# Past the soft limit the job is failed; this much later a task stuck in native code ends its process.
+HARD_LIMIT_GRACE_S = 60
+
+
+@shared_task(
+    name="forensics.analyze_job",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(),
+)
+def analyze_job(job_id: int) -> str:
+    from celery import current_task
+
+    worker = f"{current_task.request.hostname}:{current_task.request.id}"
+    # Enforced by the task itself, not Celery's time_limit options: those do nothing in the solo pool.
+    with time_limits(settings.JOB_TIME_LIMIT_S, settings.JOB_TIME_LIMIT_S + HARD_LIMIT_GRACE_S):
+        return run_job(int(job_id), worker)
+
+
+# The housekeeping tasks run on the cpu workers' prefork pool, where Celery's own limits apply.
+@shared_task(name="forensics.reap_stale_jobs", ignore_result=True, soft_time_limit=60, time_limit=120)
+def reap_stale_jobs() -> dict:
+    from cases.services import reap_stale_jobs as reap
+
+    return reap()
+
+
+@shared_task(name="forensics.clean_up_storage", ignore_result=True, soft_time_limit=600, time_limit=900)
+def clean_up_storage() -> dict:
+    from cases.retention import clean_up_storage as clean_up
+
+    return clean_up()
