@@ -6,9 +6,9 @@ import time
 
 import pytest
 import requests
-from rest_framework.authtoken.models import Token
 
 from cases.models import AnalysisJob, FaceResult, FrameResult, Verdict
+from tests.conftest import api_token_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 POLL_TIMEOUT_S = 300
@@ -30,7 +30,7 @@ def poll_until_done(url: str, headers: dict, timeout_s: float = POLL_TIMEOUT_S) 
 
 @pytest.fixture
 def headers(alice):
-    return {"Authorization": f"Token {Token.objects.get_or_create(user=alice)[0].key}"}
+    return {"Authorization": f"Token {api_token_for(alice)}"}
 
 
 def test_a_generated_clip_is_analysed_by_a_real_worker(
