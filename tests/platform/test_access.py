@@ -225,6 +225,7 @@ def test_deploy_check_is_clean_with_production_settings():
         "CELERY_BROKER_URL": "redis://redis.example.org:6379/0",
     }
     env.pop("DJANGO_DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests set it for the test process only
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,
