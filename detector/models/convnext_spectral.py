@@ -10,11 +10,11 @@ import timm
 import torch
 from torch import nn
 
-from detector.models.layers import AttentionFusion, FrequencyBranch
+from detector.models.layers import AttentionFusion, FeatureHeadClassifier, FrequencyBranch
 from detector.registry import DetectorConfig, register_detector
 
 
-class SpectralConvNeXt(nn.Module):
+class SpectralConvNeXt(FeatureHeadClassifier):
     """ConvNeXt pooled embedding and an FFT log-magnitude embedding, fused by attention.
 
     ``forward_features`` returns the fused embedding (B, fusion_dim); ``forward_head`` the logit.
@@ -31,12 +31,6 @@ class SpectralConvNeXt(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         rgb = self.backbone.forward_head(self.backbone.forward_features(x), pre_logits=True)
         return self.fusion([rgb, self.spectral(x)])
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(features)).squeeze(-1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @register_detector(

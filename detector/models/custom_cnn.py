@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from detector.models.layers import conv_bn_act
+from detector.models.layers import FeatureHeadClassifier, conv_bn_act
 from detector.registry import DetectorConfig, register_detector
 
 
-class PlainCNN(nn.Module):
+class PlainCNN(FeatureHeadClassifier):
     """Stride-2 stem, then conv-bn-relu blocks each followed by 2x max-pooling except the last.
 
     At 128 px the last block sees an 8x8 map: coarse, but enough for Grad-CAM to point at
@@ -32,12 +32,6 @@ class PlainCNN(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(features.mean(dim=(-2, -1)))).squeeze(-1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @register_detector(

@@ -6,10 +6,11 @@ import timm
 import torch
 from torch import nn
 
+from detector.models.layers import FeatureHeadClassifier
 from detector.registry import DetectorConfig, register_detector
 
 
-class TimmFrameClassifier(nn.Module):
+class TimmFrameClassifier(FeatureHeadClassifier):
     """A timm backbone (created offline, ``pretrained=False``) and a one-logit head."""
 
     def __init__(self, backbone: str, drop_rate: float = 0.2) -> None:
@@ -22,9 +23,6 @@ class TimmFrameClassifier(nn.Module):
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone.forward_head(features, pre_logits=True)).squeeze(-1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @register_detector(

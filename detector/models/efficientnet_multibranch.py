@@ -10,11 +10,17 @@ import timm
 import torch
 from torch import nn
 
-from detector.models.layers import AttentionFusion, EdgeBranch, FrequencyBranch, MultiScalePooling
+from detector.models.layers import (
+    AttentionFusion,
+    EdgeBranch,
+    FeatureHeadClassifier,
+    FrequencyBranch,
+    MultiScalePooling,
+)
 from detector.registry import DetectorConfig, register_detector
 
 
-class MultiBranchClassifier(nn.Module):
+class MultiBranchClassifier(FeatureHeadClassifier):
     """RGB features pooled at strides 8/16/32, a frequency and an edge embedding, fused by attention.
 
     ``forward_features`` returns the fused embedding (B, fusion_dim); ``forward_head`` the logit.
@@ -34,12 +40,6 @@ class MultiBranchClassifier(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         rgb = self.pool(self.backbone(x))
         return self.fusion([rgb, self.frequency(x), self.edges(x)])
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(features)).squeeze(-1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
 
 
 @register_detector(

@@ -4,9 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import timm
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+class FeatureHeadClassifier(nn.Module):
+    """Base of the frame classifiers: ``forward_features`` (what Grad-CAM hooks) then ``forward_head``.
+
+    Subclasses set ``self.dropout`` and ``self.head`` (one logit) and define ``forward_features``;
+    the default head averages a (B, C, h, w) map over positions, or takes a (B, C) vector as is.
+    """
+
+    dropout: nn.Module
+    head: nn.Module
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        pooled = features.mean(dim=(-2, -1)) if features.dim() == 4 else features
+        return self.head(self.dropout(pooled)).squeeze(-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+class AttentionClassifier(FeatureHeadClassifier):
+    """timm backbone -> an attention module over its last feature map -> average pool -> one logit."""
+
+    def __init__(self, backbone: str, attention: type[nn.Module], drop_rate: float) -> None:
+        super().__init__()
+        self.backbone = timm.create_model(backbone, pretrained=False, num_classes=0, global_pool="")
+        self.attention = attention(self.backbone.num_features)
+        self.dropout = nn.Dropout(drop_rate)
+        self.head = nn.Linear(self.backbone.num_features, 1)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attention(self.backbone.forward_features(x))
 
 
 def conv_bn_act(in_channels: int, out_channels: int, stride: int = 1) -> nn.Sequential:
