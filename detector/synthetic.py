@@ -24,15 +24,20 @@ def write_moving_face_clip(
     fps: int = 15,
     size: tuple[int, int] = (480, 360),
     face_px: int = 200,
+    fourcc: str = "mp4v",
 ) -> Path:
-    """Write an MP4 (mp4v) of the astronaut's head and shoulders drifting over a grey background."""
+    """Write a clip of the astronaut's head and shoulders drifting over a grey background.
+
+    ``fourcc`` picks the codec: "mp4v" (MPEG-4 Part 2 in MP4) by default; "VP80" with a .webm
+    path gives a clip that browsers can play (no browser plays MPEG-4 Part 2).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     width, height = size
     # The astronaut photo is 512x512 with the face in its upper middle; this crop keeps the face.
     portrait = astronaut_rgb()[0:300, 100:400]
     portrait = cv2.resize(portrait, (face_px, face_px), interpolation=cv2.INTER_AREA)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV could not open a video writer for {path}")
     frames = max(1, round(seconds * fps))

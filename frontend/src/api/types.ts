@@ -26,6 +26,8 @@ export type JobStage = "queued" | "decoding" | "faces" | "scoring" | "aggregatin
 export interface VerdictBrief {
   label: VerdictLabel;
   score: number | null;
+  /** True when detectors without trained weights were in the set (none scored when score is null). */
+  untrained?: boolean;
   /** The job that produced it (case list only). */
   job?: number;
 }
@@ -82,7 +84,10 @@ export interface TrackSummary {
   track_id: number;
   score: number | null;
   label: VerdictLabel | string;
-  frames: number;
+  /** Scored faces in the track. */
+  faces?: number;
+  /** Frame indices of the track (detector/aggregate.py TrackScore.to_dict). */
+  frames: number[] | number;
 }
 
 export interface Verdict {

@@ -7,6 +7,7 @@ export function VerdictBadge({ verdict, testId }: { verdict: VerdictBrief | null
     <span className={`badge verdict-${verdict.label}`} data-testid={testId}>
       {verdictLabelText(verdict.label)}
       {verdict.score !== null && verdict.label !== "no_faces" && <span className="badge-score"> {formatProbability(verdict.score)}</span>}
+      {verdict.score === null && verdict.untrained && verdict.label !== "no_faces" && <span className="badge-score"> · not scored</span>}
     </span>
   );
 }

@@ -17,6 +17,7 @@ export function DetectorComparison({ frames, detectorSet, verdict, onSeek }: Pro
   const rows = useMemo(() => summarizeDetectors(frames, detectorSet, verdict?.per_detector ?? {}), [frames, detectorSet, verdict]);
   const disagreements = useMemo(() => findDisagreements(frames), [frames]);
   const shown = showAll ? disagreements : disagreements.slice(0, DISAGREEMENTS_SHOWN);
+  const scoring = rows.filter((row) => row.facesScored > 0).length;
 
   return (
     <div className="stack" data-testid="detector-comparison">
@@ -53,9 +54,7 @@ export function DetectorComparison({ frames, detectorSet, verdict, onSeek }: Pro
                 <td className="num">{formatScore(row.videoScore)}</td>
                 <td className="num">{formatScore(row.meanFaceScore)}</td>
                 <td className="num">{formatScore(row.maxFaceScore)}</td>
-                <td className="num">
-                  {row.facesFlagged} / {row.facesScored}
-                </td>
+                <td className="num">{row.facesScored ? `${row.facesFlagged} / ${row.facesScored}` : "not scored"}</td>
                 <td className="num">{row.disagreements}</td>
               </tr>
             ))}
@@ -64,7 +63,11 @@ export function DetectorComparison({ frames, detectorSet, verdict, onSeek }: Pro
       </div>
 
       <h3>Frames where detectors disagree (gap over {DISAGREEMENT_THRESHOLD})</h3>
-      {disagreements.length === 0 ? (
+      {scoring < 2 ? (
+        <p className="empty" data-testid="disagreements-none">
+          {scoring === 0 ? "No detector scored a face" : "Only one detector scored faces"}, so there is nothing to compare yet.
+        </p>
+      ) : disagreements.length === 0 ? (
         <p className="empty" data-testid="disagreements-none">
           The detectors agree within {DISAGREEMENT_THRESHOLD} on every face.
         </p>

@@ -15,9 +15,11 @@ interface Props {
   frames: FrameResult[];
   verdict: Verdict | null;
   onSeek?: (timeS: number) => void;
+  /** The sampled frame the video is showing: its crops are marked as current. */
+  currentFrameIndex?: number | null;
 }
 
-export function FaceGallery({ frames, verdict, onSeek }: Props) {
+export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex }: Props) {
   const [showHeatmaps, setShowHeatmaps] = useState(false);
   const [selected, setSelected] = useState<FaceAt | null>(null);
   const [expanded, setExpanded] = useState<Set<number>>(new Set());
@@ -72,11 +74,13 @@ export function FaceGallery({ frames, verdict, onSeek }: Props) {
               {shown.map((item) => {
                 const zone = item.face.score === null ? "none" : scoreZone(item.face.score, thresholds);
                 const isSelected = selected?.face === item.face;
+                const isCurrent = currentFrameIndex === item.frame.frame_index;
                 return (
                   <li key={`${item.frame.frame_index}-${trackId}`}>
                     <button
                       type="button"
-                      className={`crop zone-${zone}${isSelected ? " selected" : ""}`}
+                      className={`crop zone-${zone}${isSelected ? " selected" : ""}${isCurrent ? " current" : ""}`}
+                      data-current={isCurrent || undefined}
                       aria-pressed={isSelected}
                       aria-label={`Frame ${item.frame.frame_index} at ${formatTimestamp(item.frame.timestamp_s)}, score ${formatScore(item.face.score)}`}
                       onClick={() => {
@@ -91,6 +95,7 @@ export function FaceGallery({ frames, verdict, onSeek }: Props) {
                       </span>
                       <span className="crop-caption">
                         {formatTimestamp(item.frame.timestamp_s)} · {formatScore(item.face.score)}
+                        {item.face.heatmap_url && " · heatmap"}
                       </span>
                     </button>
                   </li>

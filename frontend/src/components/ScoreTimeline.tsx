@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useRef, type KeyboardEvent } from "react";
 import uPlot from "uplot";
 import type { Verdict } from "../api/types";
-import { formatTimestamp } from "../lib/format";
+import { formatScore, formatTimestamp } from "../lib/format";
 import { SERIES_COLORS, cssVar, useThemeName } from "../lib/theme";
-import { nearestIndex, type Timeline } from "../lib/timeline";
+import { nearestIndex, readoutAt, type Timeline } from "../lib/timeline";
 
 const CHART_HEIGHT_PX = 220;
 
@@ -103,7 +103,8 @@ export function ScoreTimeline({ timeline, durationS, currentTime, thresholds, on
         })),
       ],
       cursor: { drag: { x: false, y: false }, points: { size: 7 } },
-      legend: { live: true },
+      // The readout under the chart follows the video and names every series; uPlot's hover legend would repeat it.
+      legend: { show: false },
       hooks: { draw: [drawOverlay] },
     };
     const plot = new uPlot(options, data, container);
@@ -153,6 +154,7 @@ export function ScoreTimeline({ timeline, durationS, currentTime, thresholds, on
 
   if (!timeline.times.length) return <p className="empty">No frames were scored.</p>;
   const noScores = timeline.series.every((series) => series.values.every((value) => value === null));
+  const readout = readoutAt(timeline, currentTime);
   return (
     <div
       className="timeline"
@@ -168,6 +170,19 @@ export function ScoreTimeline({ timeline, durationS, currentTime, thresholds, on
         </p>
       )}
       <div ref={containerRef} className="timeline-chart" />
+      {readout && (
+        <p className="timeline-readout small" aria-live="polite" data-testid="timeline-readout" data-frame-index={readout.frameIndex}>
+          <span className="strong">
+            Frame {readout.frameIndex} at {formatTimestamp(readout.timeS)}
+          </span>
+          {readout.values.map((v, i) => (
+            <span key={v.key} className="readout-value">
+              <span className="swatch" style={{ background: SERIES_COLORS[i % SERIES_COLORS.length] }} aria-hidden="true" />
+              {v.label}: {v.value === null ? "no score" : formatScore(v.value)}
+            </span>
+          ))}
+        </p>
+      )}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildTimeline, detectorNames, nearestIndex, trackIds } from "./timeline";
+import { buildTimeline, detectorNames, nearestIndex, readoutAt, trackIds } from "./timeline";
 import { FRAMES, face, frame } from "./fixtures";
 
 describe("buildTimeline", () => {
@@ -64,5 +64,50 @@ describe("nearestIndex", () => {
 
   it("returns -1 when there are no frames", () => {
     expect(nearestIndex([], 1)).toBe(-1);
+  });
+});
+
+describe("readoutAt", () => {
+  it("reads every detector's score at the sampled frame nearest the video time", () => {
+    const timeline = buildTimeline(FRAMES, "detector", ["effnet_b0", "spectral"]);
+    expect(readoutAt(timeline, 0.45)).toEqual({
+      index: 1,
+      frameIndex: 10,
+      timeS: 0.4,
+      values: [
+        { key: "detector:effnet_b0", label: "effnet_b0", value: 0.9 },
+        { key: "detector:spectral", label: "spectral", value: 0.2 },
+        { key: "detector:convnext", label: "convnext", value: null },
+      ],
+    });
+  });
+
+  it("follows the video past the last sampled frame and reports gaps as null", () => {
+    const timeline = buildTimeline(FRAMES, "track");
+    const readout = readoutAt(timeline, 1.3);
+    expect(readout?.frameIndex).toBe(30);
+    expect(readout?.values.map((v) => v.value)).toEqual([null, null]);
+    expect(readoutAt(timeline, 60)?.frameIndex).toBe(40);
+  });
+
+  it("has nothing to read on a job without frames", () => {
+    expect(readoutAt(buildTimeline([], "frame"), 1)).toBeNull();
+  });
+});
+
+describe("an analysis without trained weights", () => {
+  // The worker's shape while detectors are untrained: faces found, every score null.
+  const unscored = [frame(0, 0, [face(0, null, { spectral_lr: null })]), frame(15, 1, [face(0, null, { spectral_lr: null })])];
+
+  it("keeps the sampled frames for seeking but plots no value", () => {
+    const timeline = buildTimeline(unscored, "frame");
+    expect(timeline.times).toEqual([0, 1]);
+    expect(timeline.series[0]?.values).toEqual([null, null]);
+  });
+
+  it("still lists the detector so the per-detector view says it did not score", () => {
+    const timeline = buildTimeline(unscored, "detector");
+    expect(timeline.series.map((s) => s.label)).toEqual(["spectral_lr"]);
+    expect(timeline.series[0]?.values).toEqual([null, null]);
   });
 });

@@ -98,3 +98,26 @@ export function nearestIndex(times: number[], t: number): number {
   if (lo > 0 && Math.abs((times[lo - 1] as number) - t) <= Math.abs((times[lo] as number) - t)) return lo - 1;
   return lo;
 }
+
+export interface TimelineReadout {
+  /** Position in Timeline.times of the sampled frame nearest the video time. */
+  index: number;
+  frameIndex: number;
+  timeS: number;
+  values: { key: string; label: string; value: number | null }[];
+}
+
+/**
+ * The sampled frame the video is showing and every series' value there: what the chart's
+ * cursor points at as the video plays (the video → chart half of the sync).
+ */
+export function readoutAt(timeline: Timeline, timeS: number): TimelineReadout | null {
+  const index = nearestIndex(timeline.times, timeS);
+  if (index < 0) return null;
+  return {
+    index,
+    frameIndex: timeline.frameIndexes[index] as number,
+    timeS: timeline.times[index] as number,
+    values: timeline.series.map((s) => ({ key: s.key, label: s.label, value: s.values[index] ?? null })),
+  };
+}

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { Verdict } from "../api/types";
-import { confidenceBand, formatProbability, hasUntrainedDetector, scoreZone, verdictHeadline, verdictLabelText } from "./verdict";
+import {
+  aggregationText,
+  confidenceBand,
+  formatProbability,
+  hasUntrainedDetector,
+  scoreZone,
+  verdictDisplay,
+  verdictHeadline,
+  verdictLabelText,
+} from "./verdict";
 
 const verdict: Verdict = {
   label: "manipulated",
@@ -55,7 +64,10 @@ describe("verdict display", () => {
 
   it("writes a headline that warns when untrained detectors took part", () => {
     expect(verdictHeadline(verdict)).toBe("Manipulated: 87% probability of manipulation.");
-    expect(verdictHeadline({ ...verdict, untrained: true })).toMatch(/Untrained detectors took part/);
+    expect(verdictHeadline({ ...verdict, untrained: true })).toMatch(/Only the trained detectors voted/);
+    expect(verdictHeadline({ ...verdict, label: "inconclusive", score: null, untrained: true })).toBe(
+      "Inconclusive: not scored, no detector has trained weights.",
+    );
     expect(verdictHeadline({ ...verdict, label: "no_faces", score: null })).toMatch(/No faces/);
     expect(verdictHeadline(null)).toBe("No verdict yet.");
   });
@@ -65,5 +77,56 @@ describe("verdict display", () => {
     expect(hasUntrainedDetector({ detector_set: [trained], verdict })).toBe(false);
     expect(hasUntrainedDetector({ detector_set: [trained], verdict: { ...verdict, untrained: true } })).toBe(true);
     expect(hasUntrainedDetector({ detector_set: [{ ...trained, trained: false }], verdict: null })).toBe(true);
+  });
+});
+
+describe("verdictDisplay", () => {
+  // What the worker writes today while no detector has weights (detector/pipeline.py).
+  const unscored: Verdict = {
+    ...verdict,
+    label: "inconclusive",
+    score: null,
+    confidence: null,
+    untrained: true,
+    aggregation: "confident",
+    reason: "no trained detector ran (without trained weights: spectral_lr, custom_cnn); random weights are not evidence",
+  };
+
+  it("says an untrained analysis is not scored and offers no probability or confidence", () => {
+    const display = verdictDisplay(unscored);
+    expect(display.status).toBe("untrained");
+    expect(display.label).toBe("Inconclusive");
+    expect(display.probability).toBe("—");
+    expect(display.confidence).toBeNull();
+    expect(display.statusText).toMatch(/^Not scored/);
+  });
+
+  it("shows a scored verdict's probability and confidence band", () => {
+    const display = verdictDisplay(verdict);
+    expect(display).toMatchObject({ status: "scored", probability: "87%", statusText: "" });
+    expect(display.confidence).toEqual({ level: "high", text: "High confidence (90%)" });
+  });
+
+  it("notes when only the trained part of a mixed ensemble voted", () => {
+    const display = verdictDisplay({ ...verdict, untrained: true });
+    expect(display.status).toBe("scored");
+    expect(display.statusText).toMatch(/trained detectors only/);
+  });
+
+  it("treats no faces and a missing score as their own states", () => {
+    expect(verdictDisplay({ ...verdict, label: "no_faces", score: null }).status).toBe("no_faces");
+    expect(verdictDisplay({ ...verdict, score: null, untrained: false }).status).toBe("no_score");
+  });
+});
+
+describe("aggregationText", () => {
+  it.each([
+    ["confident", /confidently manipulated frames/],
+    ["topk_mean", /most suspicious quarter/],
+    ["mean", /mean over all frames/],
+    ["median_of_tracks", /median of tracks/],
+    ["", /not reported/],
+  ])("explains %s", (name, text) => {
+    expect(aggregationText(name)).toMatch(text);
   });
 });

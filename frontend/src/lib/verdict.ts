@@ -60,9 +60,14 @@ export function scoreZone(score: number, thresholds: Verdict["thresholds"]): Sco
 export function verdictHeadline(verdict: Verdict | null): string {
   if (!verdict) return "No verdict yet.";
   if (verdict.label === "no_faces") return "No faces were found, so nothing could be scored.";
+  if (typeof verdict.score !== "number") {
+    return verdict.untrained
+      ? `${verdictLabelText(verdict.label)}: not scored, no detector has trained weights.`
+      : `${verdictLabelText(verdict.label)}: no probability was produced.`;
+  }
   const probability = formatProbability(verdict.score);
   const base = `${verdictLabelText(verdict.label)}: ${probability} probability of manipulation.`;
-  return verdict.untrained ? `${base} Untrained detectors took part; do not rely on this score.` : base;
+  return verdict.untrained ? `${base} Only the trained detectors voted.` : base;
 }
 
 export function untrainedDetectors(job: Pick<Job, "detector_set" | "verdict">): string[] {
@@ -94,4 +99,63 @@ export const STATE_TEXT: Record<JobState, string> = {
 
 export function isActive(state: JobState | undefined): boolean {
   return state === "queued" || state === "running";
+}
+
+/** What each aggregation rule in detector/aggregate.py does, in an analyst's words. */
+const AGGREGATION_TEXT: Record<string, string> = {
+  confident:
+    "confident frames (the mean of the confidently manipulated frames when there are enough, else of the confidently authentic ones, else of all frames)",
+  topk_mean: "mean of the most suspicious quarter of frames",
+  mean: "mean over all frames",
+};
+
+export function aggregationText(name: string | null | undefined): string {
+  if (!name) return "not reported";
+  return AGGREGATION_TEXT[name] ?? name.replace(/_/g, " ");
+}
+
+export type VerdictStatus = "scored" | "untrained" | "no_faces" | "no_score";
+
+export interface VerdictDisplay {
+  label: string;
+  status: VerdictStatus;
+  /** The calibrated probability of manipulation as a percentage, "—" without one. */
+  probability: string;
+  /** Why there is no probability; empty when there is one. */
+  statusText: string;
+  /** Null when there is no score to be confident about. */
+  confidence: ConfidenceBand | null;
+}
+
+/**
+ * How the verdict panel reads. Without trained weights the worker still answers (label
+ * "inconclusive", score null, untrained true): the panel must say "not scored", never show a
+ * probability or a confidence for it.
+ */
+export function verdictDisplay(verdict: Verdict): VerdictDisplay {
+  const label = verdictLabelText(verdict.label);
+  const hasScore = typeof verdict.score === "number" && Number.isFinite(verdict.score);
+  if (verdict.label === "no_faces") {
+    return { label, status: "no_faces", probability: "—", statusText: "No face was found, so nothing could be scored.", confidence: null };
+  }
+  if (!hasScore && verdict.untrained) {
+    return {
+      label,
+      status: "untrained",
+      probability: "—",
+      statusText: "Not scored: no detector with trained weights took part, so there is no probability of manipulation.",
+      confidence: null,
+    };
+  }
+  if (!hasScore) {
+    return { label, status: "no_score", probability: "—", statusText: "No calibrated probability was produced.", confidence: null };
+  }
+  // Detectors without weights are left out of the ensemble: a score comes from trained ones only.
+  return {
+    label,
+    status: "scored",
+    probability: formatProbability(verdict.score),
+    statusText: verdict.untrained ? "Scored by the trained detectors only; those without weights did not vote." : "",
+    confidence: confidenceBand(verdict.confidence),
+  };
 }

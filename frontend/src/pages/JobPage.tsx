@@ -1,7 +1,7 @@
 import { useCallback, useMemo, useRef, useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { Link, useNavigate, useParams } from "react-router-dom";
 import { API_ROOT } from "../api/client";
-import { useCancelJob, useFrames, useJob, useRetryJob } from "../api/queries";
+import { useCancelJob, useCase, useFrames, useJob, useRetryJob } from "../api/queries";
 import type { Job, Verdict } from "../api/types";
 import { ProgressBar, StateBadge } from "../components/Badges";
 import { DetectorComparison } from "../components/DetectorComparison";
@@ -11,17 +11,16 @@ import { StageSteps } from "../components/JobCard";
 import { ScoreTimeline } from "../components/ScoreTimeline";
 import { formatBytes, formatDateTime, formatScore, formatTimestamp, shortHash } from "../lib/format";
 import { qualityWarnings } from "../lib/quality";
-import { buildTimeline, type TimelineMode } from "../lib/timeline";
+import { buildTimeline, readoutAt, type TimelineMode } from "../lib/timeline";
 import {
   STAGE_TEXT,
-  confidenceBand,
-  formatProbability,
+  aggregationText,
   hasUntrainedDetector,
   isActive,
   scoreZone,
   untrainedDetectors,
+  verdictDisplay,
   verdictHeadline,
-  verdictLabelText,
 } from "../lib/verdict";
 
 const TIMELINE_MODES: { mode: TimelineMode; label: string }[] = [
@@ -41,6 +40,7 @@ export function JobPage() {
 
 function JobView({ job }: { job: Job }) {
   const frames = useFrames(job);
+  const caseDetail = useCase(job.case);
   const videoRef = useRef<HTMLVideoElement>(null);
   const [currentTime, setCurrentTime] = useState(0);
   const [mode, setMode] = useState<TimelineMode>("frame");
@@ -54,6 +54,7 @@ function JobView({ job }: { job: Job }) {
 
   const detectorOrder = useMemo(() => job.detector_set.map((d) => d.name), [job.detector_set]);
   const timeline = useMemo(() => buildTimeline(frames.data ?? [], mode, detectorOrder), [frames.data, mode, detectorOrder]);
+  const currentFrameIndex = job.media.kind === "video" ? (readoutAt(timeline, currentTime)?.frameIndex ?? null) : null;
   const warnings = useMemo(() => qualityWarnings(job.diagnostics, job.media, frames.data), [job.diagnostics, job.media, frames.data]);
   const contentUrl = job.media.content_url || `${API_ROOT}/media/${job.media.id}/content/`;
   const name = job.media.original_name;
@@ -61,7 +62,7 @@ function JobView({ job }: { job: Job }) {
   return (
     <div className="stack">
       <nav aria-label="Breadcrumb" className="crumbs">
-        <Link to="/">Cases</Link> <span aria-hidden="true">/</span> <Link to={`/cases/${job.case}`}>Case #{job.case}</Link>{" "}
+        <Link to="/">Cases</Link> <span aria-hidden="true">/</span> <Link to={`/cases/${job.case}`}>{caseDetail.data?.title ?? `Case #${job.case}`}</Link>{" "}
         <span aria-hidden="true">/</span> <span>{name}</span>
       </nav>
       <div className="page-head">
@@ -138,7 +139,12 @@ function JobView({ job }: { job: Job }) {
           {job.state === "succeeded" && (
             <section className="card" aria-labelledby="faces-title">
               <h2 id="faces-title">Faces by track</h2>
-              {frames.data && <FaceGallery frames={frames.data} verdict={job.verdict} onSeek={job.media.kind === "video" ? seek : undefined} />}
+              {frames.data && <FaceGallery
+                  frames={frames.data}
+                  verdict={job.verdict}
+                  onSeek={job.media.kind === "video" ? seek : undefined}
+                  currentFrameIndex={currentFrameIndex}
+                />}
             </section>
           )}
         </div>
@@ -182,13 +188,23 @@ function JobView({ job }: { job: Job }) {
 
 function UntrainedWarning({ job }: { job: Job }) {
   const names = untrainedDetectors(job);
+  const trained = job.detector_set.filter((d) => d.trained).map((d) => d.name);
+  const scored = typeof job.verdict?.score === "number";
+  const list = names.length ? names.join(", ") : "some detectors";
   return (
-    <div className="note warn" role="alert" data-testid="untrained-warning">
-      <strong>Untrained detector.</strong>{" "}
-      {names.length
-        ? `${names.join(", ")} ${names.length === 1 ? "has" : "have"} no trained weights`
-        : "This verdict was produced with an untrained detector"}
-      : {names.length === 1 ? "its scores are" : "their scores are"} placeholders, not evidence. Do not rely on this verdict.
+    <div className="note warn" role="status" data-testid="untrained-warning">
+      {scored ? (
+        <>
+          <strong>Partly untrained ensemble.</strong> {list} {names.length === 1 ? "has" : "have"} no trained weights and did not
+          vote; the verdict rests on {trained.length ? trained.join(", ") : "the trained detectors"} only.
+        </>
+      ) : (
+        <>
+          <strong>Not scored: untrained detectors.</strong> {list} {names.length === 1 ? "has" : "have"} no trained weights yet,
+          so no face was scored and there is no probability of manipulation. Faces, tracks and input quality below are real;
+          analyse the file again once trained weights are installed.
+        </>
+      )}
     </div>
   );
 }
@@ -212,23 +228,27 @@ function LiveProgress({ job }: { job: Job }) {
 
 function FailedPanel({ job }: { job: Job }) {
   const retry = useRetryJob();
+  const navigate = useNavigate();
   return (
-    <section className="card">
+    <section className="card" aria-labelledby="failed-title">
+      <h2 id="failed-title">{job.state === "failed" ? "Analysis failed" : "Analysis cancelled"}</h2>
       {job.state === "failed" ? (
         <div className="note error" role="alert" data-testid="job-error">
-          <strong>Analysis failed{job.error_code ? ` (${job.error_code})` : ""}:</strong> {job.error_message || "no reason given."}
+          <strong>Reason{job.error_code ? ` (${job.error_code})` : ""}:</strong> {job.error_message || "no reason given."}
+          {job.attempts > 1 && ` Tried ${job.attempts} times.`}
         </div>
       ) : (
-        <p>This analysis was cancelled.</p>
+        <p>This analysis was cancelled before it finished.</p>
       )}
-      <button type="button" className="button" onClick={() => retry.mutate(job)} disabled={retry.isPending} data-testid="job-retry">
-        {retry.isPending ? "Retrying…" : "Retry"}
+      <button
+        type="button"
+        className="button primary"
+        onClick={() => retry.mutate(job, { onSuccess: (created) => navigate(`/jobs/${created.id}`) })}
+        disabled={retry.isPending}
+        data-testid="job-retry"
+      >
+        {retry.isPending ? "Retrying…" : "Retry analysis"}
       </button>
-      {retry.isSuccess && (
-        <p>
-          Retry queued: <Link to={`/jobs/${retry.data.id}`}>follow job #{retry.data.id}</Link>
-        </p>
-      )}
       {retry.isError && <ErrorNote error={retry.error} title="Retry refused" />}
     </section>
   );
@@ -237,51 +257,65 @@ function FailedPanel({ job }: { job: Job }) {
 function VerdictPanel({ verdict }: { verdict: Verdict | null }) {
   if (!verdict) {
     return (
-      <section className="card">
+      <section className="card" data-testid="verdict">
         <h2>Verdict</h2>
         <p className="muted">The analysis finished without a verdict.</p>
       </section>
     );
   }
-  const band = confidenceBand(verdict.confidence);
+  const display = verdictDisplay(verdict);
   const { manipulated, authentic } = verdict.thresholds;
   const score = verdict.score;
   return (
-    <section className={`card verdict verdict-${verdict.label}`} aria-labelledby="verdict-title" data-testid="verdict">
+    <section
+      className={`card verdict verdict-${verdict.label} verdict-status-${display.status}`}
+      aria-labelledby="verdict-title"
+      data-testid="verdict"
+      data-status={display.status}
+    >
       <h2 id="verdict-title">Verdict</h2>
       <p className="verdict-label" data-testid="verdict-label">
-        {verdictLabelText(verdict.label)}
+        {display.label}
+        {display.status === "untrained" && <span className="badge warn verdict-flag">not scored</span>}
       </p>
-      {verdict.label !== "no_faces" && score !== null && (
+      {typeof score === "number" ? (
         <p className="verdict-score">
           <span className="big" data-testid="verdict-score">
-            {formatProbability(score)}
+            {display.probability}
           </span>{" "}
-          probability of manipulation
+          calibrated probability of manipulation
         </p>
-      )}
-      {verdict.label !== "no_faces" && score === null && (
+      ) : (
         <p className="verdict-score" data-testid="verdict-score">
-          No calibrated probability was produced.
+          {display.statusText}
         </p>
       )}
-      <p className={`confidence confidence-${band.level}`} data-testid="verdict-confidence">
-        {band.text}
-      </p>
-      {score !== null && (
-        <div className="scale" aria-hidden="true">
+      {display.confidence && (
+        <p className={`confidence confidence-${display.confidence.level}`} data-testid="verdict-confidence">
+          {display.confidence.text}
+        </p>
+      )}
+      {typeof score === "number" && display.statusText && <p className="muted small">{display.statusText}</p>}
+      {typeof score === "number" && typeof manipulated === "number" && typeof authentic === "number" && (
+        <div className="scale" role="img" aria-label={`Score ${display.probability} on the scale from authentic to manipulated`}>
           <div className="scale-zone authentic" style={{ width: `${authentic * 100}%` }} />
           <div className="scale-zone inconclusive" style={{ width: `${(manipulated - authentic) * 100}%` }} />
           <div className="scale-zone manipulated" style={{ width: `${(1 - manipulated) * 100}%` }} />
           <div className={`scale-marker zone-${scoreZone(score, verdict.thresholds)}`} style={{ left: `${score * 100}%` }} />
         </div>
       )}
-      <p className="muted small">
-        Authentic at or below {formatScore(authentic)}, manipulated at or above {formatScore(manipulated)}; inconclusive between.
-        Aggregation: {verdict.aggregation || "—"}.
-      </p>
+      {typeof manipulated === "number" && typeof authentic === "number" && (
+        <p className="muted small">
+          Confidence band: authentic at or below {formatScore(authentic)}, manipulated at or above {formatScore(manipulated)},
+          inconclusive between. Frames combined by {aggregationText(verdict.aggregation)}.
+        </p>
+      )}
       <p className="visually-hidden">{verdictHeadline(verdict)}</p>
-      {verdict.reason && <p data-testid="verdict-reason">{verdict.reason}</p>}
+      {verdict.reason && (
+        <p className="small" data-testid="verdict-reason">
+          {verdict.reason}
+        </p>
+      )}
     </section>
   );
 }
@@ -363,15 +397,15 @@ function ModelsPanel({ job }: { job: Job }) {
             <tr>
               <th scope="col">Detector</th>
               <th scope="col">Version</th>
-              <th scope="col">Checkpoint</th>
+              <th scope="col">Checkpoint SHA-256</th>
               <th scope="col" className="num">
-                Score
+                Video score
               </th>
             </tr>
           </thead>
           <tbody>
             {job.detector_set.map((d) => (
-              <tr key={d.name}>
+              <tr key={d.name} data-testid="model-row">
                 <th scope="row">
                   {d.name}
                   <div className="muted small">{d.architecture}</div>
@@ -379,9 +413,13 @@ function ModelsPanel({ job }: { job: Job }) {
                 </th>
                 <td>{d.version}</td>
                 <td>
-                  <code title={d.sha256 ?? undefined}>{shortHash(d.sha256)}</code>
+                  {d.sha256 ? (
+                    <code title={d.sha256}>{shortHash(d.sha256)}…</code>
+                  ) : (
+                    <span className="muted small">no weights</span>
+                  )}
                 </td>
-                <td className="num">{formatScore(job.verdict?.per_detector?.[d.name])}</td>
+                <td className="num">{d.trained ? formatScore(job.verdict?.per_detector?.[d.name]) : "not scored"}</td>
               </tr>
             ))}
           </tbody>
@@ -390,3 +428,4 @@ function ModelsPanel({ job }: { job: Job }) {
     </section>
   );
 }
+

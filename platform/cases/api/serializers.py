@@ -225,6 +225,7 @@ class FrameSerializer(serializers.ModelSerializer):
 class LatestVerdictSerializer(serializers.Serializer):
     label = serializers.CharField()
     score = serializers.FloatField(allow_null=True)
+    untrained = serializers.BooleanField()
     job = serializers.IntegerField()
 
 
@@ -260,7 +261,7 @@ class CaseSerializer(serializers.ModelSerializer):
         )
         if verdict is None:
             return None
-        return {"label": verdict.label, "score": verdict.score, "job": verdict.job_id}
+        return {"label": verdict.label, "score": verdict.score, "untrained": verdict.untrained, "job": verdict.job_id}
 
 
 class CaseWriteSerializer(serializers.ModelSerializer):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.db.models import Count
 from django.http import HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -165,7 +167,10 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         data = request.data  # parses the body; the capped upload handler may flag it
         if getattr(request._request, "upload_too_large", False):
             return Response(
-                {"detail": "The upload exceeds the size limit.", "code": "too_large"},
+                {
+                    "detail": f"The file is over the upload limit of {filesizeformat(settings.MAX_UPLOAD_BYTES)}.",
+                    "code": "too_large",
+                },
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
         write = JobCreateSerializer(data=data, context=self.get_serializer_context())
