@@ -87,6 +87,8 @@ def load(path: str | Path, expected: str | None = None) -> LoadedCheckpoint:
         raise CheckpointError(f"{path}: not a readable checkpoint ({exc})") from exc
     if not isinstance(payload, dict) or payload.get("format") != "forensics-detector/1":
         raise CheckpointError(f"{path}: not a forensics-detector/1 checkpoint")
+    if not isinstance(payload.get("config"), dict) or not isinstance(payload.get("state_dict"), dict):
+        raise CheckpointError(f"{path}: a checkpoint must carry its config and state_dict")
     return LoadedCheckpoint(
         path=path,
         sha256=sha,

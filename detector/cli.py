@@ -40,19 +40,50 @@ def _progress_bar():
     return bar, update
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from detector.pipeline import analyze
+def _load_models(args: argparse.Namespace):
+    """The ensemble and face finder the arguments ask for; models are loaded once per command."""
+    from detector.ensemble import load_ensemble
+    from detector.faces import FaceFinder
 
     detectors = [d.strip() for d in args.detectors.split(",") if d.strip()] if args.detectors else None
+    ensemble = load_ensemble(detectors, device=args.device)
+    face_finder = FaceFinder(
+        device=ensemble.detectors[0].device if ensemble.detectors else "cpu",
+        thresholds=args.face_thresholds,
+        detect_max_side_px=args.detect_max_side,
+        search_min_face_px=args.min_face,
+    )
+    return ensemble, face_finder
+
+
+def _error(args: argparse.Namespace, code: str, message: str) -> int:
+    error = {"error": {"code": code, "message": message}}
+    print(json.dumps(error) if getattr(args, "json", False) else f"error ({code}): {message}", file=sys.stderr)
+    return 2
+
+
+def _model_error(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, KeyError):
+        return "unknown_detector", str(exc.args[0])
+    if isinstance(exc, ValueError):
+        return "invalid_argument", str(exc)
+    return "bad_checkpoint", str(exc)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from detector.checkpoints import CheckpointError
+    from detector.pipeline import analyze
+
+    try:
+        ensemble, face_finder = _load_models(args)
+    except (KeyError, ValueError, CheckpointError) as exc:
+        return _error(args, *_model_error(exc))
     bar, update = _progress_bar()
     try:
-        result = analyze(args.file, frames=args.frames, detectors=detectors, device=args.device, progress=update)
-    except (MediaError, KeyError) as exc:
+        result = analyze(args.file, frames=args.frames, ensemble=ensemble, face_finder=face_finder, progress=update)
+    except MediaError as exc:
         bar.close()
-        code, message = (exc.code, exc.message) if isinstance(exc, MediaError) else ("unknown_detector", exc.args[0])
-        error = {"error": {"code": code, "message": message}}
-        print(json.dumps(error) if args.json else f"error ({code}): {message}", file=sys.stderr)
-        return 2
+        return _error(args, exc.code, exc.message)
     bar.close()
     if args.json:
         print(json.dumps(result, indent=None if args.compact else 2))
@@ -81,23 +112,19 @@ def cmd_analyze_folder(args: argparse.Namespace) -> int:
     import csv
     import time
 
-    from detector.ensemble import load_ensemble
-    from detector.faces import FaceFinder
+    from tqdm import tqdm
+
+    from detector.checkpoints import CheckpointError
     from detector.pipeline import analyze
     from detector.predict import media_files
 
     files = media_files(args.folder, recursive=args.recursive)
     if not files:
-        print(f"error (no_media): no image or video files in {args.folder}", file=sys.stderr)
-        return 2
-    detectors = [d.strip() for d in args.detectors.split(",") if d.strip()] if args.detectors else None
+        return _error(args, "no_media", f"no image or video files in {args.folder}")
     try:
-        ensemble = load_ensemble(detectors, device=args.device)
-    except KeyError as exc:
-        print(f"error (unknown_detector): {exc.args[0]}", file=sys.stderr)
-        return 2
-    face_finder = FaceFinder(device=ensemble.detectors[0].device if ensemble.detectors else "cpu")
-    from tqdm import tqdm
+        ensemble, face_finder = _load_models(args)
+    except (KeyError, ValueError, CheckpointError) as exc:
+        return _error(args, *_model_error(exc))
 
     names = [d.name for d in ensemble.detectors]
     columns = [*CSV_COLUMNS, *(f"score_{name}" for name in names)]
@@ -131,14 +158,62 @@ def cmd_analyze_folder(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def stage_thresholds(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected three numbers like 0.6,0.7,0.8, got {text!r}") from None
+    if len(values) != 3 or not all(0.0 < v < 1.0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected three numbers in (0, 1) like 0.6,0.7,0.8, got {text!r}")
+    return values
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by analyze and analyze-folder: detectors, device, sampling and face detection."""
+    from detector.faces import DEFAULT_THRESHOLDS, DETECT_MAX_SIDE_PX, SEARCH_MIN_FACE_PX
+
+    parser.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
+    parser.add_argument(
+        "--frames", type=positive_int, default=32, help="frames sampled evenly from a video (default 32)"
+    )
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
+    faces = parser.add_argument_group("face detection (MTCNN)")
+    faces.add_argument(
+        "--face-thresholds",
+        type=stage_thresholds,
+        default=DEFAULT_THRESHOLDS,
+        metavar="P,R,O",
+        help=f"MTCNN stage thresholds (default {','.join(str(t) for t in DEFAULT_THRESHOLDS)})",
+    )
+    faces.add_argument(
+        "--detect-max-side",
+        type=positive_int,
+        default=DETECT_MAX_SIDE_PX,
+        metavar="PX",
+        help=f"shrink frames to this longer side before detection (default {DETECT_MAX_SIDE_PX})",
+    )
+    faces.add_argument(
+        "--min-face",
+        type=positive_int,
+        default=SEARCH_MIN_FACE_PX,
+        metavar="PX",
+        help=f"smallest face searched for, in frame pixels (default {SEARCH_MIN_FACE_PX})",
+    )
+
+
 def add_analyze_folder_parser(sub: argparse._SubParsersAction) -> None:
     folder = sub.add_parser("analyze-folder", help="analyse every image and video in a folder into a CSV")
     folder.add_argument("folder")
     folder.add_argument("--csv", required=True, help="output CSV path")
-    folder.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
-    folder.add_argument("--frames", type=int, default=32, help="frames sampled evenly from each video (default 32)")
-    folder.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
     folder.add_argument("--recursive", action="store_true", help="include sub-folders")
+    add_model_arguments(folder)
     folder.set_defaults(func=cmd_analyze_folder)
 
 
@@ -232,9 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     analyze = sub.add_parser("analyze", help="analyse a video or image for face manipulation")
     analyze.add_argument("file")
-    analyze.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
-    analyze.add_argument("--frames", type=int, default=32, help="frames sampled evenly from a video (default 32)")
-    analyze.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
+    add_model_arguments(analyze)
     analyze.add_argument("--json", action="store_true", help="print the full result as JSON")
     analyze.add_argument("--compact", action="store_true", help="with --json: one line")
     analyze.set_defaults(func=cmd_analyze)

@@ -17,9 +17,20 @@ import torch
 # MTCNN stage thresholds from the facenet-pytorch defaults, last stage raised as the DFDC
 # winners did to cut false positives on textured backgrounds.
 DEFAULT_THRESHOLDS = (0.6, 0.7, 0.8)
+# Frames are shrunk so their longer side is at most this before detection: 1080p becomes ~1/3
+# scale, where a 40 px face is still 13 px, above MTCNN's 12 px proposal window.
 DETECT_MAX_SIDE_PX = 640
-MIN_FACE_PX = 40
+# Faces smaller than this (full-frame pixels) are not searched for. MTCNN's cost is dominated by
+# the finest levels of its image pyramid, which exist only to find faces near its 12 px window;
+# starting the pyramid at 24 px instead of 12 px cut MTCNN's CPU time on a 640x480 clip about 3x
+# (bench/RESULTS.md) while faces between this size and SMALL_FACE_PX are still found and flagged.
+SEARCH_MIN_FACE_PX = 24
+# Faces smaller than this are kept but flagged "small": too few pixels for the detectors to be reliable.
+SMALL_FACE_PX = 40
+# Faces MTCNN accepted with a final-stage probability below this are kept but flagged "low_confidence".
 LOW_CONFIDENCE = 0.95
+# MTCNN's proposal network slides a 12 px window; it cannot look for anything smaller.
+MTCNN_WINDOW_PX = 12
 
 
 @dataclass
@@ -63,40 +74,90 @@ def square_crop(rgb: np.ndarray, box: tuple[float, float, float, float], margin:
 
 
 class FaceFinder:
-    """Batched MTCNN over frames of one size; created once per process (it holds weights)."""
+    """Batched MTCNN over frames of one size; created once per process (it holds weights).
+
+    ``thresholds`` are MTCNN's three stage thresholds; ``detect_max_side_px`` the downscale
+    before detection; ``search_min_face_px`` the smallest face searched for and
+    ``small_face_px`` / ``low_confidence`` the limits below which a found face is flagged
+    (all sizes in full-frame pixels). :meth:`settings` reports them with every result.
+    """
 
     def __init__(
         self,
         device: str | torch.device = "cpu",
         thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS,
         detect_max_side_px: int = DETECT_MAX_SIDE_PX,
-        min_face_px: int = MIN_FACE_PX,
+        search_min_face_px: int = SEARCH_MIN_FACE_PX,
+        small_face_px: int = SMALL_FACE_PX,
+        low_confidence: float = LOW_CONFIDENCE,
         batch_size: int = 16,
     ) -> None:
         from facenet_pytorch import MTCNN
 
+        thresholds = tuple(float(t) for t in thresholds)
+        if len(thresholds) != 3 or not all(0.0 < t < 1.0 for t in thresholds):
+            raise ValueError(f"MTCNN needs three stage thresholds in (0, 1), got {thresholds}")
+        if detect_max_side_px < 64:
+            raise ValueError(f"detect_max_side_px must be at least 64, got {detect_max_side_px}")
+        if search_min_face_px < 1 or small_face_px < 0:
+            raise ValueError("face sizes must be positive")
+        if not 0.0 <= low_confidence <= 1.0:
+            raise ValueError(f"low_confidence must be in [0, 1], got {low_confidence}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.device = torch.device(device)
-        self.detect_max_side_px = detect_max_side_px
-        self.min_face_px = min_face_px
-        self.batch_size = batch_size
-        # min_face_size is in detection-scale pixels; faces smaller than this are not searched for.
+        self.thresholds = thresholds
+        self.detect_max_side_px = int(detect_max_side_px)
+        self.search_min_face_px = int(search_min_face_px)
+        self.small_face_px = int(small_face_px)
+        self.low_confidence = float(low_confidence)
+        self.batch_size = int(batch_size)
+        # min_face_size is set per batch from search_min_face_px and the detection scale.
         self.mtcnn = MTCNN(
             keep_all=True,
             device=self.device,
             thresholds=list(thresholds),
-            min_face_size=12,
+            min_face_size=MTCNN_WINDOW_PX,
             post_process=False,
             select_largest=False,
         )
 
+    def settings(self) -> dict[str, Any]:
+        return {
+            "detector": "mtcnn",
+            "thresholds": list(self.thresholds),
+            "detect_max_side_px": self.detect_max_side_px,
+            "search_min_face_px": self.search_min_face_px,
+            "small_face_px": self.small_face_px,
+            "low_confidence": self.low_confidence,
+            "batch_size": self.batch_size,
+        }
+
+    def detection_scale(self, height: int, width: int) -> float:
+        return min(1.0, self.detect_max_side_px / max(height, width))
+
+    def mtcnn_min_face_size(self, height: int, width: int) -> int:
+        """MTCNN's ``min_face_size`` at detection scale: the search limit scaled, within what MTCNN can do.
+
+        Never below its 12 px window, and never above the frame's shorter side at detection
+        scale (MTCNN builds no pyramid at all then, and fails).
+        """
+        scale = self.detection_scale(height, width)
+        shorter = max(MTCNN_WINDOW_PX, int(min(height, width) * scale))
+        return int(min(shorter, max(MTCNN_WINDOW_PX, round(self.search_min_face_px * scale))))
+
     def _detect_batch(self, frames: list[np.ndarray]) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
         height, width = frames[0].shape[:2]
-        scale = min(1.0, self.detect_max_side_px / max(height, width))
+        scale = self.detection_scale(height, width)
+        if min(height, width) * scale < MTCNN_WINDOW_PX:
+            # A sliver of a frame (e.g. 7680x16) shrinks below MTCNN's window: no face can be in it.
+            return [(None, None)] * len(frames)
         if scale < 1.0:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
         else:
             small = frames
+        self.mtcnn.min_face_size = self.mtcnn_min_face_size(height, width)
         with torch.inference_mode():
             boxes, probs = self.mtcnn.detect(np.stack(small))
         out = []
@@ -140,9 +201,9 @@ class FaceFinder:
             if x2 - x1 < 2 or y2 - y1 < 2:
                 continue
             flags = []
-            if max(x2 - x1, y2 - y1) < self.min_face_px:
+            if max(x2 - x1, y2 - y1) < self.small_face_px:
                 flags.append("small")
-            if prob < LOW_CONFIDENCE:
+            if prob < self.low_confidence:
                 flags.append("low_confidence")
             crop = square_crop(rgb, (x1, y1, x2, y2), margin)
             faces.append(Face(index, (x1, y1, x2, y2), float(prob), crop, flags=flags))

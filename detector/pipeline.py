@@ -327,7 +327,7 @@ def analyze_frames(
     progress("aggregating", 100)
     return {
         "media": media.to_dict(),
-        "settings": {"frames": frames, "detectors": ensemble.names},
+        "settings": {"frames": frames, "detectors": ensemble.names, "face_detection": face_finder.settings()},
         "detectors": ensemble.describe(),
         "frames": frame_rows,
         "tracks": n_tracks,

@@ -24,6 +24,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # Crops per track for a track detector whose config does not say (extra["sequence_length"]).
 DEFAULT_SEQUENCE_LENGTH = 8
+PRECISIONS = ("bf16", "float32")
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,13 @@ class Detector:
     calibration: Calibration = field(default_factory=Calibration.identity)
     threshold: float = 0.5
     metrics: dict[str, Any] = field(default_factory=dict)
+    # "bf16" (autocast) or "float32"; None: bf16 on CUDA, float32 elsewhere (see default_precision).
+    precision: str | None = None
+
+    def __post_init__(self) -> None:
+        self.precision = self.precision or default_precision(self.device)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
 
     @property
     def name(self) -> str:
@@ -129,6 +137,8 @@ class Detector:
             "trained": self.trained,
             "calibration": self.calibration.to_dict(),
             "threshold": self.threshold,
+            "device": self.device.type,
+            "precision": self.precision,
         }
 
     def preprocess(self, crops: list[np.ndarray]) -> torch.Tensor:
@@ -176,11 +186,9 @@ class Detector:
 
     @torch.inference_mode()
     def logits(self, batch: torch.Tensor) -> torch.Tensor:
+        """Raw logits (float32, on the CPU) for a preprocessed batch, run at the detector's precision."""
         batch = batch.to(self.device, non_blocking=True)
-        if self.device.type == "cuda":
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                out = self.model(batch)
-        else:
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             out = self.model(batch)
         return out.float().reshape(-1).cpu()
 
@@ -205,6 +213,12 @@ def track_sample_indices(length: int, steps: int) -> list[int]:
     return [min(length - 1, int((i + 0.5) * length / steps)) for i in range(steps)]
 
 
+def default_precision(device: torch.device) -> str:
+    """bf16 autocast on CUDA (tensor cores, half the memory traffic); float32 on CPU, where bf16
+    is emulated on most processors and slower than float32."""
+    return "bf16" if device.type == "cuda" else "float32"
+
+
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -215,11 +229,14 @@ def create(
     name: str,
     checkpoint: str | Path | None = None,
     device: str | torch.device | None = None,
+    precision: str | None = None,
 ) -> Detector:
     """Build detector ``name``; with ``checkpoint``, load its weights (sha256 checked).
 
+    The checkpoint's own config (input size, mean/std, crop margin, ...) overrides the
+    registered one, so preprocessing always matches what the weights were trained with.
     Without a checkpoint the weights are random: ``Detector.trained`` is False and
-    callers must not present its scores as evidence.
+    callers must not present its scores as evidence. ``precision``: see :func:`default_precision`.
     """
     config = get_config(name)
     builder = _REGISTRY[name][1]
@@ -236,7 +253,10 @@ def create(
             )
         config = DetectorConfig.from_dict({**config.to_dict(), **loaded.config, "name": name})
         model = builder(config)
-        model.load_state_dict(loaded.state_dict)
+        try:
+            model.load_state_dict(loaded.state_dict)
+        except RuntimeError as exc:  # missing, unexpected or mis-shaped tensors
+            raise checkpoints.CheckpointError(f"{checkpoint}: weights do not fit {name!r}: {exc}") from exc
         calibration = Calibration.from_dict(loaded.calibration)
         threshold = loaded.threshold
         metrics = loaded.metrics
@@ -253,4 +273,5 @@ def create(
         calibration=calibration,
         threshold=threshold,
         metrics=metrics,
+        precision=precision,
     )

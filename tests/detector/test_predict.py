@@ -61,7 +61,8 @@ def test_cli_analyze_prints_the_verdict_as_json(shipped_custom_cnn, clip, capsys
     result = json.loads(capsys.readouterr().out)
     assert result["verdict"]["label"] in LABELS | {"inconclusive"}
     assert "score" in result["verdict"]
-    assert result["settings"] == {"frames": 4, "detectors": ["custom_cnn"]}
+    assert result["settings"]["frames"] == 4 and result["settings"]["detectors"] == ["custom_cnn"]
+    assert result["settings"]["face_detection"]["thresholds"] == [0.6, 0.7, 0.8]
 
 
 def test_cli_analyze_reports_unreadable_media_with_its_code(tmp_path, capsys):

@@ -1,0 +1,137 @@
+"""Face finding: square crops with a margin, MTCNN settings that take effect, doubtful faces flagged not dropped."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from detector.faces import SMALL_FACE_PX, FaceFinder, square_crop
+from detector.synthetic import astronaut_rgb
+
+
+def coordinate_image(height: int = 300, width: int = 400) -> np.ndarray:
+    """Every pixel holds its own (x, y) in the red and green channels: a crop shows where it came from."""
+    ys, xs = np.mgrid[0:height, 0:width]
+    return np.stack([xs % 256, ys % 256, np.zeros_like(xs)], axis=2).astype(np.uint8)
+
+
+def portrait_on_canvas(scale: float, canvas_hw: tuple[int, int] = (300, 320)) -> np.ndarray:
+    """The astronaut photograph shrunk by ``scale`` on a grey canvas (its face is about 105 px at scale 1)."""
+    small = cv2.resize(astronaut_rgb(), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.full((*canvas_hw, 3), 118, dtype=np.uint8)
+    h, w = small.shape[:2]
+    canvas[20 : 20 + h, 40 : 40 + w] = small
+    return canvas
+
+
+def test_square_crop_is_the_box_grown_by_the_margin_and_centred_on_it():
+    rgb = coordinate_image()
+    crop = square_crop(rgb, (100.0, 100.0, 200.0, 150.0), margin=0.3)
+    # The longer side (100 px) grows by 30 % on each side: 160 px, square whatever the box's shape.
+    assert crop.shape == (160, 160, 3)
+    centre_x, centre_y = crop[80, 80, 0], crop[80, 80, 1]
+    assert (int(centre_x), int(centre_y)) == (150, 125)
+
+
+def test_square_crop_outside_the_frame_repeats_the_edge_instead_of_black():
+    rgb = coordinate_image()
+    crop = square_crop(rgb, (0.0, 0.0, 50.0, 50.0), margin=0.5)
+    assert crop.shape == (100, 100, 3)
+    # The 25 px beyond the left and top edges repeat column 0 / row 0.
+    assert (crop[:25, :25, :2] == 0).all()
+    assert int(crop[50, 50, 0]) == 25 and int(crop[50, 50, 1]) == 25
+
+
+def test_a_face_smaller_than_the_small_limit_is_kept_and_flagged(face_finder):
+    (faces,) = face_finder.find([(7, portrait_on_canvas(0.3))])
+    (face,) = faces
+    assert face.frame_index == 7
+    assert face.size_px < SMALL_FACE_PX
+    assert face.flags == ["small"]
+    assert face.to_dict()["flags"] == ["small"]
+
+
+def test_faces_below_the_search_limit_are_not_searched_for():
+    frame = portrait_on_canvas(0.25)  # a face of about 25 px
+    (found,) = FaceFinder(search_min_face_px=12).find([(0, frame)])
+    (not_searched,) = FaceFinder(search_min_face_px=80).find([(0, frame)])
+    assert len(found) == 1
+    assert not_searched == []
+
+
+def test_lower_stage_thresholds_find_more_and_doubtful_faces_are_flagged_not_dropped():
+    noise = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    (strict,) = FaceFinder().find([(0, noise)])
+    (lenient,) = FaceFinder(thresholds=(0.1, 0.1, 0.1), search_min_face_px=12).find([(0, noise)])
+    assert strict == []
+    assert len(lenient) > 5
+    assert all("low_confidence" in face.flags for face in lenient if face.probability < 0.95)
+    assert any(face.probability < 0.95 for face in lenient)
+
+
+def test_a_configurable_confidence_limit_flags_a_face_below_it():
+    (faces,) = FaceFinder(low_confidence=0.99999).find([(0, portrait_on_canvas(0.45))])
+    (face,) = faces
+    assert 0.99 < face.probability < 0.99999  # MTCNN gives this face about 0.9994
+    assert face.flags == ["low_confidence"]
+
+
+def test_downscaled_detection_reports_boxes_in_full_frame_pixels(face_finder):
+    frame = cv2.resize(astronaut_rgb(), (640, 640), interpolation=cv2.INTER_LINEAR)
+    ((full,),) = face_finder.find([(0, frame)])
+    ((quarter,),) = FaceFinder(detect_max_side_px=160).find([(0, frame)])
+    assert full.size_px > 100
+    # Detected on a 160 px copy, the box is still within a few percent of the face size in 640 px terms.
+    assert np.abs(np.subtract(full.box, quarter.box)).max() < 0.15 * full.size_px
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "search_px", "expected"),
+    [
+        (480, 640, 24, 24),  # detected at full scale: the search limit as given
+        (1080, 1920, 24, 12),  # detected at 1/3 scale: 8 px, raised to MTCNN's 12 px window
+        (2160, 3840, 120, 20),  # 4K at 1/6 scale
+        (16, 16, 24, 16),  # never above the frame itself, or MTCNN builds no pyramid
+    ],
+)
+def test_mtcnn_min_face_size_follows_the_search_limit_and_the_detection_scale(height, width, search_px, expected):
+    finder = FaceFinder(search_min_face_px=search_px)
+    assert finder.mtcnn_min_face_size(height, width) == expected
+
+
+def test_a_frame_too_thin_to_hold_a_face_gives_none_instead_of_failing(face_finder):
+    assert face_finder.find([(0, np.zeros((16, 2000, 3), dtype=np.uint8))]) == [[]]
+    assert face_finder.find([(0, np.zeros((16, 16, 3), dtype=np.uint8))]) == [[]]
+
+
+def test_frames_of_different_sizes_are_batched_separately_and_returned_in_order(face_finder):
+    big, small = portrait_on_canvas(0.45), np.full((120, 160, 3), 118, dtype=np.uint8)
+    faces = face_finder.find([(0, big), (1, small), (2, big)])
+    assert [len(per) for per in faces] == [1, 0, 1]
+    assert [per[0].frame_index for per in faces if per] == [0, 2]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"thresholds": (0.6, 0.7)},
+        {"thresholds": (0.6, 0.7, 1.5)},
+        {"detect_max_side_px": 10},
+        {"search_min_face_px": 0},
+        {"low_confidence": 2.0},
+        {"batch_size": 0},
+    ],
+)
+def test_impossible_settings_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        FaceFinder(**kwargs)
+
+
+def test_settings_report_what_detection_ran_with():
+    finder = FaceFinder(thresholds=(0.5, 0.6, 0.9), detect_max_side_px=480, search_min_face_px=30)
+    assert finder.mtcnn.thresholds == [0.5, 0.6, 0.9]
+    settings = finder.settings()
+    assert settings["thresholds"] == [0.5, 0.6, 0.9]
+    assert (settings["detect_max_side_px"], settings["search_min_face_px"]) == (480, 30)
+    assert settings["small_face_px"] == SMALL_FACE_PX
