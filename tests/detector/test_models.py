@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -12,6 +13,7 @@ import detector
 from detector import Detector
 from detector.checkpoints import CheckpointError, save
 from detector.models.spectral_lr import fit_spectral_lr
+from detector.registry import default_precision
 
 DETECTORS = detector.list_detectors()
 # Every architecture down-samples by at most 32, so 64 px still leaves a 2x2 map and keeps the suite fast on CPU.
@@ -160,3 +162,117 @@ def test_spectral_lr_refuses_labels_of_one_class():
     crops, _ = crops_with_and_without_high_frequency_noise(count_per_class=2, size=32)
     with pytest.raises(ValueError, match="both"):
         fit_spectral_lr(crops, [0, 0, 0, 0])
+
+
+def test_list_is_the_registry_and_an_unknown_name_lists_the_known_ones():
+    assert detector.list() == DETECTORS
+    with pytest.raises(KeyError, match="custom_cnn"):
+        detector.create("no_such_detector")
+
+
+def test_cpu_detectors_run_in_float32_and_cuda_ones_in_bf16(untrained_detector):
+    det = untrained_detector("custom_cnn")
+    assert det.precision == "float32"
+    assert det.describe()["precision"] == "float32" and det.describe()["device"] == "cpu"
+    assert default_precision(torch.device("cuda")) == "bf16"
+    assert default_precision(torch.device("cpu")) == "float32"
+    with pytest.raises(ValueError, match="precision"):
+        dataclasses.replace(det, precision="fp8")
+
+
+def matmul_output_dtypes(model: torch.nn.Module, run) -> set[torch.dtype]:
+    """The dtypes every convolution, linear layer and LSTM produced while ``run()`` ran."""
+    seen: set[torch.dtype] = set()
+
+    def record(_module, _inputs, output):
+        seen.add((output if isinstance(output, torch.Tensor) else output[0]).dtype)
+
+    kinds = (torch.nn.Conv2d, torch.nn.Linear, torch.nn.LSTM)
+    handles = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, kinds)]
+    try:
+        run()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return seen
+
+
+@pytest.mark.parametrize("name", DETECTORS)
+def test_bf16_autocast_runs_the_layers_in_bf16_and_returns_float32_logits_close_to_float32(name, untrained_detector):
+    # CPU autocast stands in for the CUDA path here: the same Detector.logits code with the GPU's
+    # precision. It catches ops without bf16 kernels (FFT) and logits that leave in bf16.
+    det = untrained_detector(name)
+    half = dataclasses.replace(det, precision="bf16")
+    x = small_batch(det)
+    reference = det.logits(x)
+    holder = {}
+    dtypes = matmul_output_dtypes(det.model, lambda: holder.setdefault("logits", half.logits(x)))
+    logits = holder["logits"]
+    assert torch.bfloat16 in dtypes
+    assert logits.dtype == torch.float32 and torch.isfinite(logits).all()
+    assert torch.allclose(logits, reference, atol=0.02, rtol=0.02)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_a_detector_scores_in_bf16_and_returns_float64_probabilities(face_crop):
+    torch.manual_seed(0)
+    det = detector.create("custom_cnn", device="cuda")
+    assert det.precision == "bf16"
+    scores = det.score_crops([face_crop(96, seed=1), face_crop(96, seed=2)])
+    assert scores.dtype == np.float64 and ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_calibration_saved_in_the_checkpoint_is_applied_to_every_score(untrained_detector, face_crop, tmp_path):
+    det = untrained_detector("custom_cnn")
+    crops = [face_crop(80, seed=s) for s in range(4)]
+    logits = det.logits(det.preprocess(crops)).numpy().astype(np.float64)
+    temperature = {"method": "temperature", "temperature": 0.05, "bias": 0.7}
+    save(tmp_path / "t.pt", config=det.config.to_dict(), state_dict=det.model.state_dict(), calibration=temperature)
+    isotonic = {"method": "isotonic", "x": [0.0, 0.5, 1.0], "y": [0.1, 0.2, 0.9]}
+    save(tmp_path / "i.pt", config=det.config.to_dict(), state_dict=det.model.state_dict(), calibration=isotonic)
+
+    scaled = detector.create("custom_cnn", checkpoint=tmp_path / "t.pt", device="cpu")
+    mapped = detector.create("custom_cnn", checkpoint=tmp_path / "i.pt", device="cpu")
+
+    np.testing.assert_allclose(scaled.score_crops(crops), 1 / (1 + np.exp(-(logits / 0.05 + 0.7))), rtol=1e-5)
+    np.testing.assert_allclose(
+        mapped.score_crops(crops), np.interp(1 / (1 + np.exp(-logits)), [0, 0.5, 1], [0.1, 0.2, 0.9]), rtol=1e-5
+    )
+    assert scaled.describe()["calibration"] == temperature
+    assert mapped.describe()["calibration"] == isotonic
+    # Uncalibrated (identity) scores are the plain sigmoid.
+    np.testing.assert_allclose(det.score_crops(crops), 1 / (1 + np.exp(-logits)), rtol=1e-5)
+
+
+def test_preprocessing_follows_the_checkpoints_config(untrained_detector, tmp_path):
+    det = untrained_detector("custom_cnn")
+    config = {**det.config.to_dict(), "input_size": 32, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
+    save(tmp_path / "small.pt", config=config, state_dict=det.model.state_dict())
+
+    loaded = detector.create("custom_cnn", checkpoint=tmp_path / "small.pt", device="cpu")
+    batch = loaded.preprocess([np.full((100, 100, 3), 128, dtype=np.uint8)])
+
+    assert loaded.config.input_size == 32 and loaded.config.mean == (0.5, 0.5, 0.5)
+    assert batch.shape == (1, 3, 32, 32)
+    assert torch.allclose(batch, torch.full_like(batch, (128 / 255 - 0.5) / 0.25), atol=1e-6)
+
+
+def test_a_checkpoint_whose_weights_do_not_fit_is_refused(untrained_detector, tmp_path):
+    det = untrained_detector("custom_cnn")
+    state = dict(det.model.state_dict())
+    state.pop(next(iter(state)))
+    save(tmp_path / "partial.pt", config=det.config.to_dict(), state_dict=state)
+    with pytest.raises(CheckpointError, match="do not fit"):
+        detector.create("custom_cnn", checkpoint=tmp_path / "partial.pt", device="cpu")
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
+    torch.save({"format": "forensics-detector/1", "weights": {}}, tmp_path / "odd.pt")
+    with pytest.raises(CheckpointError, match="config and state_dict"):
+        detector.create("custom_cnn", checkpoint=tmp_path / "odd.pt", device="cpu")
+    (tmp_path / "text.pt").write_text("hello")
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        detector.create("custom_cnn", checkpoint=tmp_path / "text.pt", device="cpu")
+    with pytest.raises(CheckpointError, match="not found"):
+        detector.create("custom_cnn", checkpoint=tmp_path / "missing.pt", device="cpu")
