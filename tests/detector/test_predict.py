@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
+import sys
 
 import cv2
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 
 import detector
 from detector import cli, predict
+from detector.ensemble import DEFAULT_ENSEMBLE
 from detector.synthetic import astronaut_rgb
 
 from .conftest import LABELS, save_random_checkpoint
@@ -94,3 +97,64 @@ def test_analyze_folder_writes_one_csv_row_per_file(shipped_custom_cnn, portrait
 def test_analyze_folder_without_media_fails_clearly(tmp_path, capsys):
     assert cli.main(["analyze-folder", str(tmp_path), "--csv", str(tmp_path / "x.csv")]) == 2
     assert "no_media" in capsys.readouterr().err
+
+
+class TerminalStderr(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_cli_analyze_shows_a_progress_bar_only_on_a_terminal(shipped_custom_cnn, clip, capsys, monkeypatch):
+    args = ["analyze", str(clip), "--frames", "4", "--detectors", "custom_cnn", "--device", "cpu"]
+    assert cli.main(args) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == ""
+    assert quiet.out.startswith("verdict: ")
+
+    terminal = TerminalStderr()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli.main(args) == 0
+    bar = terminal.getvalue()
+    for stage in ("decoding", "faces", "scoring", "aggregating"):
+        assert stage in bar
+    assert "400/400" in bar
+
+
+def test_cli_analyze_passes_the_face_detection_settings_on(shipped_custom_cnn, clip, capsys):
+    args = ["analyze", str(clip), "--json", "--frames", "2", "--detectors", "custom_cnn", "--device", "cpu"]
+    args += ["--face-thresholds", "0.5,0.6,0.7", "--detect-max-side", "320", "--min-face", "30"]
+    assert cli.main(args) == 0
+    settings = json.loads(capsys.readouterr().out)["settings"]["face_detection"]
+    assert settings["thresholds"] == [0.5, 0.6, 0.7]
+    assert (settings["detect_max_side_px"], settings["search_min_face_px"]) == (320, 30)
+
+
+@pytest.mark.parametrize(
+    "bad", [["--frames", "0"], ["--face-thresholds", "0.5,0.6"], ["--face-thresholds", "a,b,c"], ["--min-face", "-3"]]
+)
+def test_cli_refuses_impossible_options_before_loading_anything(bad, clip, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["analyze", str(clip), *bad])
+    assert exited.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_cli_reports_a_damaged_checkpoint_with_its_code(shipped_custom_cnn, clip, capsys):
+    checkpoint = shipped_custom_cnn / "custom_cnn.pt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:-10] + b"0123456789")
+    assert cli.main(["analyze", str(clip), "--json", "--detectors", "custom_cnn", "--device", "cpu"]) == 2
+    error = json.loads(capsys.readouterr().err)["error"]
+    assert error["code"] == "bad_checkpoint" and "sha256" in error["message"]
+
+
+def test_cli_list_names_every_detector_its_kind_and_its_shipped_weights(shipped_custom_cnn, capsys):
+    assert cli.main(["list", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert sorted(rows) == detector.list()
+    assert {name for name, row in rows.items() if row["default"]} == set(DEFAULT_ENSEMBLE)
+    assert rows["custom_cnn"]["weights"] == "custom_cnn.pt"
+    assert rows["spectral_lr"]["weights"] is None
+    assert rows["resnext_lstm"]["input_kind"] == "track"
+    assert cli.main(["list"]) == 0
+    text = capsys.readouterr().out
+    assert "custom_cnn" in text and "untrained (no shipped weights)" in text
