@@ -257,3 +257,26 @@ def test_every_task_has_a_time_limit():
     source = inspect.getsource(tasks.analyze_job)
     assert "time_limits(settings.JOB_TIME_LIMIT_S, settings.JOB_TIME_LIMIT_S + HARD_LIMIT_GRACE_S)" in source
     assert tasks.analyze_job.acks_late is True
+
+
+def test_the_readme_documents_running_in_production_with_commands_that_exist():
+    readme = (REPO_DIR / "README.md").read_text()
+    section = readme.split("## Run in production", 1)[1].split("\n## ", 1)[0]
+    for command in (
+        "cp .env.example .env",
+        "docker compose up -d",
+        "docker compose run --rm migrate",
+        "python manage.py createsuperuser",
+        "python manage.py create_api_token",
+        "--scale worker-cpu=4",
+        "python3 deploy/scripts/gpu-override.py 4 > compose.gpus.yml",
+        "docker compose -f docker-compose.yml -f compose.gpus.yml up -d",
+        "/readyz",
+        "FLOWER_BASIC_AUTH",
+        "forensics_media",
+    ):
+        assert command in section, command
+    assert (REPO_DIR / "platform/accounts/management/commands/create_api_token.py").is_file()
+    # The services the section names are the compose file's.
+    services = set(re.findall(r"`(worker-gpu|worker-cpu|postgres|redis|migrate|api|beat|flower|web)`", section))
+    assert services == SERVICES
