@@ -1,0 +1,95 @@
+"""What the detector library writes reaches the analyst through the API: a real pipeline result, recorded by the
+service the worker calls, read back as JSON with its heatmaps, diagnostics, track verdicts and checkpoint hashes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cases import services
+from detector.ensemble import load_ensemble
+from detector.faces import FaceFinder
+from detector.pipeline import analyze
+from tests.detector.conftest import save_random_checkpoint
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def custom_cnn_checkpoint(tmp_path_factory):
+    return save_random_checkpoint("custom_cnn", tmp_path_factory.mktemp("weights") / "custom_cnn.pt")
+
+
+@pytest.fixture
+def analysed_job(alice_client, case, sample_clip_path, custom_cnn_checkpoint) -> tuple[int, dict]:
+    """A job run through the real pipeline exactly as workers.analysis does, and its stored result."""
+    upload = SimpleUploadedFile("clip.mp4", sample_clip_path.read_bytes(), content_type="video/mp4")
+    job_id = alice_client.post("/api/v1/jobs/", {"file": upload, "case": case.pk}, format="multipart").json()["id"]
+    assert services.claim_job(job_id, "w1") is not None
+    ensemble = load_ensemble(["custom_cnn"], device="cpu", checkpoints={"custom_cnn": custom_cnn_checkpoint})
+    result = analyze(
+        sample_clip_path,
+        frames=6,
+        ensemble=ensemble,
+        face_finder=FaceFinder(device="cpu"),
+        artifacts_dir=services.job_artifacts_dir(job_id),
+        heatmap_faces=2,
+    )
+    assert services.record_results(job_id, "w1", result)
+    return job_id, result
+
+
+def faces_of(client, job_id: int) -> list[dict]:
+    frames = client.get(f"/api/v1/jobs/{job_id}/frames/").json()
+    return [face for frame in frames for face in frame["faces"]]
+
+
+def test_heatmaps_of_the_deciding_faces_are_linked_and_served_as_png(alice_client, analysed_job):
+    job_id, result = analysed_job
+    faces = faces_of(alice_client, job_id)
+    linked = [face for face in faces if face["heatmap_url"]]
+    assert len(linked) == len(result["explanations"]["files"]) == 2
+    for face in linked:
+        assert f"/api/v1/jobs/{job_id}/files/heatmaps/" in face["heatmap_url"]
+        response = alice_client.get(face["heatmap_url"])
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/png" and response["X-Content-Type-Options"] == "nosniff"
+        png = cv2.imdecode(np.frombuffer(b"".join(response.streaming_content), np.uint8), cv2.IMREAD_COLOR)
+        assert png.shape == (224, 224, 3)
+    # The heatmaps illustrate the faces that drove the verdict: the top-scoring ones.
+    assert min(f["score"] for f in linked) >= max(f["score"] for f in faces if not f["heatmap_url"])
+    crop = alice_client.get(faces[0]["crop_url"])
+    assert crop.status_code == 200 and crop["Content-Type"] == "image/jpeg"
+
+
+def test_another_team_and_anonymous_callers_cannot_fetch_the_heatmaps(
+    alice_client, bob_client, anon_client, analysed_job
+):
+    job_id, _ = analysed_job
+    url = next(face["heatmap_url"] for face in faces_of(alice_client, job_id) if face["heatmap_url"])
+    assert bob_client.get(url).status_code == 404
+    assert anon_client.get(url).status_code in (401, 403)
+    assert bob_client.get(f"/api/v1/jobs/{job_id}/frames/").status_code == 404
+
+
+def test_the_job_shows_input_diagnostics_track_verdicts_detector_scores_and_checkpoint_hashes(
+    alice_client, analysed_job, custom_cnn_checkpoint
+):
+    job_id, result = analysed_job
+    body = alice_client.get(f"/api/v1/jobs/{job_id}/").json()
+    diagnostics = body["diagnostics"]
+    assert diagnostics == result["diagnostics"]
+    assert (diagnostics["width"], diagnostics["height"]) == (480, 360)
+    assert diagnostics["bitrate_kbps"] > 0
+    assert diagnostics["faces_per_frame"] == [1] * 6 and diagnostics["frames_unreadable"] == 0
+    assert diagnostics["face_size_px"]["median"] > 40 and diagnostics["blur_laplacian_var"]["median"] > 0
+    verdict = body["verdict"]
+    assert verdict["per_track"] == result["verdict"]["per_track"] and len(verdict["per_track"]) == 1
+    assert set(verdict["per_detector"]) == {"custom_cnn"}
+    (described,) = body["detector_set"]
+    assert described["sha256"] == custom_cnn_checkpoint.with_name("custom_cnn.pt.sha256").read_text().split()[0]
+    assert described["trained"] is True and described["precision"] == "float32"
+    face = faces_of(alice_client, job_id)[0]
+    assert set(face["detector_scores"]) == {"custom_cnn"} and 0.0 <= face["score"] <= 1.0
