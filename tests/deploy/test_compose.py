@@ -280,3 +280,21 @@ def test_the_readme_documents_running_in_production_with_commands_that_exist():
     # The services the section names are the compose file's.
     services = set(re.findall(r"`(worker-gpu|worker-cpu|postgres|redis|migrate|api|beat|flower|web)`", section))
     assert services == SERVICES
+
+
+def test_the_demo_and_test_launchers_run_the_same_commands_as_the_compose_services(stack):
+    from workers import processes
+
+    services = stack["services"]
+    web = processes.web_command(8000, workers=3)
+    assert web[1:] == option_after_replaced(services["api"]["command"], "--bind", "127.0.0.1:8000")[1:]
+    gpu = processes.worker_command(queues="gpu", concurrency=1, pool="solo", name="worker-gpu")
+    assert gpu[1:] == services["worker-gpu"]["command"][1:]
+    cpu = processes.worker_command(queues="cpu,gpu", concurrency=2, pool="prefork", name="worker-cpu")
+    assert cpu[1:] == services["worker-cpu"]["command"][1:]
+
+
+def option_after_replaced(command: list[str], flag: str, value: str) -> list[str]:
+    command = list(command)
+    command[command.index(flag) + 1] = value
+    return command
