@@ -1,4 +1,4 @@
-"""Fixtures for the dashboard tests: the live server with a real worker behind it, an analyst."""
+"""Fixtures for the dashboard tests: the live server with a real worker behind it, an analyst, clips."""
 
 import os
 import uuid
@@ -20,7 +20,160 @@ def live_server_url(live_server, celery_worker_process):
 
 
 @pytest.fixture
-def analyst_credentials(transactional_db):
+def analyst(transactional_db):
     username = f"analyst-{uuid.uuid4().hex[:8]}"
-    UserFactory(username=username, team=TeamFactory(), team__role=Role.ANALYST)
-    return {"username": username, "password": PASSWORD}
+    return UserFactory(username=username, team=TeamFactory(), team__role=Role.ANALYST)
+
+
+@pytest.fixture
+def analyst_credentials(analyst):
+    return {"username": analyst.username, "password": PASSWORD}
+
+
+@pytest.fixture(scope="session")
+def playable_clip_path(media_dir):
+    """The moving-face clip as VP8 WebM: Chromium plays it, so seeking moves a real video.
+
+    The suite's MP4 clip is MPEG-4 Part 2, which no browser decodes: the player would stay empty.
+    """
+    from detector.synthetic import write_moving_face_clip
+
+    return write_moving_face_clip(media_dir / "astronaut.webm", seconds=2, fps=15, fourcc="VP80")
+
+
+@pytest.fixture(scope="session")
+def broken_clip_path(playable_clip_path, media_dir):
+    """The WebM cut after 4 kB: its header passes the upload's type check, no frame decodes."""
+    path = media_dir / "cut-short.webm"
+    path.write_bytes(playable_clip_path.read_bytes()[:4000])
+    return path
+
+
+# --- a scored analysis ------------------------------------------------------------------------
+# The shipped detectors have no trained weights yet, so the real worker answers "not scored".
+# This fixture writes what it will write once weights land, through the same service the worker
+# calls (claim_job, then record_results), so the dashboard's scored views are exercised too.
+# The scores are test data, chosen so the two detectors disagree on the second half of the clip.
+
+SCORED_DETECTORS = [
+    {
+        "name": "effnet_b4_msfa",
+        "architecture": "efficientnet_b4/multiscale-freq-edge",
+        "version": "1.2.0",
+        "sha256": "4f1c" + "0" * 56 + "b4b4",
+        "checkpoint": "detector/weights/effnet_b4_msfa.pt",
+        "trained": True,
+        "threshold": 0.5,
+    },
+    {
+        "name": "spectral_lr",
+        "architecture": "spectral_lr/azimuthal-power-64",
+        "version": "1.0.1",
+        "sha256": "9e2d" + "1" * 56 + "5151",
+        "checkpoint": "detector/weights/spectral_lr.pt",
+        "trained": True,
+        "threshold": 0.5,
+    },
+]
+
+
+def _scored_face_images(artifacts_dir, frames: int):
+    """Face crops cut from the clip's source photo and a Grad-CAM-like overlay for each."""
+    import cv2
+    import numpy as np
+
+    from detector.synthetic import astronaut_rgb
+
+    crop = cv2.resize(astronaut_rgb()[0:300, 100:400], (160, 160), interpolation=cv2.INTER_AREA)
+    (artifacts_dir / "crops").mkdir(parents=True, exist_ok=True)
+    (artifacts_dir / "heatmaps").mkdir(parents=True, exist_ok=True)
+    yy, xx = np.mgrid[0:160, 0:160]
+    paths = []
+    for i in range(frames):
+        name = f"f{i:03d}_t0.jpg"
+        cv2.imwrite(str(artifacts_dir / "crops" / name), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+        # The blob drifts from the eyes to the mouth: each overlay differs, as Grad-CAM maps do.
+        cy, cx = 60 + 3 * i, 80
+        cam = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * 28.0**2))
+        heat = cv2.applyColorMap(np.uint8(cam * 255), cv2.COLORMAP_JET)
+        overlay = cv2.addWeighted(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), 0.6, heat, 0.4, 0.0)
+        heat_name = f"f{i:03d}_t0.png"
+        cv2.imwrite(str(artifacts_dir / "heatmaps" / heat_name), overlay)
+        paths.append((f"crops/{name}", f"heatmaps/{heat_name}"))
+    return paths
+
+
+@pytest.fixture
+def scored_job(analyst, playable_clip_path):
+    """A succeeded job on the playable clip with per-frame, per-detector scores and heatmaps."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import services
+    from cases.models import JobState
+    from tests.factories import CaseFactory, JobFactory, MediaFactory
+
+    team = analyst.memberships.get().team
+    case = CaseFactory(team=team, created_by=analyst, title="Scored interview", tags=["fixture"])
+    stored = services.store_original(
+        SimpleUploadedFile("interview.webm", playable_clip_path.read_bytes(), content_type="video/webm")
+    )
+    media = MediaFactory(case=case, original_name="interview.webm", uploaded_by=analyst, **stored)
+    services.record_probe(
+        media.pk, {"duration_s": 2.0, "fps": 15.0, "width": 480, "height": 360, "frame_count": 30, "codec": "VP80"}
+    )
+    job = JobFactory(media=media, state=JobState.QUEUED, settings={"frames": 16, "detectors": []})
+    worker = "fixture-scorer"
+    assert services.claim_job(job.pk, worker) is not None
+
+    frames_sampled = 16
+    images = _scored_face_images(services.job_artifacts_dir(job.pk), frames_sampled)
+    frames = []
+    for i in range(frames_sampled):
+        frame_index = i * 2
+        effnet = round(0.55 + 0.025 * i, 3)  # rises from 0.55 to 0.93
+        spectral = round(0.6 if i < 8 else 0.2, 3)  # drops in the second second: disagreement
+        ensemble = round((effnet + spectral) / 2, 3)
+        crop_path, heatmap_path = images[i]
+        frames.append(
+            {
+                "frame_index": frame_index,
+                "timestamp_s": frame_index / 15.0,
+                "readable": True,
+                "faces": [
+                    {
+                        "track_id": 0,
+                        "box": [140 + 4 * i, 80, 340 + 4 * i, 280],
+                        "det_prob": 0.999,
+                        "score": ensemble,
+                        "detector_scores": {"effnet_b4_msfa": effnet, "spectral_lr": spectral},
+                        "crop_path": crop_path,
+                        # Like the worker: heatmaps for the top-scoring faces of the deciding track only.
+                        "heatmap_path": heatmap_path if i >= 8 else None,
+                    }
+                ],
+            }
+        )
+    result = {
+        "frames": frames,
+        "detectors": SCORED_DETECTORS,
+        "verdict": {
+            "label": "manipulated",
+            "score": 0.71,
+            "confidence": 0.42,
+            "aggregation": "confident",
+            "thresholds": {"threshold": 0.5, "manipulated": 0.6, "authentic": 0.4, "strategy": "confident"},
+            "reason": "",
+            "untrained": False,
+            "per_track": [{"track_id": 0, "score": 0.71, "faces": 16, "label": "manipulated", "frames": []}],
+            "per_detector": {"effnet_b4_msfa": 0.86, "spectral_lr": 0.41},
+        },
+        "diagnostics": {
+            "width": 480,
+            "height": 360,
+            "warnings": ["faces are small (median 74 px)"],
+            "faces_per_frame": [1] * frames_sampled,
+        },
+        "timings": {"total_s": 1.0},
+    }
+    assert services.record_results(job.pk, worker, result)
+    return job

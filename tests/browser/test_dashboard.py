@@ -1,16 +1,19 @@
-"""The analyst dashboard in a real Chromium, against the live server and a real worker.
+"""The analyst dashboard in a real Chromium, against the live server and a real Celery worker.
 
-An analyst signs in, opens a case, uploads a clip, watches the job finish, reads the verdict
-and seeks the video from the score timeline; a file that is not media is refused with its
-reason. Screenshots of each main screen go to artifacts/screenshots/ (CI keeps them).
-
-Fixtures from the suite's conftest: ``live_server_url`` (web app with the built bundle and a
-worker behind it), ``analyst_credentials`` (username and password of an analyst in a team),
-``sample_clip_path`` (a generated clip with a face).
+An analyst signs in, creates a case, drops a clip and a file that is not media on it (the clip
+uploads with visible progress, the other is refused with its reason), watches the job move
+through its stages to done, reads the verdict next to the playing video, seeks it from the
+score timeline (mouse and keyboard) and back, downloads the original and checks its sha256,
+and exports the report. A clip that cannot be decoded fails with its reason and can be retried;
+a file over the size limit is refused. A scored analysis (fixture written through the worker's
+own service) shows probabilities, disagreements and heatmaps. Screenshots of every main screen
+go to artifacts/screenshots/ (CI keeps them).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import uuid
@@ -37,12 +40,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 DESKTOP = {"width": 1280, "height": 800}
 NARROW = {"width": 390, "height": 844}
 # A CPU worker on a shared CI machine loads the detectors and scores every sampled face.
 JOB_DONE_TIMEOUT_MS = int(os.environ.get("FORENSICS_E2E_JOB_TIMEOUT_S", "600")) * 1000
 UI_TIMEOUT_MS = 15_000
+# Slow enough that a 600 kB upload takes a few seconds, so its progress bar is seen moving.
+THROTTLED_UPLOAD_BYTES_PER_S = 200 * 1024
+VIDEO = "document.querySelector('[data-testid=video-player]')"
+STAGE_ORDER = ["Queued", "Decoding frames", "Finding faces", "Scoring faces", "Aggregating", "Done"]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +60,9 @@ def chromium():
         if IN_CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+    # Screenshots from an earlier run would pass for this one's: start from an empty folder.
+    for stale in SCREENSHOTS_DIR.glob("*.png"):
+        stale.unlink()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         yield browser
@@ -60,12 +71,18 @@ def chromium():
 
 @pytest.fixture
 def dashboard(chromium, live_server_url):
-    context = chromium.new_context(viewport=DESKTOP, base_url=live_server_url.rstrip("/"))
+    context = chromium.new_context(
+        viewport=DESKTOP, base_url=live_server_url.rstrip("/"), color_scheme="light", accept_downloads=True
+    )
     context.set_default_timeout(UI_TIMEOUT_MS)
     expect.set_options(timeout=UI_TIMEOUT_MS)
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert not errors, f"the page raised errors: {errors}"
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -75,22 +92,13 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS_DIR / f"{name}.png"), full_page=True)
 
 
-def username_and_password(credentials) -> tuple[str, str]:
-    # Accept either a mapping or a (username, password) pair from the conftest.
-    if isinstance(credentials, dict):
-        return credentials["username"], credentials["password"]
-    username, password = credentials
-    return username, password
-
-
 def sign_in(page: Page, credentials, shot: str | None = None) -> None:
-    username, password = username_and_password(credentials)
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/signin$"))
     if shot:
         screenshot(page, shot)
-    page.get_by_test_id("signin-username").fill(username)
-    page.get_by_test_id("signin-password").fill(password)
+    page.get_by_test_id("signin-username").fill(credentials["username"])
+    page.get_by_test_id("signin-password").fill(credentials["password"])
     page.get_by_test_id("signin-submit").click()
     expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
 
@@ -103,69 +111,294 @@ def create_case(page: Page, title: str) -> None:
     expect(page.get_by_test_id("case-title")).to_have_text(title)
 
 
+def drop_files(page: Page, files: list[tuple[str, bytes, str]]) -> None:
+    """Drop files on the case's drop zone as a browser does: one DataTransfer, dragenter/over/drop."""
+    payload = [{"name": n, "type": t, "b64": base64.b64encode(data).decode()} for n, data, t in files]
+    page.evaluate(
+        """files => {
+          const transfer = new DataTransfer();
+          for (const f of files) {
+            const bytes = Uint8Array.from(atob(f.b64), c => c.charCodeAt(0));
+            transfer.items.add(new File([bytes], f.name, { type: f.type }));
+          }
+          const zone = document.querySelector('[data-testid=upload-dropzone]');
+          for (const type of ['dragenter', 'dragover', 'drop']) {
+            zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+          }
+        }""",
+        payload,
+    )
+
+
+def record_values(page: Page, name: str, selector: str, read: str) -> None:
+    """Collect every value ``read`` takes on elements matching ``selector`` into window[name]."""
+    page.evaluate(
+        """([name, selector, read]) => {
+          const values = (window[name] = []);
+          const readValue = new Function('el', 'return ' + read);
+          const sample = () => document.querySelectorAll(selector).forEach(el => {
+            const v = readValue(el);
+            if (v !== null && values[values.length - 1] !== v) values.push(v);
+          });
+          new MutationObserver(sample).observe(document.body, {
+            subtree: true, childList: true, attributes: true, characterData: true,
+          });
+          sample();
+        }""",
+        [name, selector, read],
+    )
+
+
 def video_time(page: Page) -> float:
     return page.get_by_test_id("video-player").evaluate("video => video.currentTime")
 
 
-def test_analyst_uploads_a_clip_and_reads_its_verdict_next_to_the_video(
-    dashboard: Page, analyst_credentials, sample_clip_path
+def readout_frame(page: Page) -> int:
+    return int(page.get_by_test_id("timeline-readout").get_attribute("data-frame-index"))
+
+
+def test_analyst_uploads_a_clip_watches_it_finish_and_reads_the_verdict_next_to_the_video(
+    dashboard: Page, analyst_credentials, playable_clip_path, tmp_path
 ):
     page = dashboard
     sign_in(page, analyst_credentials, shot="01-sign-in")
-    screenshot(page, "02-case-list")
 
-    create_case(page, f"E2E clip {uuid.uuid4().hex[:8]}")
-    page.get_by_test_id("upload-input").set_input_files(str(sample_clip_path))
-    expect(page.get_by_test_id("upload-item").first).to_be_visible()
-    job = page.get_by_test_id("job-card").first
-    expect(job).to_be_visible()
-    screenshot(page, "03-case-job-in-progress")
+    title = f"E2E clip {uuid.uuid4().hex[:8]}"
+    create_case(page, title)
 
+    # Drop the clip and a text file together; the upload is throttled so its progress is seen.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": THROTTLED_UPLOAD_BYTES_PER_S},
+    )
+    record_values(page, "uploadProgress", "[data-testid=upload-progress]", "Number(el.getAttribute('aria-valuenow'))")
+    drop_files(
+        page,
+        [
+            ("interview.webm", playable_clip_path.read_bytes(), "video/webm"),
+            ("notes.mp4", b"minutes of the meeting, not a video\n", "video/mp4"),
+        ],
+    )
+    expect(page.get_by_test_id("upload-item")).to_have_count(2)
+    page.wait_for_function("() => window.uploadProgress.some(v => v > 0 && v < 100)")
+    screenshot(page, "03-case-uploading")
+    rejected = page.locator("[data-testid=upload-item][data-status=rejected]")
+    expect(rejected.get_by_test_id("upload-error")).to_contain_text("notes.mp4 was rejected: Not a supported video")
+    expect(page.locator("[data-testid=upload-item][data-status=done]")).to_have_count(1, timeout=60_000)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    progress = page.evaluate("window.uploadProgress")
+    assert any(0 < v < 100 for v in progress), f"no intermediate upload progress was shown: {progress}"
+
+    # The job card follows the worker live, stage by stage, without a reload.
+    job = page.get_by_test_id("job-card")
+    expect(job).to_have_count(1)
+    record_values(page, "stages", "[data-testid=job-card] [aria-current=step]", "el.textContent")
+    expect(job).to_have_attribute("data-state", re.compile(r"^(running|succeeded)$"), timeout=60_000)
+    if job.get_attribute("data-state") == "running":
+        screenshot(page, "04-case-job-running")
     expect(job).not_to_have_attribute("data-state", re.compile(r"^(queued|running)$"), timeout=JOB_DONE_TIMEOUT_MS)
-    state = job.get_attribute("data-state")
-    reason = job.get_by_test_id("job-error").all_inner_texts()
-    assert state == "succeeded", f"job ended {state}: {reason}"
+    assert job.get_attribute("data-state") == "succeeded", job.get_by_test_id("job-error").all_inner_texts()
+    stages = page.evaluate("window.stages")
+    assert any(s in STAGE_ORDER[1:5] for s in stages), f"no working stage was shown: {stages}"
+    assert [STAGE_ORDER.index(s) for s in stages] == sorted(STAGE_ORDER.index(s) for s in stages), stages
     expect(job.get_by_test_id("job-state")).to_have_text("Succeeded")
-    screenshot(page, "04-case-job-succeeded")
+    screenshot(page, "05-case-job-done")
 
+    # The verdict page: label, score or "not scored", models with versions, the evidence's hash.
     job.get_by_test_id("job-open").click()
+    verdict = page.get_by_test_id("verdict")
     expect(page.get_by_test_id("verdict-label")).to_be_visible()
-    expect(page.get_by_test_id("media-sha256")).to_have_text(re.compile(r"^\s*[0-9a-f]{64}\s*$"))
-    timeline = page.get_by_test_id("score-timeline")
-    expect(timeline).to_be_visible()
+    expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text(title)
+    if verdict.get_attribute("data-status") == "untrained":
+        expect(page.get_by_test_id("untrained-warning")).to_contain_text("Not scored")
+        expect(page.get_by_test_id("verdict-score")).to_contain_text("no probability of manipulation")
+        expect(page.get_by_test_id("verdict-confidence")).to_have_count(0)
+    else:
+        expect(page.get_by_test_id("verdict-score")).to_have_text(re.compile(r"^(<1|>99|\d{1,3})%$"))
+    expect(page.get_by_test_id("model-row").first).to_contain_text(re.compile(r"\d+\.\d+"))
+    sha = page.get_by_test_id("media-sha256").inner_text().strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", sha)
+    assert sha == hashlib.sha256(playable_clip_path.read_bytes()).hexdigest()
     expect(page.get_by_test_id("face-gallery")).to_be_visible()
     expect(page.get_by_test_id("detector-comparison")).to_be_visible()
-    screenshot(page, "05-verdict")
+    expect(page.get_by_test_id("quality-warnings")).to_be_visible()
 
+    # The browser plays the original, so seeking moves a real video.
+    player = page.get_by_test_id("video-player")
+    page.wait_for_function(f"() => {VIDEO}.readyState >= 1")
+    expect(page.get_by_test_id("video-unplayable")).to_have_count(0)
+    timeline = page.get_by_test_id("score-timeline")
+    expect(timeline).to_be_visible()
+    screenshot(page, "06-verdict")
+
+    # Chart → video: a click three quarters along the plot seeks the video there.
     before = video_time(page)
-    box = timeline.bounding_box()
+    chart = timeline.locator(".u-over")
+    box = chart.bounding_box()
     assert box is not None
-    # Three quarters of the way along the plot: a sampled frame well after the start.
-    timeline.click(position={"x": box["width"] * 0.75, "y": 80})
-    page.wait_for_function(
-        "before => document.querySelector('[data-testid=video-player]').currentTime !== before", arg=before
-    )
-    assert video_time(page) > before
+    chart.click(position={"x": box["width"] * 0.75, "y": box["height"] / 2})
+    page.wait_for_function(f"() => {VIDEO}.currentTime > {before + 0.5}")
+    expect(page.get_by_test_id("timeline-readout")).not_to_have_attribute("data-frame-index", "0")
 
+    # Video → chart: moving the video moves the readout and marks that frame's face crop.
+    player.evaluate("video => { video.currentTime = 0.4; }")
+    expect(page.get_by_test_id("timeline-readout")).to_contain_text("at 0:00.4")
+    frame = readout_frame(page)
+    assert frame in (5, 6, 7), frame  # the sampled frame nearest 0.4 s at 15 fps
+    expect(page.locator("[data-testid=face-crop][data-current]").first).to_be_visible()
+
+    # Keyboard: the timeline takes focus and steps through sampled frames.
+    timeline.focus()
+    page.keyboard.press("End")
+    page.wait_for_function(f"() => {VIDEO}.currentTime > 1.5")
+    page.keyboard.press("Home")
+    page.wait_for_function(f"() => {VIDEO}.currentTime === 0")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => {VIDEO}.currentTime > 0")
+    for mode in ("detector", "track"):
+        page.get_by_test_id(f"timeline-mode-{mode}").press("Enter")
+        expect(page.get_by_test_id(f"timeline-mode-{mode}")).to_have_attribute("aria-pressed", "true")
+
+    # Download the original: the bytes hash to the sha256 on screen.
+    with page.expect_download() as download_info:
+        page.get_by_test_id("download-original").click()
+    downloaded = tmp_path / "original"
+    download_info.value.save_as(downloaded)
+    assert hashlib.sha256(downloaded.read_bytes()).hexdigest() == sha
+
+    # Export the report: a standalone HTML page with the verdict and the hash.
+    with page.context.expect_page() as report_info:
+        page.get_by_test_id("export-report").click()
+    report = report_info.value
+    report.wait_for_load_state()
+    expect(report.locator("body")).to_contain_text(sha)
+    screenshot(report, "07-report")
+    report.close()
+
+    # Themes: the choice survives a reload (the theme script runs under the CSP).
     page.get_by_test_id("theme-toggle").click()
-    screenshot(page, "06-verdict-other-theme")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.reload()
+    expect(page.get_by_test_id("verdict-label")).to_be_visible()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    screenshot(page, "08-verdict-dark")
     page.set_viewport_size(NARROW)
     expect(page.get_by_test_id("verdict-label")).to_be_visible()
-    screenshot(page, "07-verdict-narrow")
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"], "the page scrolls sideways"
+    screenshot(page, "09-verdict-narrow")
+
+    # Back to the list: the case shows its latest verdict and filters find it.
+    page.set_viewport_size(DESKTOP)
+    page.get_by_role("link", name="Cases", exact=True).first.click()
+    row = page.get_by_test_id("case-row").filter(has_text=title)
+    expect(row).to_be_visible()
+    page.get_by_test_id("case-filter-state").select_option("succeeded")
+    expect(row).to_be_visible()
+    page.get_by_test_id("case-filter-state").select_option("failed")
+    expect(page.get_by_test_id("case-list-empty")).to_be_visible()
+    page.get_by_test_id("case-filter-state").select_option("")
+    page.get_by_test_id("theme-toggle").click()
+    screenshot(page, "02-case-list")
 
 
-def test_a_file_that_is_not_media_is_refused_with_its_reason(dashboard: Page, analyst_credentials, tmp_path):
+def test_a_clip_that_cannot_be_decoded_fails_with_its_reason_and_can_be_retried(
+    dashboard: Page, analyst_credentials, broken_clip_path, settings
+):
     page = dashboard
     sign_in(page, analyst_credentials)
-    create_case(page, f"E2E rejection {uuid.uuid4().hex[:8]}")
+    create_case(page, f"E2E failure {uuid.uuid4().hex[:8]}")
 
-    fake = tmp_path / "x.mp4"
-    fake.write_text("this is plain text, not a video\n")
-    page.get_by_test_id("upload-input").set_input_files(str(fake))
+    page.get_by_test_id("upload-input").set_input_files(str(broken_clip_path))
+    job = page.get_by_test_id("job-card").first
+    expect(job).to_have_attribute("data-state", "failed", timeout=JOB_DONE_TIMEOUT_MS)
+    error = job.get_by_test_id("job-error")
+    expect(error).to_contain_text("unreadable_media")
+    assert len(error.inner_text().split(":", 1)[1].strip()) > 10, "the reason is missing"
 
-    error = page.get_by_test_id("upload-error")
-    expect(error).to_be_visible()
-    expect(error).to_contain_text("x.mp4 was rejected")
-    assert len(error.inner_text().split("rejected:", 1)[1].strip()) > 10, "the reason is missing"
-    expect(page.get_by_test_id("job-card")).to_have_count(0)
-    screenshot(page, "08-upload-rejected")
+    # Over the size limit: refused before it is stored, with the limit named.
+    settings.MAX_UPLOAD_BYTES = 2048
+    drop_files(page, [("long-interview.webm", broken_clip_path.read_bytes(), "video/webm")])
+    size_error = page.locator("[data-testid=upload-item][data-status=rejected]").get_by_test_id("upload-error")
+    expect(size_error).to_contain_text("long-interview.webm was rejected: The file is over the upload limit of 2.0")
+    screenshot(page, "10-case-job-failed-and-rejected")
+
+    job.get_by_test_id("job-retry").click()
+    expect(page.get_by_test_id("job-card")).to_have_count(2)
+    retried = page.locator("[data-testid=job-card]").first
+    expect(retried).to_have_attribute("data-state", "failed", timeout=JOB_DONE_TIMEOUT_MS)
+    retried_id = retried.get_attribute("data-job-id")
+    retried.get_by_role("link", name="Details").click()
+    expect(page).to_have_url(re.compile(rf"/jobs/{retried_id}$"))
+    expect(page.get_by_test_id("job-error")).to_contain_text("unreadable_media")
+    expect(page.get_by_test_id("job-retry")).to_be_visible()
+    screenshot(page, "11-job-failed")
+
+
+def test_a_scored_analysis_shows_probabilities_disagreements_and_heatmaps(
+    dashboard: Page, analyst_credentials, scored_job
+):
+    page = dashboard
+    sign_in(page, analyst_credentials)
+    page.goto(f"/jobs/{scored_job.pk}")
+
+    expect(page.get_by_test_id("verdict-label")).to_have_text("Manipulated")
+    expect(page.get_by_test_id("verdict-score")).to_have_text("71%")
+    expect(page.get_by_test_id("verdict-confidence")).to_have_text("Low confidence (42%)")
+    expect(page.get_by_test_id("untrained-warning")).to_have_count(0)
+    models = page.get_by_test_id("model-row")
+    expect(models).to_have_count(2)
+    expect(models.first).to_contain_text("1.2.0")
+    expect(models.first).to_contain_text("4f1c00000000")
+    expect(page.get_by_test_id("quality-warning")).to_contain_text("faces are small")
+
+    # Per-detector series; the disagreement table lists the second second, where they part.
+    page.get_by_test_id("timeline-mode-detector").click()
+    expect(page.get_by_test_id("timeline-readout")).to_contain_text("effnet_b4_msfa: 0.55")
+    expect(page.get_by_test_id("timeline-readout")).to_contain_text("spectral_lr: 0.60")
+    disagreements = page.get_by_test_id("disagreements").locator("tbody tr")
+    expect(disagreements).to_have_count(8)  # gaps over 0.3: the fixture's last 8 sampled frames
+    disagreements.first.get_by_role("button").click()
+    page.wait_for_function(f"() => {VIDEO}.currentTime > 1")
+
+    # A face crop: its scores per detector, and its heatmap overlay on demand.
+    crops = page.get_by_test_id("face-crop")
+    crops.nth(12).click()
+    detail = page.get_by_test_id("face-detail")
+    expect(detail).to_contain_text("effnet_b4_msfa")
+    expect(detail).to_contain_text("0.85")
+    page.get_by_test_id("heatmap-toggle").click()
+    expect(detail.locator("img.heatmap")).to_be_visible()
+    screenshot(page, "12-verdict-scored-heatmaps")
+
+
+def test_the_case_list_pages_searches_and_sorts_the_teams_cases(dashboard: Page, analyst, analyst_credentials):
+    from tests.factories import CaseFactory
+
+    team = analyst.memberships.get().team
+    for i in range(27):
+        CaseFactory(team=team, created_by=analyst, title=f"Harbour footage {i:02d}")
+    CaseFactory(team=team, created_by=analyst, title="Zeppelin rally")
+    CaseFactory(title="Another team's case")  # must never show
+
+    page = dashboard
+    sign_in(page, analyst_credentials)
+    rows = page.get_by_test_id("case-row")
+    expect(rows).to_have_count(25)
+    page.get_by_test_id("case-page-next").click()
+    expect(rows).to_have_count(3)
+    expect(page.get_by_text("Page 2 · 28 cases")).to_be_visible()
+    page.get_by_test_id("case-page-prev").click()
+    expect(rows).to_have_count(25)
+
+    page.get_by_test_id("case-ordering").select_option("title")
+    expect(rows.first).to_contain_text("Harbour footage 00")
+    page.get_by_test_id("case-search").fill("zeppelin")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Zeppelin rally")
+    page.get_by_test_id("case-search").fill("another team")
+    expect(page.get_by_test_id("case-list-empty")).to_have_text("No case matches these filters.")

@@ -89,7 +89,7 @@ export function ScoreTimeline({ timeline, durationS, currentTime, thresholds, on
       height: CHART_HEIGHT_PX,
       scales: { x: { time: false, range: [0, xMax] }, y: { range: [0, 1] } },
       axes: [
-        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: (_u, ticks) => ticks.map((t) => formatTimestamp(t)) },
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: (_u, ticks) => ticks.map((t) => formatTimestamp(t, 1)) },
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: (_u, ticks) => ticks.map((t) => t.toFixed(1)), size: 40 },
       ],
       series: [

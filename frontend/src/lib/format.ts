@@ -12,12 +12,12 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-/** Seconds as m:ss.s (video time). */
-export function formatTimestamp(seconds: number | null | undefined): string {
+/** Seconds as m:ss.ss (video time); two decimals tell apart frames at up to 100 fps. */
+export function formatTimestamp(seconds: number | null | undefined, decimals = 2): string {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) return "—";
   const minutes = Math.floor(seconds / 60);
   const rest = seconds - minutes * 60;
-  return `${minutes}:${rest.toFixed(1).padStart(4, "0")}`;
+  return `${minutes}:${rest.toFixed(decimals).padStart(decimals + 3, "0")}`;
 }
 
 export function formatDateTime(iso: string | null | undefined): string {

@@ -78,7 +78,11 @@ function JobView({ job }: { job: Job }) {
       {hasUntrainedDetector(job) && <UntrainedWarning job={job} />}
 
       <div className="job-grid">
-        <div className="stack summary-col">{job.state === "succeeded" && <VerdictPanel verdict={job.verdict} />}</div>
+        {job.state === "succeeded" && (
+          <div className="stack summary-col">
+            <VerdictPanel verdict={job.verdict} />
+          </div>
+        )}
 
         <div className="stack main-col">
           <section className="card" aria-labelledby="media-title">
@@ -100,8 +104,9 @@ function JobView({ job }: { job: Job }) {
             )}
             {!playable && (
               <p className="note warn" data-testid="video-unplayable">
-                This browser cannot play the original{job.media.codec ? ` (codec ${job.media.codec})` : ""}. The timeline and faces
-                still work; download the original to view it in a forensic player.
+                This browser cannot play the original{job.media.codec ? ` (codec ${job.media.codec})` : ""}.
+                {job.state === "succeeded" && " The timeline and faces still work."} Download the original to view it in a forensic
+                player.
               </p>
             )}
             {job.state === "succeeded" && job.media.kind === "video" && (
@@ -149,7 +154,7 @@ function JobView({ job }: { job: Job }) {
           )}
         </div>
 
-        <div className="stack details-col">
+        <div className={`stack details-col${job.state === "succeeded" ? "" : " alone"}`}>
           <EvidencePanel job={job} />
           <section className="card" aria-labelledby="quality-title" data-testid="quality-warnings">
             <h2 id="quality-title">Input quality</h2>
@@ -353,7 +358,9 @@ function EvidencePanel({ job }: { job: Job }) {
           <>
             <dt>Video</dt>
             <dd>
-              {media.width}×{media.height} · {formatTimestamp(media.duration_s)} · {media.fps ? `${media.fps.toFixed(2)} fps` : "— fps"}
+              {media.width && media.height
+                ? `${media.width}×${media.height} · ${formatTimestamp(media.duration_s)} · ${media.fps ? `${media.fps.toFixed(2)} fps` : "— fps"}`
+                : "not probed (the worker could not read it)"}
               {media.codec && ` · ${media.codec}`}
             </dd>
           </>
@@ -368,7 +375,7 @@ function EvidencePanel({ job }: { job: Job }) {
         )}
         <dt>Analysed</dt>
         <dd>
-          {media.kind === "video" && `${job.settings?.frames ?? "—"} frames sampled · `}started {formatDateTime(job.started_at)} · finished{" "}
+          {media.kind === "video" && `${framesSampled(job) ?? "—"} frames sampled · `}started {formatDateTime(job.started_at)} · finished{" "}
           {formatDateTime(job.finished_at)}
         </dd>
       </dl>
@@ -388,44 +395,41 @@ function EvidencePanel({ job }: { job: Job }) {
 
 function ModelsPanel({ job }: { job: Job }) {
   if (!job.detector_set.length) return null;
+  // A list rather than a table: the details column is narrow and a hash does not wrap.
   return (
     <section className="card" aria-labelledby="models-title" data-testid="models-used">
       <h2 id="models-title">Models used</h2>
-      <div className="table-wrap">
-        <table className="table compact">
-          <thead>
-            <tr>
-              <th scope="col">Detector</th>
-              <th scope="col">Version</th>
-              <th scope="col">Checkpoint SHA-256</th>
-              <th scope="col" className="num">
-                Video score
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {job.detector_set.map((d) => (
-              <tr key={d.name} data-testid="model-row">
-                <th scope="row">
-                  {d.name}
-                  <div className="muted small">{d.architecture}</div>
-                  {!d.trained && <span className="badge warn small-badge">untrained</span>}
-                </th>
-                <td>{d.version}</td>
-                <td>
-                  {d.sha256 ? (
-                    <code title={d.sha256}>{shortHash(d.sha256)}…</code>
-                  ) : (
-                    <span className="muted small">no weights</span>
-                  )}
-                </td>
-                <td className="num">{d.trained ? formatScore(job.verdict?.per_detector?.[d.name]) : "not scored"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ul className="models">
+        {job.detector_set.map((d) => (
+          <li key={d.name} data-testid="model-row">
+            <div className="model-head">
+              <strong>{d.name}</strong> <span className="muted small">v{d.version}</span>
+              {!d.trained && <span className="badge warn small-badge">untrained</span>}
+              <span className="model-score" title="This detector's video-level score">
+                {d.trained ? formatScore(job.verdict?.per_detector?.[d.name]) : "not scored"}
+              </span>
+            </div>
+            <div className="muted small">{d.architecture}</div>
+            <div className="small">
+              Checkpoint{" "}
+              {d.sha256 ? (
+                <code className="hash" title={d.sha256}>
+                  sha256 {shortHash(d.sha256, 16)}…
+                </code>
+              ) : (
+                <span className="muted">none (no trained weights)</span>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
 
+
+/** What the worker sampled (a short clip has fewer frames than asked for), else what was asked. */
+function framesSampled(job: Job): number | null {
+  const sampled = job.diagnostics?.frames_sampled;
+  return typeof sampled === "number" ? sampled : (job.settings?.frames ?? null);
+}
