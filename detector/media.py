@@ -186,6 +186,25 @@ def sample_frames(
     return frames, report
 
 
+def read_media(
+    path: str | Path,
+    samples: int = 32,
+    kind: str | None = None,
+    timeout_s: float = DECODE_TIMEOUT_S,
+) -> tuple[MediaProbe, list[SampledFrame], SamplingReport]:
+    """:func:`probe` then :func:`sample_frames`, decoding an image once rather than once for each."""
+    path = Path(path)
+    if is_image_path(path, kind):
+        rgb = _read_image(path)
+        height, width = rgb.shape[:2]
+        _check_dimensions(width, height)
+        media = MediaProbe(kind="image", width=width, height=height, frame_count=1)
+        return media, [SampledFrame(index=0, timestamp_s=0.0, rgb=rgb)], SamplingReport(requested=1, decoded=1)
+    media = probe(path, kind=kind)
+    frames, report = sample_frames(path, samples=samples, media=media, timeout_s=timeout_s)
+    return media, frames, report
+
+
 def _iter_video_frames(path: Path, media: MediaProbe, samples: int, timeout_s: float) -> Iterator[SampledFrame]:
     fps = media.fps or 25.0
     deadline = time.monotonic() + timeout_s

@@ -17,7 +17,7 @@ import numpy as np
 from detector import aggregate
 from detector.ensemble import Ensemble, load_ensemble
 from detector.faces import Face, FaceFinder
-from detector.media import MediaProbe, SampledFrame, SamplingReport, probe, sample_frames
+from detector.media import MediaProbe, SampledFrame, SamplingReport, read_media
 from detector.registry import Detector
 from detector.tracking import assign_tracks
 
@@ -160,8 +160,7 @@ def analyze(
     path = Path(path)
 
     progress("decoding", 0)
-    media = probe(path, kind=kind)
-    sampled, sampling = sample_frames(path, samples=frames, media=media)
+    media, sampled, sampling = read_media(path, samples=frames, kind=kind)
     decode_s = time.perf_counter() - started
     progress("decoding", 100)
     return analyze_frames(

@@ -216,3 +216,17 @@ def test_diagnostics_of_a_real_run_cover_the_input(cnn_result):
 
 def test_timings_cover_every_stage(cnn_result):
     assert set(cnn_result[0]["timings"]) == {"decode_s", "faces_s", "scoring_s", "aggregate_s", "heatmaps_s", "total_s"}
+
+
+def test_an_image_is_decoded_once_per_analysis(portrait_png, face_finder, checkpoints, monkeypatch):
+    ensemble = load_ensemble(["spectral_lr"], device="cpu", checkpoints=checkpoints)
+    decodes = []
+    real_imdecode = cv2.imdecode
+    monkeypatch.setattr(cv2, "imdecode", lambda *a, **k: decodes.append(1) or real_imdecode(*a, **k))
+    result = analyze(portrait_png, ensemble=ensemble, face_finder=face_finder)
+    assert len(decodes) == 1
+    assert result["media"]["kind"] == "image" and result["diagnostics"]["faces_total"] == 1
+
+
+def test_the_result_records_the_face_detection_settings(cnn_result, face_finder):
+    assert cnn_result[0]["settings"]["face_detection"] == face_finder.settings()
