@@ -279,12 +279,17 @@ def test_analyst_uploads_a_clip_watches_it_finish_and_reads_the_verdict_next_to_
     expect(report.locator("body")).to_contain_text(sha)
     screenshot(report, "07-report")
     report.close()
+    with page.expect_download() as report_download:
+        page.get_by_test_id("download-report").click()
+    assert report_download.value.suggested_filename.endswith("-report.html")
 
     # Themes: the choice survives a reload (the theme script runs under the CSP).
     page.get_by_test_id("theme-toggle").click()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.reload()
     expect(page.get_by_test_id("verdict-label")).to_be_visible()
+    expect(page.get_by_test_id("score-timeline")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text(title)
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     screenshot(page, "08-verdict-dark")
     page.set_viewport_size(NARROW)

@@ -144,6 +144,8 @@ function JobView({ job }: { job: Job }) {
           {job.state === "succeeded" && (
             <section className="card" aria-labelledby="faces-title">
               <h2 id="faces-title">Faces by track</h2>
+              {frames.isPending && <p className="muted">Loading faces…</p>}
+              {frames.isError && <ErrorNote error={frames.error} title="Faces could not be loaded" />}
               {frames.data && <FaceGallery
                   frames={frames.data}
                   verdict={job.verdict}
@@ -177,6 +179,7 @@ function JobView({ job }: { job: Job }) {
       {job.state === "succeeded" && (
         <section className="card" aria-labelledby="compare-title">
           <h2 id="compare-title">Detector comparison</h2>
+          {frames.isPending && <p className="muted">Loading detector scores…</p>}
           {frames.data && (
             <DetectorComparison
               frames={frames.data}
@@ -381,9 +384,14 @@ function EvidencePanel({ job }: { job: Job }) {
       </dl>
       <div className="actions">
         {job.state === "succeeded" && (
-          <a className="button primary" href={job.report_url} target="_blank" rel="noopener" data-testid="export-report">
-            Export report (HTML)
-          </a>
+          <>
+            <a className="button primary" href={job.report_url} target="_blank" rel="noopener" data-testid="export-report">
+              Open report (HTML)
+            </a>
+            <a className="button" href={`${job.report_url}?download=1`} data-testid="download-report">
+              Download report
+            </a>
+          </>
         )}
         <a className="button" href={media.download_url} download={media.original_name} data-testid="download-original">
           Download original
