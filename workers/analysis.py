@@ -5,44 +5,120 @@ Tested without Celery: ``run_job(job_id, worker_name)`` is what the task calls.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
 import time
+from collections.abc import Iterator
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings as django_settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
 from cases import services
 from detector.media import MediaError
 from detector.pipeline import analyze
-from workers import model_cache
+from workers import faults, model_cache
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_S = 10.0
+# How often a running job looks for a cancel request: a stage (decoding a long video, MTCNN over
+# hundreds of frames) reports no progress for minutes, and "cancel" must stop it within seconds.
+CANCEL_POLL_S = 1.0
+# Sent by the heartbeat thread to the thread running the job; its handler raises JobCancelled there.
+CANCEL_SIGNAL = signal.SIGUSR2
 # Stage progress reports closer together than this are skipped to spare the database.
 PROGRESS_MIN_INTERVAL_S = 0.5
 
 
-class Heartbeat(threading.Thread):
-    """Renews the job's lease while a long stage runs without progress reports."""
+def heartbeat_interval_s() -> float:
+    """Renew the lease several times per lease: one missed beat must not make a live job look dead."""
+    return max(0.5, min(HEARTBEAT_S, services.job_lease_s() / 3))
 
-    def __init__(self, job_id: int, worker: str) -> None:
+
+class CancelSwitch:
+    """Raises JobCancelled in the main thread while the analysis runs, when a cancel is requested.
+
+    The pipeline reports progress only between stages, so a cancel noticed by the heartbeat thread
+    is delivered as a signal to the main thread (whose handler raises); it interrupts sleeps and
+    Python code at once and native code (a decode, a forward pass) when it returns. Only while
+    ``armed``: once the results are being written the job finishes normally. Without a main thread
+    (a threads pool) the cancel is seen at the next progress report instead.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.armed = False
+        self.available = threading.current_thread() is threading.main_thread()
+
+    @staticmethod
+    def _raise_cancelled(signum, frame):
+        raise services.JobCancelled("cancel requested while running")
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if not self.available:
+            yield
+            return
+        previous = signal.signal(CANCEL_SIGNAL, self._raise_cancelled)
+        try:
+            yield
+        finally:
+            self.disarm()
+            signal.signal(CANCEL_SIGNAL, previous)
+
+    def arm(self) -> None:
+        with self.lock:
+            self.armed = self.available
+
+    def disarm(self) -> None:
+        with self.lock:
+            self.armed = False
+
+    def fire(self) -> bool:
+        with self.lock:
+            if not self.armed:
+                return False
+            self.armed = False
+            signal.pthread_kill(threading.main_thread().ident, CANCEL_SIGNAL)
+            return True
+
+
+class Heartbeat(threading.Thread):
+    """Renews the job's lease while a long stage runs without progress reports, and watches for cancels."""
+
+    def __init__(self, job_id: int, worker: str, cancel: CancelSwitch | None = None) -> None:
         super().__init__(daemon=True, name=f"heartbeat-{job_id}")
-        self.job_id, self.worker = job_id, worker
+        self.job_id, self.worker, self.cancel = job_id, worker, cancel
         self.stopped = threading.Event()
 
     def run(self) -> None:
         from django.db import connection
 
+        beat_every = heartbeat_interval_s()
+        last_beat = time.monotonic()
         try:
-            while not self.stopped.wait(HEARTBEAT_S):
+            while not self.stopped.wait(min(CANCEL_POLL_S, beat_every)):
                 try:
-                    services.heartbeat(self.job_id, self.worker)
+                    if time.monotonic() - last_beat >= beat_every:
+                        services.heartbeat(self.job_id, self.worker)
+                        last_beat = time.monotonic()
+                    cancelled = self.cancel is not None and services.is_cancel_requested(self.job_id)
+                    if cancelled and self.cancel.fire():
+                        logger.info("job %s: cancel requested, interrupting the analysis", self.job_id)
                 except DatabaseError:
                     logger.warning("heartbeat for job %s failed; retrying", self.job_id)
         finally:
             connection.close()
+
+
+def store_results(job_id: int, worker: str, result: dict, job_settings: dict, attempt: int) -> bool:
+    """services.record_results, with the fault-injection point inside its transaction."""
+    with transaction.atomic():
+        stored = services.record_results(job_id, worker, result)
+        faults.inject(job_id, job_settings, attempt, "results_written")
+    return stored
 
 
 def run_job(job_id: int, worker: str) -> str:
@@ -55,6 +131,7 @@ def run_job(job_id: int, worker: str) -> str:
         services.fail_job(job_id, "original_modified", "The stored original is missing or its sha256 changed.", worker)
         return "failed"
     settings = job.settings or {}
+    faults.inject(job_id, settings, job.attempts, "claimed")
     names = tuple(settings.get("detectors") or ())
     last_report = [0.0]
 
@@ -63,10 +140,23 @@ def run_job(job_id: int, worker: str) -> str:
         if percent in (0, 100) or now - last_report[0] >= PROGRESS_MIN_INTERVAL_S:
             last_report[0] = now
             services.report_progress(job_id, worker, stage, percent)
+        if percent == 0:
+            faults.inject(job_id, settings, job.attempts, stage)
 
-    beat = Heartbeat(job_id, worker)
-    beat.start()
+    cancel = CancelSwitch()
+    beat = Heartbeat(job_id, worker, cancel)
+    with cancel.installed():
+        beat.start()
+        try:
+            return _analyse(job, worker, settings, names, progress, cancel)
+        finally:
+            beat.stopped.set()
+
+
+def _analyse(job, worker: str, settings: dict, names: tuple[str, ...], progress, cancel: CancelSwitch) -> str:
+    job_id = job.pk
     try:
+        cancel.arm()
         device = model_cache.worker_device()
         try:
             ensemble = model_cache.ensemble(names, device)
@@ -82,8 +172,10 @@ def run_job(job_id: int, worker: str) -> str:
             artifacts_dir=services.job_artifacts_dir(job_id),
             progress=progress,
         )
+        # From here the job finishes normally: a cancel arriving now must not tear a results write.
+        cancel.disarm()
         services.record_probe(job.media_id, result["media"])
-        if not services.record_results(job_id, worker, result):
+        if not store_results(job_id, worker, result, settings, job.attempts):
             logger.warning("job %s results discarded: it is no longer held by %s", job_id, worker)
             return "skipped"
         return "succeeded"
@@ -109,4 +201,4 @@ def run_job(job_id: int, worker: str) -> str:
         services.fail_job(job_id, "internal_error", f"{exc.__class__.__name__}: {exc}", worker)
         return "failed"
     finally:
-        beat.stopped.set()
+        cancel.disarm()

@@ -130,9 +130,13 @@ def store_original(upload: UploadedFile) -> dict[str, Any]:
         relative = Path("originals") / sha[:2] / sha[2:4] / sha
         final = Path(settings.MEDIA_ROOT) / relative
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
+        if final.exists() and file_sha256(final) == sha:
             os.unlink(tmp_name)
         else:
+            if final.exists():
+                # The stored copy no longer matches its name (changed on disk): the fresh upload has
+                # the right bytes, so it replaces it; jobs on the bad copy failed with original_modified.
+                logger.warning("stored original %s did not match its sha256; replaced by a new upload", sha)
             os.chmod(tmp_name, 0o440)
             os.replace(tmp_name, final)
         return {"storage_path": str(relative), "sha256": sha, "size_bytes": size, "mime_type": mime, "kind": kind}
@@ -142,16 +146,18 @@ def store_original(upload: UploadedFile) -> dict[str, Any]:
         raise
 
 
-def verify_original(media: Media) -> bool:
-    """Re-hash the stored original; False if it is missing or its bytes changed."""
-    path = original_path(media)
-    if not path.is_file():
-        return False
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK_BYTES):
             digest.update(chunk)
-    return digest.hexdigest() == media.sha256
+    return digest.hexdigest()
+
+
+def verify_original(media: Media) -> bool:
+    """Re-hash the stored original; False if it is missing or its bytes changed."""
+    path = original_path(media)
+    return path.is_file() and file_sha256(path) == media.sha256
 
 
 def record_probe(media_id: int, probe: dict[str, Any]) -> None:
@@ -402,6 +408,10 @@ def heartbeat(job_id: int, worker: str) -> bool:
     )
 
 
+def is_cancel_requested(job_id: int) -> bool:
+    return AnalysisJob.objects.filter(pk=job_id, cancel_requested=True).exists()
+
+
 def finish_cancelled(job_id: int) -> None:
     AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(
         state=JobState.CANCELLED,
@@ -504,13 +514,13 @@ def record_results(job_id: int, worker: str, result: dict[str, Any]) -> bool:
     return True
 
 
-# A queued job nobody has claimed for this long is published again: the process may have died
-# between committing the job and publishing it. A duplicate message is harmless (the claim refuses it).
-REPUBLISH_QUEUED_AFTER_S = 600
-
-
 def reap_stale_jobs() -> dict[str, int]:
-    """Requeue running jobs whose worker stopped renewing the lease, republish long-queued ones."""
+    """Requeue running jobs whose worker stopped renewing the lease, republish long-queued ones.
+
+    A queued job nobody has claimed for a lease is published again (and then once per lease): the
+    process may have died between committing the job and publishing it, and its message will never
+    come. A duplicate message of a job that was only waiting in line is harmless: the claim refuses it.
+    """
     now = timezone.now()
     stale = now - timedelta(seconds=job_lease_s())
     exhausted = AnalysisJob.objects.filter(
@@ -528,10 +538,9 @@ def reap_stale_jobs() -> dict[str, int]:
         state=JobState.QUEUED, stage=JobStage.QUEUED, progress=0, heartbeat_at=now
     )
     lost_ids = list(
-        AnalysisJob.objects.filter(
-            state=JobState.QUEUED, created_at__lt=now - timedelta(seconds=REPUBLISH_QUEUED_AFTER_S)
-        )
-        .exclude(heartbeat_at__gte=now - timedelta(seconds=REPUBLISH_QUEUED_AFTER_S))
+        AnalysisJob.objects.filter(state=JobState.QUEUED, created_at__lt=stale)
+        .exclude(heartbeat_at__gte=stale)
+        .exclude(pk__in=requeued_ids)
         .values_list("pk", flat=True)
     )
     AnalysisJob.objects.filter(pk__in=lost_ids).update(heartbeat_at=now)
