@@ -17,7 +17,7 @@ from detector.registry import Detector, create, get_config, resolve_device
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # The detectors a job runs when it names none; each must ship a checkpoint in weights/.
-DEFAULT_ENSEMBLE = ("efficientnet_b0", "spectral_lr")
+DEFAULT_ENSEMBLE = ("spectral_lr", "custom_cnn")
 
 
 def weights_dir() -> Path:

@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from detector.checkpoints import file_sha256
-from detector.ensemble import WEIGHTS_DIR
+from detector.ensemble import DEFAULT_ENSEMBLE, WEIGHTS_DIR
 from detector.training.config import load_config
 from detector.training.data import REPO_ROOT
 from detector.training.evaluate import ENSEMBLE, evaluate
 from detector.training.train import train
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-SHIPPED = ("spectral_lr", "custom_cnn")
+# One source of truth: what the pipeline runs by default is what this script trains and ships.
+SHIPPED = DEFAULT_ENSEMBLE
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 EVALUATION_DIR = REPO_ROOT / "var" / "runs" / "evaluation"
 # faces/ file names: dfdc_<video>-<frame>-<face>.png, genconvit_<video>_<frame>.jpg and
