@@ -2,8 +2,9 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.urls import include, path, re_path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz, readyz
@@ -21,6 +22,15 @@ def dashboard(request, *args, **kwargs):
         )
     return FileResponse(open(index, "rb"), content_type="text/html")
 
+
+def not_found(request, exception):
+    """API clients get the API's JSON error shape for an unknown URL (e.g. /api/v1/jobs/abc/), not an HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),

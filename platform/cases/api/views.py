@@ -45,6 +45,9 @@ from cases.api.serializers import (
 )
 from cases.models import AnalysisJob, Case, FrameResult, Media
 
+# What an original is served as: its sniffed type (cases.uploads.ALLOWED_MIME_TYPES).
+ORIGINAL_MEDIA_TYPES = ("video/*", "image/*")
+
 
 def cases_for(user):
     return Case.objects.filter(team__memberships__user=user)
@@ -75,7 +78,10 @@ class TeamScopedMixin:
         summary="Open a case", tags=["cases"], request=CaseWriteSerializer, responses={201: CaseSerializer}
     ),
     partial_update=extend_schema(
-        summary="Edit a case's title, notes or tags", tags=["cases"], request=CaseWriteSerializer
+        summary="Edit a case's title, notes or tags",
+        tags=["cases"],
+        request=CaseWriteSerializer,
+        responses=CaseSerializer,
     ),
 )
 class CaseViewSet(
@@ -295,8 +301,8 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
         return Media.objects.filter(case__team__memberships__user=user).select_related("case")
 
     @extend_schema(
-        summary="Download the original file, byte for byte",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        summary="Download the original file, byte for byte (served with its sniffed type, as an attachment)",
+        responses={(200, media_type): OpenApiTypes.BINARY for media_type in ORIGINAL_MEDIA_TYPES},
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk=None) -> HttpResponse:
@@ -317,7 +323,8 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
         return response
 
     @extend_schema(
-        summary="The original for inline playback (supports Range)", responses={(200, "video/*"): OpenApiTypes.BINARY}
+        summary="The original for inline playback (supports Range)",
+        responses={(200, media_type): OpenApiTypes.BINARY for media_type in ORIGINAL_MEDIA_TYPES},
     )
     @action(detail=True, methods=["get"])
     def content(self, request: Request, pk=None) -> HttpResponse:
