@@ -276,3 +276,22 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
         detector.create("custom_cnn", checkpoint=tmp_path / "text.pt", device="cpu")
     with pytest.raises(CheckpointError, match="not found"):
         detector.create("custom_cnn", checkpoint=tmp_path / "missing.pt", device="cpu")
+
+
+@pytest.mark.parametrize("name", ["custom_cnn", "efficientnet_b0"])
+def test_scoring_switches_to_channels_last_without_changing_scores_or_breaking_gradcam(name, face_crop):
+    from detector.explain import gradcam
+
+    torch.manual_seed(0)
+    det = detector.create(name, device="cpu")
+    x = small_batch(det)
+    with torch.inference_mode():
+        before = det.model(x)
+
+    after = det.logits(x)
+
+    conv = next(m for m in det.model.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(after, before, atol=1e-5, rtol=1e-4)
+    (cam,) = gradcam(det, [face_crop(64, seed=9)])  # the converted weights still take part in autograd
+    assert cam.shape == (64, 64)
