@@ -82,9 +82,29 @@ def is_image_path(path: str | Path, sniffed_kind: str | None = None) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
+def _declared_image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the image's header alone, without decoding it; None if unreadable."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except Image.DecompressionBombError as exc:
+        raise MediaError("media_too_large", f"{path.name}: {exc}") from None
+    except Exception:  # Pillow cannot parse it: let OpenCV have its say
+        return None
+
+
 def _read_image(path: Path) -> np.ndarray:
+    # A 100000x100000 PNG is a few hundred bytes: refuse it by its header before any pixel is allocated.
+    declared = _declared_image_size(path)
+    if declared is not None:
+        _check_dimensions(*declared)
     data = np.fromfile(str(path), dtype=np.uint8)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    try:
+        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # e.g. OpenCV's own pixel-count cap on a declared size
+        raise MediaError("unreadable_media", f"{path.name}: the image could not be decoded ({exc.err})") from None
     if bgr is None:
         raise MediaError("unreadable_media", f"{path.name}: the image could not be decoded")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
