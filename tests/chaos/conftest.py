@@ -213,3 +213,52 @@ def _pings(client) -> bool:
         return bool(client.ping())
     except Exception:
         return False
+
+
+@contextlib.contextmanager
+def private_postgres(directory: Path) -> Iterator[tuple[str, Callable[[], None]]]:
+    """A Postgres cluster of the test's own (initdb + pg_ctl) on a free port, with database ``forensics``.
+
+    Yields its DATABASE_URL and a ``crash_restart()`` that stops it in immediate mode (no shutdown
+    checkpoint: what a power cut or a SIGKILLed postmaster leaves) and starts it again.
+    """
+    initdb, pg_ctl = POSTGRES_BIN / "initdb", POSTGRES_BIN / "pg_ctl"
+    if not initdb.exists():
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{initdb} is missing; CI must run the chaos tests", pytrace=False)
+        pytest.skip(f"{initdb} is missing")
+    import tempfile
+
+    # Postgres refuses to run as root: the cluster then belongs to the postgres user, in a folder of
+    # its own (pytest's temporary folders are closed to other users).
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    directory = Path(tempfile.mkdtemp(prefix="chaos-pg-", dir=directory if not as_owner else None))
+    if as_owner:
+        shutil.chown(directory, "postgres")
+    data = directory / "data"
+    port = processes.free_port()
+    subprocess.run(
+        [*as_owner, initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1"
+    start = [*as_owner, pg_ctl, "-D", data, "-o", options, "-l", directory / "postgres.log", "-w", "start"]
+    stop = [*as_owner, pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]
+    subprocess.run(start, check=True, capture_output=True)
+    try:
+        import psycopg2
+
+        admin = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+        admin.autocommit = True
+        admin.cursor().execute("CREATE DATABASE forensics")
+        admin.close()
+
+        def crash_restart() -> None:
+            subprocess.run(stop, check=True, capture_output=True)
+            subprocess.run(start, check=True, capture_output=True)
+
+        yield f"postgres://postgres@127.0.0.1:{port}/forensics", crash_restart
+    finally:
+        subprocess.run(stop, capture_output=True)
+        shutil.rmtree(directory, ignore_errors=True)
