@@ -151,12 +151,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One name per choice set used by several fields (the verdict's label and a review's override_label).
     # Every operation's error responses (400/401/403/404/405, and 413/429 on submissions) are documented.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.document_error_responses",
     ],
+    # One name per choice set used by several fields (the verdict's label and a review's override_label).
     "ENUM_NAME_OVERRIDES": {
         "VerdictLabelEnum": "cases.models.VerdictLabel",
         "ReviewStatusEnum": "cases.models.ReviewStatus",
