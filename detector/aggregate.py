@@ -69,6 +69,16 @@ class VerdictPolicy:
     # A video verdict needs at least this many scored faces in its deciding tracks.
     min_faces: int = 3
 
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown aggregation {self.strategy!r}; known: {', '.join(STRATEGIES)}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
+        if not 0.0 <= self.uncertainty_band < 0.5:
+            raise ValueError(f"uncertainty_band must be in [0, 0.5), got {self.uncertainty_band}")
+        if self.min_faces < 1:
+            raise ValueError(f"min_faces must be at least 1, got {self.min_faces}")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "strategy": self.strategy,

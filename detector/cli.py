@@ -56,6 +56,17 @@ def _load_models(args: argparse.Namespace):
     return ensemble, face_finder
 
 
+def _verdict_policy(args: argparse.Namespace, ensemble):
+    from detector.aggregate import VerdictPolicy
+
+    return VerdictPolicy(
+        strategy=args.aggregation,
+        threshold=ensemble.threshold,
+        uncertainty_band=args.uncertainty_band,
+        min_faces=args.min_faces,
+    )
+
+
 def _error(args: argparse.Namespace, code: str, message: str) -> int:
     error = {"error": {"code": code, "message": message}}
     print(json.dumps(error) if getattr(args, "json", False) else f"error ({code}): {message}", file=sys.stderr)
@@ -76,11 +87,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     try:
         ensemble, face_finder = _load_models(args)
+        policy = _verdict_policy(args, ensemble)
     except (KeyError, ValueError, CheckpointError) as exc:
         return _error(args, *_model_error(exc))
     bar, update = _progress_bar()
     try:
-        result = analyze(args.file, frames=args.frames, ensemble=ensemble, face_finder=face_finder, progress=update)
+        result = analyze(
+            args.file,
+            frames=args.frames,
+            ensemble=ensemble,
+            face_finder=face_finder,
+            policy=policy,
+            progress=update,
+        )
     except MediaError as exc:
         bar.close()
         return _error(args, exc.code, exc.message)
@@ -123,6 +142,7 @@ def cmd_analyze_folder(args: argparse.Namespace) -> int:
         return _error(args, "no_media", f"no image or video files in {args.folder}")
     try:
         ensemble, face_finder = _load_models(args)
+        policy = _verdict_policy(args, ensemble)
     except (KeyError, ValueError, CheckpointError) as exc:
         return _error(args, *_model_error(exc))
 
@@ -135,7 +155,7 @@ def cmd_analyze_folder(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             row: dict[str, Any] = {"path": str(path)}
             try:
-                result = analyze(path, frames=args.frames, ensemble=ensemble, face_finder=face_finder)
+                result = analyze(path, frames=args.frames, ensemble=ensemble, face_finder=face_finder, policy=policy)
             except MediaError as exc:
                 row.update(error_code=exc.code, error_message=exc.message)
             else:
@@ -177,6 +197,7 @@ def stage_thresholds(text: str) -> tuple[float, float, float]:
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by analyze and analyze-folder: detectors, device, sampling and face detection."""
+    from detector.aggregate import STRATEGIES, VerdictPolicy
     from detector.faces import DEFAULT_THRESHOLDS, DETECT_MAX_SIDE_PX, SEARCH_MIN_FACE_PX
 
     parser.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
@@ -184,6 +205,27 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--frames", type=positive_int, default=32, help="frames sampled evenly from a video (default 32)"
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
+    verdict = parser.add_argument_group("verdict")
+    verdict.add_argument(
+        "--aggregation",
+        choices=sorted(STRATEGIES),
+        default=VerdictPolicy.strategy,
+        help=f"how a track's frame scores become its score (default {VerdictPolicy.strategy})",
+    )
+    verdict.add_argument(
+        "--uncertainty-band",
+        type=float,
+        default=VerdictPolicy.uncertainty_band,
+        metavar="W",
+        help="scores within W of the threshold are inconclusive (default %(default)s)",
+    )
+    verdict.add_argument(
+        "--min-faces",
+        type=positive_int,
+        default=VerdictPolicy.min_faces,
+        metavar="N",
+        help="a video needs a track of at least N scored faces for a verdict (default %(default)s)",
+    )
     faces = parser.add_argument_group("face detection (MTCNN)")
     faces.add_argument(
         "--face-thresholds",

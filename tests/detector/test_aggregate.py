@@ -125,3 +125,38 @@ def test_fusion_weighs_every_detector_the_same():
 def test_fusion_with_track_detectors_only_and_unscored_tracks_left_out():
     fused = aggregate.fuse_tracks({0: [0, 4, 8], 1: [4]}, [], 0, {"lstm": {0: 0.7}}, POLICY)
     assert [(t.track_id, t.score, t.faces) for t in fused] == [(0, 0.7, 3)]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"strategy": "median"},
+        {"threshold": 1.5},
+        {"uncertainty_band": 0.5},
+        {"uncertainty_band": -0.1},
+        {"min_faces": 0},
+    ],
+)
+def test_an_impossible_policy_is_refused(kwargs):
+    with pytest.raises(ValueError):
+        VerdictPolicy(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("fake_frames", "strategy", "expected"),
+    [
+        # 9 of 20 frames clearly fake (0.9), the rest clearly real (0.1): mean 0.46.
+        (9, "mean", LABEL_INCONCLUSIVE),
+        (9, "topk_mean", LABEL_MANIPULATED),
+        (9, "confident", LABEL_MANIPULATED),  # 45 % confidently fake > 40 %: their mean, 0.9
+        # 6 of 20 fake: mean 0.34; 30 % fake is too few for "confident", which falls back to the mean.
+        (6, "mean", LABEL_AUTHENTIC),
+        (6, "topk_mean", LABEL_MANIPULATED),
+        (6, "confident", LABEL_AUTHENTIC),
+    ],
+)
+def test_the_named_strategy_decides_the_same_frames_differently(fake_frames, strategy, expected):
+    items = {0: [(i, 0.9 if i < fake_frames else 0.1) for i in range(20)]}
+    policy = VerdictPolicy(strategy=strategy, threshold=0.5, uncertainty_band=0.1, min_faces=3)
+    verdict = aggregate.aggregate_video_score(aggregate.aggregate_tracks(items, policy), policy)
+    assert verdict["label"] == expected

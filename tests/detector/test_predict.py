@@ -158,3 +158,15 @@ def test_cli_list_names_every_detector_its_kind_and_its_shipped_weights(shipped_
     assert cli.main(["list"]) == 0
     text = capsys.readouterr().out
     assert "custom_cnn" in text and "untrained (no shipped weights)" in text
+
+
+def test_cli_analyze_takes_the_aggregation_and_the_uncertainty_band(shipped_custom_cnn, clip, capsys):
+    args = ["analyze", str(clip), "--json", "--frames", "3", "--detectors", "custom_cnn", "--device", "cpu"]
+    assert cli.main([*args, "--aggregation", "topk_mean", "--uncertainty-band", "0.2", "--min-faces", "5"]) == 0
+    verdict = json.loads(capsys.readouterr().out)["verdict"]
+    assert verdict["aggregation"] == "topk_mean"
+    assert verdict["thresholds"]["uncertainty_band"] == 0.2 and verdict["thresholds"]["min_faces"] == 5
+    # 3 sampled frames cannot make a track of 5 faces.
+    assert verdict["label"] == "inconclusive" and "at least 5" in verdict["reason"]
+    assert cli.main([*args, "--uncertainty-band", "0.7"]) == 2
+    assert json.loads(capsys.readouterr().err)["error"]["code"] == "invalid_argument"
