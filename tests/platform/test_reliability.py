@@ -55,3 +55,12 @@ def test_a_stored_original_changed_on_disk_is_replaced_by_a_fresh_upload_of_the_
     again = services.store_original(SimpleUploadedFile("b.png", png))
     assert again["sha256"] == stored["sha256"] and path.read_bytes() == png
     assert oct(path.stat().st_mode & 0o777) == "0o440"
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_url_answers_the_apis_json_error_not_an_html_page(alice_client):
+    response = alice_client.get("/api/v1/jobs/not-a-number/")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found.", "code": "not_found"}
+    assert response["X-Content-Type-Options"] == "nosniff"
+    unrouted = alice_client.get("/api/v1/nowhere/")
+    assert unrouted.status_code == 404 and unrouted.json()["code"] == "not_found"
