@@ -28,3 +28,38 @@ def test_shipped_checkpoint_has_a_model_card_naming_its_hash(name: str) -> None:
     card = (WEIGHTS_DIR / f"{name}.md").read_text()
     assert checkpoints.file_sha256(WEIGHTS_DIR / f"{name}.pt") in card
     assert "Licence" in card and "Known limits" in card
+
+
+@pytest.mark.parametrize("name", DEFAULT_ENSEMBLE)
+def test_make_train_ships_every_default_detector_from_its_own_config(name: str) -> None:
+    from detector.training.config import load_config
+    from detector.training.reproduce import CONFIG_DIR, SHIPPED
+
+    assert tuple(SHIPPED) == tuple(DEFAULT_ENSEMBLE), "make train must ship exactly what the pipeline runs"
+    assert load_config(CONFIG_DIR / f"{name}.yaml").detector == name
+
+
+# The evaluation part of ../shared/data: no shipped detector may have trained or tuned on it.
+EVALUATION_FILE_PREFIXES = (
+    "videos/fake/",
+    "videos/unknown/",
+    "faces/",
+    "videos/real/videoretalking_",
+    "videos/real/sadtalker_",
+    "videos/real/face_recognition_",
+    "videos/real/facenet_pytorch_",
+)
+
+
+@pytest.mark.parametrize("name", DEFAULT_ENSEMBLE)
+def test_shipped_split_is_written_down_and_leaves_the_evaluation_media_out(name: str) -> None:
+    from detector.training.data import read_split
+
+    parts = read_split(WEIGHTS_DIR / f"{name}.split.json")
+    assert parts["train"] and parts["dev"]
+    train_groups = {row["group"] for row in parts["train"]}
+    assert train_groups.isdisjoint({row["group"] for row in parts["dev"]}), "a group on both sides of the split"
+    for rows in parts.values():
+        for row in rows:
+            relative = row["path"].split("/shared/data/", 1)[-1]
+            assert not relative.startswith(EVALUATION_FILE_PREFIXES), f"{relative} is evaluation media"
