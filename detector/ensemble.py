@@ -55,26 +55,33 @@ class Ensemble:
 
     @property
     def crop_margin(self) -> float | None:
-        """Margin of the first trained member; crops are cut once and shared by every detector."""
+        """The widest margin of the trained members: crops are cut once with it, and each detector
+        narrows them to its own (Detector.crops_for)."""
         members = self.trained + self.trained_track
-        return members[0].config.crop_margin if members else None
+        return max(d.config.crop_margin for d in members) if members else None
 
     def describe(self) -> list[dict[str, Any]]:
         return [d.describe() for d in self.detectors]
 
-    def score(self, crops: list[np.ndarray], batch_size: int = 64) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    def score(
+        self, crops: list[np.ndarray], batch_size: int = 64, source_margin: float | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         """Per-detector calibrated scores and their mean, for trained frame detectors only."""
-        per_detector = {d.name: d.score_crops(crops, batch_size=batch_size) for d in self.trained}
+        per_detector = {
+            d.name: d.score_crops(crops, batch_size=batch_size, source_margin=source_margin) for d in self.trained
+        }
         if not per_detector:
             return {}, None
         return per_detector, np.mean(np.stack(list(per_detector.values())), axis=0)
 
-    def score_tracks(self, tracks: dict[int, list[np.ndarray]], batch_size: int = 4) -> dict[str, dict[int, float]]:
+    def score_tracks(
+        self, tracks: dict[int, list[np.ndarray]], batch_size: int = 4, source_margin: float | None = None
+    ) -> dict[str, dict[int, float]]:
         """``{detector: {track_id: score}}`` from every trained track detector; crops in time order."""
         ids = sorted(tracks)
         out: dict[str, dict[int, float]] = {}
         for det in self.trained_track:
-            scores = det.score_tracks([tracks[i] for i in ids], batch_size=batch_size)
+            scores = det.score_tracks([tracks[i] for i in ids], batch_size=batch_size, source_margin=source_margin)
             out[det.name] = {i: float(s) for i, s in zip(ids, scores, strict=True)}
         return out
 

@@ -112,6 +112,7 @@ def _write_heatmaps(
     detectors: list[Detector],
     faces: list[Face],
     rows: list[dict[str, Any]],
+    source_margin: float,
 ) -> list[str]:
     """Grad-CAM overlays of ``faces`` for each of ``detectors``; sets heatmap paths on the matching rows."""
     from detector.explain import gradcam, save_overlay_png
@@ -121,9 +122,11 @@ def _write_heatmaps(
     for det in detectors:
         # A track detector explains the crops as one sequence, so they must be in time order.
         ordered = sorted(faces, key=lambda f: f.frame_index) if det.config.input_kind == "track" else faces
-        maps = gradcam(det, [f.crop for f in ordered])
-        for face, cam in zip(ordered, maps, strict=True):
-            crop = cv2.resize(face.crop, (CROP_SAVE_PX, CROP_SAVE_PX), interpolation=cv2.INTER_AREA)
+        # Each heatmap is drawn on the region this detector saw: the crop narrowed to its margin.
+        seen = det.crops_for([f.crop for f in ordered], source_margin)
+        maps = gradcam(det, seen)
+        for face, region, cam in zip(ordered, seen, maps, strict=True):
+            crop = cv2.resize(region, (CROP_SAVE_PX, CROP_SAVE_PX), interpolation=cv2.INTER_AREA)
             name = f"f{face.frame_index:06d}_t{face.track_id:03d}_{det.name}.png"
             save_overlay_png(directory / name, crop, cam)
             relative = f"heatmaps/{name}"
@@ -222,7 +225,7 @@ def analyze_frames(
     progress("scoring", 0)
     t0 = time.perf_counter()
     flat = [face for per in faces_per_frame for face in per]
-    per_detector, ensemble_scores = ensemble.score([f.crop for f in flat])
+    per_detector, ensemble_scores = ensemble.score([f.crop for f in flat], source_margin=margin)
     crops_by_track: dict[int, list[np.ndarray]] = {}
     frames_by_track: dict[int, list[int]] = {}
     for face in flat:
@@ -233,7 +236,7 @@ def analyze_frames(
     longest = max((len(v) for v in frames_by_track.values()), default=0)
     min_faces = min(1 if single_image else policy.min_faces, longest)
     scored_tracks = {tid: crops for tid, crops in crops_by_track.items() if len(crops) >= min_faces}
-    track_detector_scores = ensemble.score_tracks(scored_tracks)
+    track_detector_scores = ensemble.score_tracks(scored_tracks, source_margin=margin)
     timings["scoring_s"] = time.perf_counter() - t0
     progress("scoring", 100)
 
@@ -326,7 +329,12 @@ def analyze_frames(
     progress("aggregating", 100)
     return {
         "media": media.to_dict(),
-        "settings": {"frames": frames, "detectors": ensemble.names, "face_detection": face_finder.settings()},
+        "settings": {
+            "frames": frames,
+            "detectors": ensemble.names,
+            "crop_margin": margin,
+            "face_detection": face_finder.settings(),
+        },
         "detectors": ensemble.describe(),
         "frames": frame_rows,
         "tracks": n_tracks,
@@ -369,7 +377,7 @@ def _explain(
     summary["track_id"] = deciding
     summary["detectors"] = [d.name for d in chosen]
     try:
-        summary["files"] = _write_heatmaps(artifacts / "heatmaps", chosen, faces, rows)
+        summary["files"] = _write_heatmaps(artifacts / "heatmaps", chosen, faces, rows, ensemble.crop_margin)
     except (RuntimeError, ValueError, OSError) as exc:
         # A failed explanation must not cost the analyst the verdict it would have illustrated.
         summary["skipped"] = f"Grad-CAM failed: {exc.__class__.__name__}: {exc}"

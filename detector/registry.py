@@ -142,10 +142,31 @@ class Detector:
             "precision": self.precision,
         }
 
-    def preprocess(self, crops: list[np.ndarray]) -> torch.Tensor:
-        """RGB uint8 crops (already square, any size) -> normalised (B, 3, S, S) tensor."""
+    def crops_for(self, crops: list[np.ndarray], source_margin: float | None = None) -> list[np.ndarray]:
+        """Crops cut with ``source_margin`` narrowed to this detector's own ``crop_margin``.
+
+        A square crop with margin m around a face box of size s has side s * (1 + 2m) and the
+        same centre whatever m is, so a wider crop holds every narrower one at its centre: an
+        ensemble cuts faces once with its widest margin and each detector takes its own.
+        """
+        own = self.config.crop_margin
+        if source_margin is None or abs(source_margin - own) < 1e-9:
+            return crops
+        if own > source_margin:
+            raise ValueError(f"{self.name!r} needs crops with margin {own}; these have only {source_margin}")
+        keep = (1.0 + 2.0 * own) / (1.0 + 2.0 * source_margin)
+        out = []
+        for crop in crops:
+            side = max(1, round(crop.shape[0] * keep))
+            top, left = (crop.shape[0] - side) // 2, (crop.shape[1] - side) // 2
+            out.append(np.ascontiguousarray(crop[top : top + side, left : left + side]))
+        return out
+
+    def preprocess(self, crops: list[np.ndarray], source_margin: float | None = None) -> torch.Tensor:
+        """RGB uint8 crops (square, any size, cut with ``source_margin``) -> normalised (B, 3, S, S) tensor."""
         import cv2
 
+        crops = self.crops_for(crops, source_margin)
         size = self.config.input_size
         batch = np.stack(
             [
@@ -165,14 +186,16 @@ class Detector:
             return 1
         return int(self.config.extra.get("sequence_length", DEFAULT_SEQUENCE_LENGTH))
 
-    def preprocess_tracks(self, tracks: list[list[np.ndarray]]) -> torch.Tensor:
+    def preprocess_tracks(self, tracks: list[list[np.ndarray]], source_margin: float | None = None) -> torch.Tensor:
         """Tracks of RGB uint8 crops (time order, any length >= 1) -> (B, T, 3, S, S), T = sequence_length."""
         steps = self.sequence_length
         picked = [[track[i] for i in track_sample_indices(len(track), steps)] for track in tracks]
-        flat = self.preprocess([crop for track in picked for crop in track])
+        flat = self.preprocess([crop for track in picked for crop in track], source_margin)
         return flat.view(len(tracks), steps, *flat.shape[1:])
 
-    def score_tracks(self, tracks: list[list[np.ndarray]], batch_size: int = 4) -> np.ndarray:
+    def score_tracks(
+        self, tracks: list[list[np.ndarray]], batch_size: int = 4, source_margin: float | None = None
+    ) -> np.ndarray:
         """Calibrated probability of manipulation for each track, float64 array (N,); track detectors only."""
         if self.config.input_kind != "track":
             raise ValueError(f"detector {self.name!r} scores single crops; use score_crops")
@@ -182,7 +205,7 @@ class Detector:
             raise ValueError("every track needs at least one crop")
         raw = []
         for start in range(0, len(tracks), batch_size):
-            raw.append(self.logits(self.preprocess_tracks(tracks[start : start + batch_size])).numpy())
+            raw.append(self.logits(self.preprocess_tracks(tracks[start : start + batch_size], source_margin)).numpy())
         return self.calibration.apply_logits(np.concatenate(raw).astype(np.float64))
 
     def logits(self, batch: torch.Tensor) -> torch.Tensor:
@@ -210,13 +233,19 @@ class Detector:
             out = self.model(batch)
         return out.float().reshape(-1).cpu()
 
-    def score_crops(self, crops: list[np.ndarray], batch_size: int = 64) -> np.ndarray:
-        """Calibrated probability of manipulation for each crop, float64 array (N,)."""
+    def score_crops(
+        self, crops: list[np.ndarray], batch_size: int = 64, source_margin: float | None = None
+    ) -> np.ndarray:
+        """Calibrated probability of manipulation for each crop, float64 array (N,).
+
+        ``source_margin``: the margin the crops were cut with, when it may be wider than this
+        detector's own (see :meth:`crops_for`); None means they were cut with its own.
+        """
         if not crops:
             return np.zeros(0, dtype=np.float64)
         raw = []
         for start in range(0, len(crops), batch_size):
-            raw.append(self.logits(self.preprocess(crops[start : start + batch_size])).numpy())
+            raw.append(self.logits(self.preprocess(crops[start : start + batch_size], source_margin)).numpy())
         return self.calibration.apply_logits(np.concatenate(raw).astype(np.float64))
 
 

@@ -135,3 +135,19 @@ def test_settings_report_what_detection_ran_with():
     assert settings["thresholds"] == [0.5, 0.6, 0.9]
     assert (settings["detect_max_side_px"], settings["search_min_face_px"]) == (480, 30)
     assert settings["small_face_px"] == SMALL_FACE_PX
+
+
+def test_a_detector_narrows_a_wider_crop_to_exactly_the_crop_of_its_own_margin(untrained_detector):
+    det = untrained_detector("custom_cnn")
+    assert det.config.crop_margin == 0.3
+    rgb = coordinate_image()
+    box = (100.0, 80.0, 200.0, 180.0)
+    wide, own = square_crop(rgb, box, margin=0.5), square_crop(rgb, box, margin=0.3)
+
+    (narrowed,) = det.crops_for([wide], source_margin=0.5)
+
+    assert narrowed.shape == own.shape == (160, 160, 3)
+    assert np.array_equal(narrowed, own)
+    assert np.array_equal(det.score_crops([wide], source_margin=0.5), det.score_crops([own]))
+    with pytest.raises(ValueError, match="margin"):
+        det.crops_for([own], source_margin=0.1)

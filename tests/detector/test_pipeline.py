@@ -230,3 +230,20 @@ def test_an_image_is_decoded_once_per_analysis(portrait_png, face_finder, checkp
 
 def test_the_result_records_the_face_detection_settings(cnn_result, face_finder):
     assert cnn_result[0]["settings"]["face_detection"] == face_finder.settings()
+
+
+def test_members_with_different_margins_each_see_their_own_crop(clip, face_finder, checkpoints, tmp_path):
+    wide = save_random_checkpoint("spectral_lr", tmp_path / "spectral_lr_wide.pt", crop_margin=0.5)
+    both = load_ensemble(["custom_cnn", "spectral_lr"], device="cpu", checkpoints={**checkpoints, "spectral_lr": wide})
+    alone = load_ensemble(["custom_cnn"], device="cpu", checkpoints=checkpoints)
+    assert both.crop_margin == 0.5
+
+    mixed = analyze(clip, frames=3, ensemble=both, face_finder=face_finder, artifacts_dir=tmp_path / "a")
+    single = analyze(clip, frames=3, ensemble=alone, face_finder=face_finder)
+
+    # custom_cnn (margin 0.3) scores the same faces whether the crops were cut at 0.3 or narrowed from 0.5.
+    mixed_scores = [face["detector_scores"]["custom_cnn"] for face in all_faces(mixed)]
+    single_scores = [face["detector_scores"]["custom_cnn"] for face in all_faces(single)]
+    assert mixed_scores == pytest.approx(single_scores, abs=2e-3)
+    assert mixed["explanations"]["skipped"] is None and mixed["explanations"]["files"]
+    assert (mixed["settings"]["crop_margin"], single["settings"]["crop_margin"]) == (0.5, 0.3)
