@@ -25,6 +25,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # Crops per track for a track detector whose config does not say (extra["sequence_length"]).
 DEFAULT_SEQUENCE_LENGTH = 8
 PRECISIONS = ("bf16", "float32")
+# Face alignments preprocessing implements; a config naming another would be scored on crops it was not trained on.
+FACE_ALIGNMENTS = ("none",)
+INPUT_KINDS = ("frame", "track")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,18 @@ class DetectorConfig:
     # Tells Grad-CAM which module to hook; None for detectors without a spatial map.
     cam_layer: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.face_alignment not in FACE_ALIGNMENTS:
+            raise ValueError(f"{self.name}: face_alignment {self.face_alignment!r} is not one of {FACE_ALIGNMENTS}")
+        if self.input_kind not in INPUT_KINDS:
+            raise ValueError(f"{self.name}: input_kind {self.input_kind!r} is not one of {INPUT_KINDS}")
+        if self.input_size < 16:
+            raise ValueError(f"{self.name}: input_size {self.input_size} is below 16 px")
+        if not 0.0 <= self.crop_margin <= 2.0:
+            raise ValueError(f"{self.name}: crop_margin {self.crop_margin} is outside [0, 2]")
+        if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0:
+            raise ValueError(f"{self.name}: mean and std need three values, std positive")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -295,3 +295,14 @@ def test_scoring_switches_to_channels_last_without_changing_scores_or_breaking_g
     assert torch.allclose(after, before, atol=1e-5, rtol=1e-4)
     (cam,) = gradcam(det, [face_crop(64, seed=9)])  # the converted weights still take part in autograd
     assert cam.shape == (64, 64)
+
+
+@pytest.mark.parametrize(
+    "override",
+    [{"face_alignment": "similarity"}, {"input_kind": "clip"}, {"input_size": 4}, {"std": [0.2, 0.0, 0.2]}],
+)
+def test_a_checkpoint_config_preprocessing_cannot_honour_is_refused(override, untrained_detector, tmp_path):
+    det = untrained_detector("custom_cnn")
+    save(tmp_path / "odd.pt", config={**det.config.to_dict(), **override}, state_dict=det.model.state_dict())
+    with pytest.raises(ValueError, match=next(iter(override))):
+        detector.create("custom_cnn", checkpoint=tmp_path / "odd.pt", device="cpu")
