@@ -64,6 +64,15 @@ def write_config(tmp_path: Path, face_folder: Path, detector_name: str, **change
     return path
 
 
+def assert_tensorboard_scalars(folder: Path, epochs: int) -> None:
+    """TensorBoard itself reads the run's event files back: one point per epoch for each curve."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(folder)).Reload()
+    assert {"train/loss", "train/lr", "dev/log_loss", "dev/auc_roc"} <= set(events.Tags()["scalars"])
+    assert [e.step for e in events.Scalars("dev/log_loss")] == list(range(epochs))
+
+
 def test_train_then_evaluate_a_cnn_from_the_command_line(tmp_path: Path, face_folder: Path) -> None:
     config = write_config(tmp_path, face_folder, "custom_cnn")
     assert main(["train", str(config)]) == 0
@@ -71,6 +80,7 @@ def test_train_then_evaluate_a_cnn_from_the_command_line(tmp_path: Path, face_fo
     checkpoint = run / "custom_cnn.pt"
     assert checkpoints.expected_sha256(checkpoint) == checkpoints.file_sha256(checkpoint)
     assert (run / "last.pt").is_file() and (run / "metrics.csv").is_file()
+    assert_tensorboard_scalars(run / "tensorboard", epochs=TINY_OPTIM["epochs"])
     split = json.loads((run / "split.json").read_text())["parts"]
     assert {r["group"] for r in split["train"]}.isdisjoint({r["group"] for r in split["dev"]})
 
