@@ -180,9 +180,13 @@ def worker_env(django_db_setup, redis_broker_url):
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker_process(worker_env, tmp_path_factory):
-    """One real `celery worker` process (prefork, concurrency 1) consuming gpu and cpu queues."""
+    """One real `celery worker` process (prefork, concurrency 1) consuming gpu and cpu queues.
+
+    Module-scoped: it must be gone before later modules (chaos, hostile corpus) start their own
+    workers on the same broker, or it would take their jobs.
+    """
     log = tmp_path_factory.mktemp("logs") / "worker.log"
     proc = processes.start_worker(worker_env, log)
     try:
