@@ -139,8 +139,14 @@ def wait_for_job(api: str, headers: dict, job_id: int) -> dict:
     raise AssertionError(f"job {job_id} did not finish in {JOB_TIMEOUT_S} s: {body}")
 
 
-def log_of(stack: dict, name: str) -> str:
-    return Path(stack["procs"][name].log_path).read_text(errors="replace")
+def log_of(stack: dict, name: str, *, waiting_for: tuple[str, ...] = (), timeout_s: float = 30.0) -> str:
+    """A process's log, once every text of ``waiting_for`` is in it (beat's periodic tasks come when due)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        text = Path(stack["procs"][name].log_path).read_text(errors="replace")
+        if all(w in text for w in waiting_for) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.5)
 
 
 def test_the_compose_services_run_as_processes_consume_both_queues_and_the_reaper_requeues_a_stale_job(
@@ -197,7 +203,7 @@ def test_the_compose_services_run_as_processes_consume_both_queues_and_the_reape
     assert stale.worker.startswith("worker-gpu@") and "host-that-died" not in stale.worker
 
     # Who consumed what: the reaper and the clean-up only on worker-cpu, the analyses only on worker-gpu.
-    cpu_log = log_of(stack_processes, "worker-cpu")
+    cpu_log = log_of(stack_processes, "worker-cpu", waiting_for=("'requeued': 1", "Task forensics.clean_up_storage["))
     gpu_log = log_of(stack_processes, "worker-gpu")
     beat_log = log_of(stack_processes, "beat")
     assert "Sending due task reap-stale-jobs (forensics.reap_stale_jobs)" in beat_log
