@@ -15,9 +15,10 @@ venv:
 frontend:
 	@bash deploy/scripts/ensure-frontend.sh
 
-## browser: install Debian's chromium for the end-to-end tests if it is missing
+## browser: install Debian's chromium (browser tests) and nginx (the web image's config check) if missing
 browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null)
 
 ## demo: set up, start the web app and a real Celery worker (embedded: SQLite + filesystem broker), analyse a sample clip
 demo: venv frontend
