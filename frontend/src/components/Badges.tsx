@@ -36,3 +36,16 @@ export function ProgressBar({ value, label, testId }: { value: number; label: st
     </div>
   );
 }
+
+export function TagList({ tags }: { tags: string[] }) {
+  if (tags.length === 0) return null;
+  return (
+    <div className="tags">
+      {tags.map((t) => (
+        <span key={t} className="tag">
+          {t}
+        </span>
+      ))}
+    </div>
+  );
+}

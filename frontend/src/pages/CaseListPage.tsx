@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { useCases, useCreateCase, type CaseListParams } from "../api/queries";
-import { VerdictBadge } from "../components/Badges";
+import { TagList, VerdictBadge } from "../components/Badges";
 import { ErrorNote } from "../components/ErrorNote";
 import { formatDateTime } from "../lib/format";
 
@@ -135,15 +135,7 @@ export function CaseListPage() {
                       <Link to={`/cases/${c.id}`} className="strong">
                         {c.title}
                       </Link>
-                      {c.tags.length > 0 && (
-                        <div className="tags">
-                          {c.tags.map((t) => (
-                            <span key={t} className="tag">
-                              {t}
-                            </span>
-                          ))}
-                        </div>
-                      )}
+                      <TagList tags={c.tags} />
                     </td>
                     <td>
                       {c.latest_verdict?.job ? (

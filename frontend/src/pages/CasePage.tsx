@@ -3,7 +3,7 @@ import { useCase } from "../api/queries";
 import { ErrorNote } from "../components/ErrorNote";
 import { JobCard } from "../components/JobCard";
 import { UploadPanel } from "../components/UploadPanel";
-import { VerdictBadge } from "../components/Badges";
+import { TagList, VerdictBadge } from "../components/Badges";
 import { formatDateTime } from "../lib/format";
 
 export function CasePage() {
@@ -27,15 +27,7 @@ export function CasePage() {
       <p className="muted small">
         {c.team?.name} · created {formatDateTime(c.created_at)} · updated {formatDateTime(c.updated_at)}
       </p>
-      {c.tags.length > 0 && (
-        <div className="tags">
-          {c.tags.map((t) => (
-            <span key={t} className="tag">
-              {t}
-            </span>
-          ))}
-        </div>
-      )}
+      <TagList tags={c.tags} />
       {c.notes && <p className="notes">{c.notes}</p>}
 
       <UploadPanel caseId={c.id} />
