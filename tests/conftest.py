@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -87,6 +89,32 @@ def api_token_for(user) -> str:
     from accounts.services import issue_token
 
     return issue_token(user, "tests")[1]
+
+
+def post_job(base_url: str, headers: dict, name: str, content, **data) -> requests.Response:
+    """``POST /api/v1/jobs/`` over HTTP as an outside client does; ``content`` is bytes or an open file."""
+    return requests.post(
+        f"{base_url}/api/v1/jobs/",
+        headers=headers,
+        files={"file": (name, content, "video/mp4")},
+        data=data,
+        timeout=60,
+    )
+
+
+def poll_until_done(url: str, headers: dict, timeout_s: float = 300.0, interval_s: float = 0.3):
+    """Poll a job's URL until it leaves queued/running; return its JSON and the (state, stage, progress) seen."""
+    seen: list[tuple] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = requests.get(url, headers=headers, timeout=30).json()
+        status = (body["state"], body["stage"], body["progress"])
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if body["state"] not in ("queued", "running"):
+            return body, seen
+        time.sleep(interval_s)
+    raise AssertionError(f"job at {url} not finished in {timeout_s} s; states seen: {seen}")
 
 
 def client_for(user) -> APIClient:

@@ -12,11 +12,10 @@ import time
 
 import pytest
 import redis
-import requests
 
 from cases.models import AnalysisJob, JobState
 from tests.chaos.conftest import WorkerUnderTest, chaos_env, private_postgres, private_redis, wait_for, wait_terminal
-from tests.conftest import api_token_for
+from tests.conftest import api_token_for, post_job
 from workers import processes
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
@@ -35,12 +34,14 @@ def test_redis_restarted_with_10_jobs_queued_loses_none(worker_env, alice, case,
             headers = {"Authorization": f"Token {api_token_for(alice)}"}
             job_ids = []
             for i in range(QUEUED_JOBS):
-                response = requests.post(
-                    f"{base}/api/v1/jobs/",
-                    headers=headers,
-                    files={"file": (f"clip{i}.mp4", tiny_face_clip.read_bytes(), "video/mp4")},
-                    data={"case": case.pk, "frames": 2, "detectors": "spectral_lr"},
-                    timeout=60,
+                response = post_job(
+                    base,
+                    headers,
+                    f"clip{i}.mp4",
+                    tiny_face_clip.read_bytes(),
+                    case=case.pk,
+                    frames=2,
+                    detectors="spectral_lr",
                 )
                 assert response.status_code == 202, response.text
                 job_ids.append(response.json()["id"])
@@ -116,12 +117,14 @@ def test_postgres_crash_restarted_during_result_writes_loses_nothing_and_shows_n
             headers = {"Authorization": f"Token {token}"}
             job_ids = []
             for i in range(CRASHED_WRITES + 2):
-                response = requests.post(
-                    f"{base}/api/v1/jobs/",
-                    headers=headers,
-                    files={"file": (f"clip{i}.mp4", tiny_face_clip.read_bytes(), "video/mp4")},
-                    data={"case": case_id, "frames": 2, "detectors": "spectral_lr"},
-                    timeout=60,
+                response = post_job(
+                    base,
+                    headers,
+                    f"clip{i}.mp4",
+                    tiny_face_clip.read_bytes(),
+                    case=case_id,
+                    frames=2,
+                    detectors="spectral_lr",
                 )
                 assert response.status_code == 202, response.text
                 job_ids.append(response.json()["id"])

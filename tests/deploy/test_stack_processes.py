@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import api_token_for, database_url_for_children
+from tests.conftest import api_token_for, database_url_for_children, poll_until_done, post_job
 from tests.deploy.conftest import compose_model, write_env_file
 from workers import processes
 
@@ -130,13 +130,7 @@ def stack_processes(tmp_path, redis_broker_url, settings):
 
 
 def wait_for_job(api: str, headers: dict, job_id: int) -> dict:
-    deadline = time.monotonic() + JOB_TIMEOUT_S
-    while time.monotonic() < deadline:
-        body = requests.get(f"{api}/api/v1/jobs/{job_id}/", headers=headers, timeout=30).json()
-        if body["state"] not in ("queued", "running"):
-            return body
-        time.sleep(0.5)
-    raise AssertionError(f"job {job_id} did not finish in {JOB_TIMEOUT_S} s: {body}")
+    return poll_until_done(f"{api}/api/v1/jobs/{job_id}/", headers, JOB_TIMEOUT_S, interval_s=0.5)[0]
 
 
 def log_of(stack: dict, name: str, *, waiting_for: tuple[str, ...] = (), timeout_s: float = 30.0) -> str:
@@ -169,13 +163,7 @@ def test_the_compose_services_run_as_processes_consume_both_queues_and_the_reape
     job_ids = []
     for _ in range(2):
         with open(sample_clip_path, "rb") as fh:
-            response = requests.post(
-                f"{api}/api/v1/jobs/",
-                headers=headers,
-                files={"file": ("clip.mp4", fh, "video/mp4")},
-                data={"case": case.pk, "frames": 4},
-                timeout=60,
-            )
+            response = post_job(api, headers, "clip.mp4", fh, case=case.pk, frames=4)
         assert response.status_code == 202, response.text
         job_ids.append(response.json()["id"])
     for job_id in job_ids:

@@ -15,7 +15,7 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.models import AnalysisJob, JobState
-from tests.conftest import api_token_for, client_for
+from tests.conftest import api_token_for, client_for, post_job
 from tests.integration.hostile_corpus import FAIL, REJECT, SURVIVE, build_corpus
 from workers.analysis import run_job
 
@@ -85,13 +85,7 @@ def test_a_sample_of_accepted_hostile_files_fails_cleanly_on_a_real_worker(
     sample = named + [item for item in strided if item not in named]
     urls = {}
     for item in sample[:REAL_WORKER_SAMPLE]:
-        response = requests.post(
-            f"{live_server.url}/api/v1/jobs/",
-            headers=headers,
-            files={"file": (item.name, item.data, "video/mp4")},
-            data={"case": case.pk, **CHEAP},
-            timeout=60,
-        )
+        response = post_job(live_server.url, headers, item.name, item.data, case=case.pk, **CHEAP)
         assert response.status_code == 202, (item.name, response.status_code, response.text[:300])
         urls[item.name] = response.headers["Location"]
     deadline = time.monotonic() + 180

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 
 from cases.models import AnalysisJob, FaceResult, FrameResult, Verdict
-from tests.conftest import api_token_for
+from tests.conftest import api_token_for, poll_until_done, post_job
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-POLL_TIMEOUT_S = 300
-
-
-def poll_until_done(url: str, headers: dict, timeout_s: float = POLL_TIMEOUT_S) -> tuple[dict, list[tuple]]:
-    seen = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        body = requests.get(url, headers=headers, timeout=30).json()
-        status = (body["state"], body["stage"], body["progress"])
-        if not seen or seen[-1] != status:
-            seen.append(status)
-        if body["state"] not in ("queued", "running"):
-            return body, seen
-        time.sleep(0.3)
-    raise AssertionError(f"job at {url} not finished in {timeout_s} s; states seen: {seen}")
 
 
 @pytest.fixture
@@ -37,13 +20,7 @@ def test_a_generated_clip_is_analysed_by_a_real_worker(
     live_server, celery_worker_process, headers, case, sample_clip_path
 ):
     with open(sample_clip_path, "rb") as fh:
-        response = requests.post(
-            f"{live_server.url}/api/v1/jobs/",
-            headers=headers,
-            files={"file": ("astronaut.mp4", fh, "video/mp4")},
-            data={"case": case.pk, "frames": 8},
-            timeout=60,
-        )
+        response = post_job(live_server.url, headers, "astronaut.mp4", fh, case=case.pk, frames=8)
     assert response.status_code == 202, response.text
     job, seen = poll_until_done(response.headers["Location"], headers)
 
@@ -78,13 +55,7 @@ def test_a_corrupt_video_that_passes_sniffing_ends_as_a_failed_job(
     live_server, celery_worker_process, headers, case, sample_clip_path
 ):
     truncated = sample_clip_path.read_bytes()[:3000]  # ftyp header intact, the rest (moov, frames) gone
-    response = requests.post(
-        f"{live_server.url}/api/v1/jobs/",
-        headers=headers,
-        files={"file": ("broken.mp4", truncated, "video/mp4")},
-        data={"case": case.pk},
-        timeout=60,
-    )
+    response = post_job(live_server.url, headers, "broken.mp4", truncated, case=case.pk)
     assert response.status_code == 202, response.text
     job, _ = poll_until_done(response.headers["Location"], headers)
     assert job["state"] == "failed"
@@ -96,13 +67,7 @@ def test_a_clip_without_faces_gets_the_no_faces_verdict(
     live_server, celery_worker_process, headers, case, blank_clip_path
 ):
     with open(blank_clip_path, "rb") as fh:
-        response = requests.post(
-            f"{live_server.url}/api/v1/jobs/",
-            headers=headers,
-            files={"file": ("blank.mp4", fh, "video/mp4")},
-            data={"case": case.pk, "frames": 4},
-            timeout=60,
-        )
+        response = post_job(live_server.url, headers, "blank.mp4", fh, case=case.pk, frames=4)
     job, _ = poll_until_done(response.headers["Location"], headers)
     assert job["state"] == "succeeded"
     assert job["verdict"]["label"] == "no_faces" and job["verdict"]["score"] is None
