@@ -57,6 +57,8 @@ class OptimConfig:
     class_balance: bool = True
     mixup_alpha: float = 0.0  # 0 turns Mixup off
     mixup_prob: float = 0.5
+    # > 0: a training-only head learns the self-blend's boundary map (Face X-ray) from the features
+    boundary_loss_weight: float = 0.0
     grad_clip_norm: float | None = 1.0
     amp: bool = True  # bf16 autocast, on CUDA only
     freeze_backbone_epochs: int = 0  # 0: never frozen

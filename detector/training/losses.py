@@ -1,10 +1,11 @@
-"""Losses and batch mixing for one-logit detectors: BCE, focal, adaptive focal; Mixup."""
+"""Losses and batch mixing for one-logit detectors: BCE, focal, adaptive focal; Mixup; blending-boundary supervision."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 def focal_loss_with_logits(
@@ -50,9 +51,40 @@ def detector_loss(
 
 
 def mixup(
-    images: torch.Tensor, targets: torch.Tensor, alpha: float, rng: np.random.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mixup (Zhang et al. 2018): convex mixes of shuffled pairs, targets mixed the same way."""
+    images: torch.Tensor, targets: torch.Tensor, alpha: float, rng: np.random.Generator, *more: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """Mixup (Zhang et al. 2018): convex mixes of shuffled pairs, targets (and ``more``) mixed the same way."""
     lam = float(rng.beta(alpha, alpha))
     order = torch.from_numpy(rng.permutation(images.shape[0]))
-    return lam * images + (1 - lam) * images[order], lam * targets + (1 - lam) * targets[order]
+    return tuple(lam * t + (1 - lam) * t[order] for t in (images, targets, *more))
+
+
+def blend_boundary(masks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Face X-ray's target (Li et al., CVPR 2020): ``4 m (1 - m)`` of the blending mask, pooled to ``size``.
+
+    It is zero where the image is all one source (a real face, or the middle of a blended
+    region) and peaks on the blending boundary: the one trace every face swap leaves.
+    """
+    boundary = 4.0 * masks * (1.0 - masks)
+    return F.adaptive_avg_pool2d(boundary.unsqueeze(1), size).squeeze(1)
+
+
+class BoundaryHead(nn.Module):
+    """A 1x1 convolution from the classifier's feature map to a blending-boundary map (training only).
+
+    It lives beside the model, not in it: the checkpoint and inference stay the classifier alone,
+    while the boundary loss teaches the features *where* a blend is, a denser signal than one label.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, 1, kernel_size=1)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.conv(features).squeeze(1)
+
+
+def boundary_loss(head: BoundaryHead, features: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    logits = head(features.float())
+    target = blend_boundary(masks, tuple(logits.shape[-2:]))
+    return F.binary_cross_entropy_with_logits(logits, target.clamp(0.0, 1.0))

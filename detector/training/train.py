@@ -31,7 +31,7 @@ from detector.registry import DetectorConfig, create, resolve_device
 from detector.training.augment import training_augmentations
 from detector.training.config import TrainConfig
 from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_folder, split_by_group, write_split
-from detector.training.losses import detector_loss, mixup
+from detector.training.losses import BoundaryHead, boundary_loss, detector_loss, mixup
 from detector.training.metrics import best_f1_threshold, binary_metrics, threshold_at_fpr
 from detector.training.sbi import self_blend
 
@@ -81,16 +81,22 @@ def resize_like_inference(crop: np.ndarray, size: int) -> np.ndarray:
 
 def render_sample(
     faces: list[FaceCrops], sample: Sample, rng: np.random.Generator, augment: Any | None, size: int
-) -> np.ndarray:
-    """The uint8 image of one sample: self-blend (if "sbi"), then augment (if given), at ``size``."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """One sample at ``size``: self-blend (if "sbi"), then augment (if given).
+
+    Returns the uint8 image and its float32 blending mask (zeros unless self-blended), which
+    every geometric augmentation moves with the image.
+    """
     crops = faces[sample.item]
     image = crops.crops[sample.crop]
+    mask = np.zeros(image.shape[:2], dtype=np.float32)
     if sample.kind == "sbi":
-        image, _ = self_blend(image, crops.face_boxes[sample.crop], rng)
+        image, mask = self_blend(image, crops.face_boxes[sample.crop], rng)
     if augment is not None:
         augment.set_random_seed(int(rng.integers(0, 2**31 - 1)))
-        return augment(image=image)["image"]
-    return resize_like_inference(image, size)
+        out = augment(image=image, mask=mask)
+        return out["image"], out["mask"]
+    return resize_like_inference(image, size), resize_like_inference(mask, size)
 
 
 class FaceSampleDataset(Dataset):
@@ -116,11 +122,11 @@ class FaceSampleDataset(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         sample = self.samples[k]
         rng = np.random.default_rng([self.seed, self.epoch, k])
-        image = render_sample(self.faces, sample, rng, self.augment, self.config.input_size)
-        return normalise(image[None], self.config)[0], torch.tensor(float(sample.label))
+        image, mask = render_sample(self.faces, sample, rng, self.augment, self.config.input_size)
+        return normalise(image[None], self.config)[0], torch.tensor(float(sample.label)), torch.from_numpy(mask)
 
 
 def epoch_samples(samples: list[Sample], count: int | None, balance: bool, seed: int, epoch: int) -> list[Sample]:
@@ -268,7 +274,7 @@ def dev_images(faces: list[FaceCrops], config: TrainConfig, size: int) -> tuple[
     """Dev crops and labels: every real crop, one fixed pseudo-fake per real (if SBI), every fake crop."""
     samples = build_samples(faces, 1, config.data.pseudo_fakes == "sbi")
     images = [
-        render_sample(faces, s, np.random.default_rng([DEV_PSEUDO_FAKE_SEED, k]), None, size)
+        render_sample(faces, s, np.random.default_rng([DEV_PSEUDO_FAKE_SEED, k]), None, size)[0]
         for k, s in enumerate(samples)
     ]
     labels = np.array([s.label for s in samples], dtype=np.int64)
@@ -353,7 +359,7 @@ def train_sklearn(config: TrainConfig, data: PreparedData, log: Log) -> Path:
     samples = build_samples(data.train_faces, config.data.pseudo_fakes_per_real, config.data.pseudo_fakes == "sbi")
     samples = epoch_samples(samples, config.optim.samples_per_epoch, config.optim.class_balance, config.seed, 0)
     images = [
-        render_sample(data.train_faces, s, np.random.default_rng([config.seed, 0, k]), augment, size)
+        render_sample(data.train_faces, s, np.random.default_rng([config.seed, 0, k]), augment, size)[0]
         for k, s in enumerate(samples)
     ]
     labels = [s.label for s in samples]
@@ -364,6 +370,19 @@ def train_sklearn(config: TrainConfig, data: PreparedData, log: Log) -> Path:
     log(f"spectral_lr fitted on {len(samples)} samples in {elapsed:.1f} s")
     extra = {"train_samples": len(samples), "train_seconds": round(elapsed, 1)}
     return finish(config, detector_config, model.state_dict(), dev_logits, dev_y, extra, log)
+
+
+def make_boundary_head(model: nn.Module, size: int, device: torch.device) -> BoundaryHead:
+    """The training-only boundary head, sized from the model's feature map (it must be a map)."""
+    if not hasattr(model, "forward_features"):
+        raise ValueError("boundary_loss_weight needs a frame classifier with forward_features")
+    with torch.no_grad():
+        model.eval()
+        features = model.forward_features(torch.zeros(1, 3, size, size, device=device))
+        model.train()
+    if features.dim() != 4:
+        raise ValueError(f"boundary_loss_weight needs a feature map, the model gives shape {tuple(features.shape)}")
+    return BoundaryHead(features.shape[1]).to(device)
 
 
 def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
@@ -392,7 +411,12 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
     dev_batch = normalise(dev_x, detector_config)
     log(f"train samples {len(samples)} ({per_epoch} per epoch), dev {len(dev_y)} ({int(dev_y.sum())} fake)")
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=optim.lr, weight_decay=optim.weight_decay)
+    boundary_head = None
+    parameters = list(model.parameters())
+    if optim.boundary_loss_weight > 0:
+        boundary_head = make_boundary_head(model, size, device)
+        parameters += list(boundary_head.parameters())
+    optimizer = torch.optim.AdamW(parameters, lr=optim.lr, weight_decay=optim.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         cosine_with_warmup(
@@ -411,6 +435,8 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
     if resume and state_path.is_file():
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
+        if boundary_head is not None:
+            boundary_head.load_state_dict(state["boundary_head"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best_loss, bad_epochs, step = (
@@ -439,13 +465,19 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
         mix_rng = np.random.default_rng([config.seed, epoch, 2])
         model.train()
         losses = []
-        for images, targets in loader:
-            images, targets = images.to(device), targets.to(device)
+        for images, targets, masks in loader:
+            images, targets, masks = images.to(device), targets.to(device), masks.to(device)
             if optim.mixup_alpha > 0 and mix_rng.random() < optim.mixup_prob:
-                images, targets = mixup(images, targets, optim.mixup_alpha, mix_rng)
+                images, targets, masks = mixup(images, targets, optim.mixup_alpha, mix_rng, masks)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                logits = model(images)
+                if boundary_head is None:
+                    logits = model(images)
+                else:
+                    features = model.forward_features(images)
+                    logits = model.forward_head(features)
             loss = detector_loss(optim.loss, logits, targets, gamma=optim.focal_gamma, pos_weight=pos_weight)
+            if boundary_head is not None:
+                loss = loss + optim.boundary_loss_weight * boundary_loss(boundary_head, features, masks)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if optim.grad_clip_norm:
@@ -477,6 +509,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
                 "epoch": epoch,
                 "step": step,
                 "model": model.state_dict(),
+                "boundary_head": boundary_head.state_dict() if boundary_head is not None else None,
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "best_loss": best_loss,

@@ -9,7 +9,7 @@ import torch
 import detector
 from detector.training.augment import count_transforms, training_augmentations
 from detector.training.config import ConfigError, config_from_dict
-from detector.training.losses import adaptive_gamma, detector_loss, mixup
+from detector.training.losses import adaptive_gamma, blend_boundary, detector_loss, mixup
 from detector.training.metrics import (
     best_f1_threshold,
     binary_metrics,
@@ -55,6 +55,20 @@ def test_mixup_mixes_images_and_targets_alike() -> None:
     mixed, targets = mixup(images, torch.tensor([0.0, 1.0]), 0.4, np.random.default_rng(0))
     assert mixed.shape == images.shape
     assert torch.allclose(mixed[:, 0, 0, 0], targets)
+    masks = torch.stack([torch.zeros(4, 4), torch.ones(4, 4)])
+    mixed, targets, mixed_masks = mixup(images, torch.tensor([0.0, 1.0]), 0.4, np.random.default_rng(0), masks)
+    assert torch.allclose(mixed_masks[:, 0, 0], targets), "a mixed image's blending mask is mixed alike"
+
+
+def test_blend_boundary_is_zero_inside_and_outside_a_blend_and_peaks_on_its_edge() -> None:
+    masks = torch.zeros(1, 8, 8)
+    masks[0, 2:6, 2:6] = 1.0  # blended region
+    masks[0, 2:6, 1] = 0.5  # its soft left edge
+    boundary = blend_boundary(masks, (8, 8))
+    assert boundary.shape == (1, 8, 8)
+    assert boundary[0, 3, 1] == 1.0 and boundary[0, 3, 3] == 0.0 and boundary[0, 0, 0] == 0.0
+    pooled = blend_boundary(masks, (2, 2))
+    assert pooled.shape == (1, 2, 2) and pooled[0, 0, 0] > 0 and pooled[0, 0, 1] == 0
 
 
 def test_metrics_on_a_perfect_detector() -> None:

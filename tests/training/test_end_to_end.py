@@ -22,6 +22,7 @@ TINY_OPTIM = {
     "loss": "adaptive_focal",
     "mixup_alpha": 0.4,
     "mixup_prob": 1.0,
+    "boundary_loss_weight": 0.5,
     "grad_clip_norm": 1.0,
     "freeze_backbone_epochs": 1,
     "early_stopping_patience": 3,
@@ -121,6 +122,31 @@ def test_spectral_detector_is_fitted_without_the_training_loop(tmp_path: Path, f
     assert main(["train", str(config)]) == 0
     loaded = detector.create("spectral_lr", checkpoint=tmp_path / "run" / "spectral_lr.pt", device="cpu")
     assert loaded.trained and loaded.metrics["train_samples"] == 24
+
+
+def test_evaluation_reports_an_opt_in_detector_beside_an_ensemble_it_does_not_join(
+    tmp_path: Path, face_folder: Path
+) -> None:
+    from detector.training.evaluate import evaluate
+
+    config = write_config(tmp_path, face_folder, "spectral_lr", optim={"samples_per_epoch": 24}, spectral_c=1.0)
+    assert main(["train", str(config)]) == 0
+    cnn = write_config(tmp_path, face_folder, "custom_cnn", output_dir=str(tmp_path / "cnn"))
+    assert main(["train", str(cnn)]) == 0
+    trained = {"spectral_lr": tmp_path / "run" / "spectral_lr.pt", "custom_cnn": tmp_path / "cnn" / "custom_cnn.pt"}
+    report = evaluate(
+        face_folder,
+        ["spectral_lr", "custom_cnn"],
+        tmp_path / "eval",
+        checkpoints_by_name=trained,
+        face_mode="as_is",
+        ensemble_of=["custom_cnn"],
+        log=lambda _: None,
+    )
+    assert report["detectors"] == ["spectral_lr", "custom_cnn"] and report["ensemble_of"] == ["custom_cnn"]
+    frame = report["metrics"]["frame"]
+    assert frame["ensemble"]["log_loss"] == pytest.approx(frame["custom_cnn"]["log_loss"])
+    assert frame["ensemble"]["log_loss"] != pytest.approx(frame["spectral_lr"]["log_loss"])
 
 
 def test_a_config_with_an_unknown_key_fails_before_any_work(tmp_path: Path, face_folder: Path) -> None:

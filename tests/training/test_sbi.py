@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
 
@@ -53,3 +56,29 @@ def test_mask_shapes_vary_between_ellipses_and_polygons() -> None:
 def test_a_face_box_too_small_for_a_mask_gives_an_empty_mask() -> None:
     mask = random_face_mask((64, 64), np.array([10.0, 10.0, 14.0, 14.0]), np.random.default_rng(0))
     assert mask.max() == 0.0
+
+
+def test_a_rendered_pseudo_fake_carries_its_mask_through_the_augmentations(crop: np.ndarray) -> None:
+    import albumentations as A
+
+    from detector.training.data import FaceCrops, MediaItem
+    from detector.training.train import Sample, render_sample
+
+    faces = [
+        FaceCrops(
+            item=MediaItem(Path("a.png"), 0, "a", "image"),
+            crops=crop[None],
+            face_boxes=FACE_BOX[None],
+            frame_boxes=FACE_BOX[None],
+            frame_indices=np.zeros(1, dtype=np.int64),
+            probabilities=np.ones(1),
+        )
+    ]
+    flip = A.Compose([A.HorizontalFlip(p=1.0), A.Resize(96, 96)])
+    fake, mask = render_sample(faces, Sample(0, 0, "sbi"), np.random.default_rng(5), flip, 96)
+    _, unflipped = self_blend(crop, FACE_BOX, np.random.default_rng(5))
+    assert fake.shape == (96, 96, 3) and mask.shape == (96, 96) and mask.dtype == np.float32
+    expected = cv2.resize(unflipped[:, ::-1], (96, 96), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(mask - expected).max() < 0.05, "the mask is flipped and resized with its image"
+    _, real_mask = render_sample(faces, Sample(0, 0, "real"), np.random.default_rng(5), None, 96)
+    assert real_mask.shape == (96, 96) and not real_mask.any(), "a real crop has no blend"
