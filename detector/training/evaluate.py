@@ -183,12 +183,17 @@ def evaluate(
     group_pattern: str | None = None,
     frames_per_video: int = 16,
     holdout_of: Sequence[str | Path] = (),
+    ensemble_of: Sequence[str] | None = None,
     save_calibration: bool = False,
     device: str | None = None,
     cache: FaceCache | None = None,
     log: Log = print,
 ) -> dict[str, Any]:
-    """Evaluate ``detectors`` (default: the shipped ensemble) on ``data_dir``; write reports to ``out_dir``."""
+    """Evaluate ``detectors`` (default: the shipped ensemble) on ``data_dir``; write reports to ``out_dir``.
+
+    The "ensemble" row averages ``ensemble_of`` (default: every detector evaluated), so detectors
+    shipped outside the default ensemble can be reported beside it without joining it.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ensemble = load_ensemble(list(detectors) if detectors else None, device=device, checkpoints=checkpoints_by_name)
@@ -198,7 +203,10 @@ def evaluate(
     untrained = [d.name for d in members if not d.trained]
     if untrained:
         log(f"warning: without trained weights (random scores): {', '.join(untrained)}")
-    threshold = float(np.mean([d.threshold for d in members]))
+    voters = [d for d in members if ensemble_of is None or d.name in ensemble_of]
+    if not voters:
+        raise ValueError(f"no evaluated frame detector is in the ensemble {list(ensemble_of or [])}")
+    threshold = float(np.mean([d.threshold for d in voters]))
     policy = aggregate.VerdictPolicy(threshold=threshold)
     cache = cache or FaceCache(frames_per_video=frames_per_video, margin=members[0].config.crop_margin)
     items = select_items(scan_labelled_dir(data_dir, face_mode=face_mode, group_pattern=group_pattern), holdout_of, log)
@@ -217,7 +225,7 @@ def evaluate(
             ).astype(np.float64)
             logits[d.name] = raw
             probs[d.name] = d.calibration.apply_logits(raw)
-        probs[ENSEMBLE] = np.mean([probs[d.name] for d in members], axis=0)
+        probs[ENSEMBLE] = np.mean([probs[d.name] for d in voters], axis=0)
         row = ItemScores(item, crops.frame_indices, logits, probs)
         for name, p in probs.items():
             row.video[name] = video_score(crops, p, policy, single_image=item.kind == "image")
@@ -273,6 +281,7 @@ def evaluate(
     report = {
         "data_dir": str(data_dir),
         "detectors": [d.name for d in members],
+        "ensemble_of": [d.name for d in voters],
         "checkpoints": {d.name: d.describe() for d in members},
         "untrained": untrained,
         "items": len(scored),

@@ -19,16 +19,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from detector.checkpoints import file_sha256
-from detector.ensemble import DEFAULT_ENSEMBLE, WEIGHTS_DIR
+from detector.checkpoints import file_sha256, load
+from detector.ensemble import DEFAULT_ENSEMBLE, MIN_DEFAULT_DEV_AUC, OPT_IN_SHIPPED, WEIGHTS_DIR
 from detector.training.config import load_config
 from detector.training.data import REPO_ROOT
 from detector.training.evaluate import ENSEMBLE, evaluate
 from detector.training.train import train
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-# One source of truth: what the pipeline runs by default is what this script trains and ships.
-SHIPPED = DEFAULT_ENSEMBLE
+# One source of truth: this script trains and ships what the pipeline runs by default, and the
+# opt-in detectors that ship weights but run only when a job names them.
+SHIPPED = (*DEFAULT_ENSEMBLE, *OPT_IN_SHIPPED)
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 EVALUATION_DIR = REPO_ROOT / "var" / "runs" / "evaluation"
 # faces/ file names: dfdc_<video>-<frame>-<face>.png, genconvit_<video>_<frame>.jpg and
@@ -74,7 +75,12 @@ def ship_split(name: str, split: Path) -> Path:
 def run_evaluations(names: tuple[str, ...], splits: list[Path]) -> dict[str, dict[str, Any]]:
     reports = {}
     reports["videos"] = evaluate(
-        SHARED_DATA / "videos", names, EVALUATION_DIR / "videos", holdout_of=splits, frames_per_video=16
+        SHARED_DATA / "videos",
+        names,
+        EVALUATION_DIR / "videos",
+        holdout_of=splits,
+        ensemble_of=DEFAULT_ENSEMBLE,
+        frames_per_video=16,
     )
     reports["faces"] = evaluate(
         SHARED_DATA / "faces",
@@ -83,6 +89,7 @@ def run_evaluations(names: tuple[str, ...], splits: list[Path]) -> dict[str, dic
         face_mode="as_is",
         group_pattern=FACES_GROUP_PATTERN,
         holdout_of=splits,
+        ensemble_of=DEFAULT_ENSEMBLE,
     )
     return reports
 
@@ -92,7 +99,7 @@ def _f(value: Any) -> str:
 
 
 def evaluation_markdown(
-    reports: dict[str, dict[str, Any]], train_seconds: dict[str, float], total_seconds: float
+    reports: dict[str, dict[str, Any]], train_seconds: dict[str, float], kept: list[str], total_seconds: float
 ) -> str:
     videos, faces = reports["videos"], reports["faces"]
     lines = [
@@ -104,6 +111,9 @@ def evaluation_markdown(
         f"clips, {videos['items_fake']} manipulated videos; 16 frames each) and `faces/` ({faces['items_real']}"
         f" real and {faces['items_fake']} fake DFDC face crops, frame level only). No detector saw a real",
         "manipulation in training: the fakes here are unseen kinds of manipulation.",
+        "",
+        f"`ensemble` is the default ensemble the pipeline runs, the mean of {' + '.join(videos['ensemble_of'])};",
+        "detectors outside it ship weights but run only when a job names them.",
         "",
         "| detector | video AUC | video log loss | video ECE | video FPR on reals @ threshold | video TPR "
         "| threshold | frame AUC (videos) | frame AUC (faces/) | frame ECE (faces/) |",
@@ -130,9 +140,7 @@ def evaluation_markdown(
         lines.append(f"| {Path(row['path']).name} | {label} | {row['faces']} | {scores} |")
     lines += [
         "",
-        "Training wall time (CPU, two shared cores): "
-        + ", ".join(f"{n} {s / 60:.1f} min" for n, s in train_seconds.items())
-        + f"; the whole run, face extraction and evaluation included, {total_seconds / 60:.1f} min.",
+        training_time_line(train_seconds, kept, total_seconds),
         "",
         "Splits: training and dev files of each detector, with their groups and sha256, are in",
         "`detector/weights/<name>.split.json`; the evaluation items are exactly the rows above (videos) and",
@@ -145,9 +153,17 @@ def evaluation_markdown(
     return "\n".join(lines)
 
 
-def model_card(name: str, sha: str, size_bytes: int, checkpoint: Path, reports: dict[str, dict[str, Any]]) -> str:
-    from detector.checkpoints import load
+def training_time_line(train_seconds: dict[str, float], kept: list[str], total_seconds: float) -> str:
+    """Each detector's training time as its checkpoint recorded it, and which ones this run did not retrain."""
+    line = "Training wall time (CPU, two shared cores): " + ", ".join(
+        f"{n} {s / 60:.1f} min" for n, s in train_seconds.items()
+    )
+    if kept:
+        line += f" ({', '.join(kept)}: shipped weights kept, not retrained in this run)"
+    return line + f". This run, face extraction and evaluation included, took {total_seconds / 60:.1f} min."
 
+
+def model_card(name: str, sha: str, size_bytes: int, checkpoint: Path, reports: dict[str, dict[str, Any]]) -> str:
     loaded = load(checkpoint)
     training = loaded.config.get("training", {})
     dev = loaded.metrics.get("dev", {})
@@ -178,6 +194,7 @@ def model_card(name: str, sha: str, size_bytes: int, checkpoint: Path, reports: 
 | threshold | {loaded.threshold:.3f} (calibrated probability) |
 | training config | `detector/training/configs/{name}.yaml`, seed {training.get("seed")} |
 | reproduce | `python -m detector.training.reproduce` |
+| default ensemble | {default_membership(name, dev)} |
 
 ## Data
 Real faces only, from these sources (face crops by the inference `FaceFinder`, split by source
@@ -215,6 +232,15 @@ Config saved in the checkpoint: `{json.dumps(config_keys)}`
 {measured_limit(video)}"""
 
 
+def default_membership(name: str, dev: dict[str, Any]) -> str:
+    if name in DEFAULT_ENSEMBLE:
+        return f"yes: runs on every job that names no detectors (dev AUC {_f(dev.get('auc_roc'))})"
+    return (
+        f"no: dev AUC {_f(dev.get('auc_roc'))} is below the bar of {MIN_DEFAULT_DEV_AUC:.2f}; "
+        "runs only when a job names it"
+    )
+
+
 def measured_limit(video: dict[str, Any]) -> str:
     """A known limit read off the held-out numbers, so the card never claims more than was measured."""
     auc = video["auc_roc"]
@@ -237,33 +263,48 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m detector.training.reproduce", description=__doc__)
     parser.add_argument("--skip-training", action="store_true", help="ship and evaluate the existing runs only")
     parser.add_argument("--resume", action="store_true", help="resume interrupted runs from their last.pt")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SHIPPED,
+        metavar="NAME",
+        help="train (or with --skip-training, ship from var/runs) only these; the others keep their shipped "
+        "weights and split, and the evaluation still covers them all",
+    )
+    parser.add_argument(
+        "--evaluate-only",
+        action="store_true",
+        help="train and ship nothing: evaluate the shipped weights and rewrite EVALUATION.md and the model cards",
+    )
     args = parser.parse_args(argv)
+    if args.evaluate_only and (args.only or args.skip_training or args.resume):
+        parser.error("--evaluate-only trains and ships nothing: it takes no --only, --skip-training or --resume")
     if not SHARED_DATA.is_dir():
         parser.error(f"{SHARED_DATA} is missing: the shared real media is needed to train")
     run_started = time.perf_counter()
-    train_seconds: dict[str, float] = {}
-    checkpoints: dict[str, Path] = {}
-    splits = []
+    kept = [name for name in SHIPPED if args.evaluate_only or (args.only and name not in args.only)]
+    splits: dict[str, Path] = {}
     for name in SHIPPED:
+        if name in kept:
+            splits[name] = WEIGHTS_DIR / f"{name}.split.json"
+            continue
         config = load_config(CONFIG_DIR / f"{name}.yaml")
-        started = time.perf_counter()
-        if args.skip_training:
-            checkpoints[name] = config.resolve(config.output_dir) / f"{name}.pt"
-        else:
-            checkpoints[name] = train(config, resume=args.resume)
-        train_seconds[name] = time.perf_counter() - started
-        splits.append(config.resolve(config.output_dir) / "split.json")
-    shas = {name: ship(name, path) for name, path in checkpoints.items()}
-    for name, split in zip(SHIPPED, splits, strict=True):
-        ship_split(name, split)
-    reports = run_evaluations(SHIPPED, splits)
+        run_dir = config.resolve(config.output_dir)
+        checkpoint = run_dir / f"{name}.pt" if args.skip_training else train(config, resume=args.resume)
+        splits[name] = run_dir / "split.json"
+        ship(name, checkpoint)
+        ship_split(name, splits[name])
+    shas = {name: file_sha256(WEIGHTS_DIR / f"{name}.pt") for name in SHIPPED}
+    train_seconds = {n: float(load(WEIGHTS_DIR / f"{n}.pt").metrics.get("train_seconds", 0.0)) for n in SHIPPED}
+    reports = run_evaluations(SHIPPED, list(splits.values()))
     total_seconds = time.perf_counter() - run_started
-    (WEIGHTS_DIR / "EVALUATION.md").write_text(evaluation_markdown(reports, train_seconds, total_seconds))
+    markdown = evaluation_markdown(reports, train_seconds, kept, total_seconds)
+    (WEIGHTS_DIR / "EVALUATION.md").write_text(markdown)
     for name in SHIPPED:
         target = WEIGHTS_DIR / f"{name}.pt"
         card = model_card(name, shas[name], target.stat().st_size, target, reports)
         (WEIGHTS_DIR / f"{name}.md").write_text(card)
-        print(f"shipped {target} ({target.stat().st_size / 1e6:.2f} MB) sha256 {shas[name]}")
+        print(f"{target} ({target.stat().st_size / 1e6:.2f} MB) sha256 {shas[name]}, model card {name}.md")
     print(f"evaluation: {WEIGHTS_DIR / 'EVALUATION.md'}")
     return 0
 
