@@ -73,3 +73,20 @@ def test_shipped_split_is_written_down_and_leaves_the_evaluation_media_out(name:
         for row in rows:
             relative = row["path"].split("/shared/data/", 1)[-1]
             assert not relative.startswith(EVALUATION_FILE_PREFIXES), f"{relative} is evaluation media"
+
+
+def test_evaluate_only_refuses_options_that_would_train_or_ship(capsys: pytest.CaptureFixture) -> None:
+    from detector.training.reproduce import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--evaluate-only", "--only", "custom_cnn"])
+    assert exited.value.code == 2
+    assert "--evaluate-only trains and ships nothing" in capsys.readouterr().err
+
+
+def test_evaluation_names_the_detectors_a_run_did_not_retrain() -> None:
+    from detector.training.reproduce import training_time_line
+
+    line = training_time_line({"custom_cnn": 1098.0, "spectral_lr": 84.0}, ["spectral_lr"], 30.0)
+    assert line.startswith("Training wall time (CPU, two shared cores): custom_cnn 18.3 min, spectral_lr 1.4 min")
+    assert "(spectral_lr: shipped weights kept, not retrained in this run)" in line and "took 0.5 min" in line
