@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from detector.media import MediaError
+from detector.media import DEFAULT_FRAMES, MediaError
 
 
 def _print_human(result: dict[str, Any]) -> None:
@@ -202,7 +202,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
     parser.add_argument(
-        "--frames", type=positive_int, default=32, help="frames sampled evenly from a video (default 32)"
+        "--frames",
+        type=positive_int,
+        default=DEFAULT_FRAMES,
+        help=f"frames sampled evenly from a video (default {DEFAULT_FRAMES})",
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
     verdict = parser.add_argument_group("verdict")
@@ -366,7 +369,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
     evaluation.add_argument("--checkpoint", action="append", default=[], help="NAME=PATH, instead of shipped weights")
     evaluation.add_argument("--out", required=True, help="folder for report.json, report.md and the plots")
-    evaluation.add_argument("--frames", type=int, default=16, help="frames sampled per video (default 16)")
+    evaluation.add_argument(
+        "--frames",
+        type=positive_int,
+        default=DEFAULT_FRAMES,
+        help=f"frames sampled per video, as a job samples them (default {DEFAULT_FRAMES})",
+    )
     evaluation.add_argument(
         "--face-mode", choices=["detect", "as_is"], default="detect", help="as_is: the images are face crops"
     )

@@ -21,6 +21,8 @@ os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "protocol_whitelist;file"
 import cv2
 import numpy as np
 
+# Frames sampled evenly from a video when a job, the CLI or an evaluation names no number.
+DEFAULT_FRAMES = 32
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_WIDTH_PX = 7680
 MAX_HEIGHT_PX = 4320

@@ -17,12 +17,11 @@ import numpy as np
 from detector import aggregate
 from detector.ensemble import Ensemble, load_ensemble
 from detector.faces import Face, FaceFinder
-from detector.media import MediaProbe, SampledFrame, SamplingReport, read_media
+from detector.media import DEFAULT_FRAMES, MediaProbe, SampledFrame, SamplingReport, read_media
 from detector.registry import Detector
 from detector.tracking import assign_tracks
 
 ProgressCallback = Callable[[str, int], None]
-DEFAULT_FRAMES = 32
 CROP_SAVE_PX = 224
 DEFAULT_CROP_MARGIN = 0.3
 # Grad-CAM costs a forward and a backward pass per crop: explain only the faces that drove

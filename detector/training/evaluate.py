@@ -22,6 +22,7 @@ from detector import aggregate, checkpoints
 from detector.calibration import Calibration, fit_temperature
 from detector.ensemble import load_ensemble
 from detector.faces import Face
+from detector.media import DEFAULT_FRAMES
 from detector.tracking import assign_tracks
 from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_labelled_dir, split_hashes_and_groups
 from detector.training.metrics import binary_metrics, reliability_curve
@@ -181,7 +182,7 @@ def evaluate(
     checkpoints_by_name: dict[str, str | Path] | None = None,
     face_mode: str = "detect",
     group_pattern: str | None = None,
-    frames_per_video: int = 16,
+    frames_per_video: int = DEFAULT_FRAMES,
     holdout_of: Sequence[str | Path] = (),
     ensemble_of: Sequence[str] | None = None,
     save_calibration: bool = False,
@@ -288,6 +289,7 @@ def evaluate(
         "items_real": int((video_labels == 0).sum()),
         "items_fake": int((video_labels == 1).sum()),
         "frames": len(frame_labels),
+        "frames_per_video": frames_per_video,
         "no_faces": no_faces,
         "aggregation": policy.to_dict(),
         "metrics": metrics,

@@ -80,7 +80,6 @@ def run_evaluations(names: tuple[str, ...], splits: list[Path]) -> dict[str, dic
         EVALUATION_DIR / "videos",
         holdout_of=splits,
         ensemble_of=DEFAULT_ENSEMBLE,
-        frames_per_video=16,
     )
     reports["faces"] = evaluate(
         SHARED_DATA / "faces",
@@ -108,8 +107,9 @@ def evaluation_markdown(
         "Written by `python -m detector.training.reproduce`. Data: the part of `../shared/data` that no",
         "training split used (files and source groups of `var/runs/*/split.json` left out):",
         f"`videos/` ({videos['items_real']} real videos from other sources and identities than the training",
-        f"clips, {videos['items_fake']} manipulated videos; 16 frames each) and `faces/` ({faces['items_real']}"
-        f" real and {faces['items_fake']} fake DFDC face crops, frame level only). No detector saw a real",
+        f"clips, {videos['items_fake']} manipulated videos; {videos['frames_per_video']} frames each, as a job",
+        f"samples them) and `faces/` ({faces['items_real']} real and {faces['items_fake']} fake DFDC face crops,",
+        "frame level only). No detector saw a real",
         "manipulation in training: the fakes here are unseen kinds of manipulation.",
         "",
         f"`ensemble` is the default ensemble the pipeline runs, the mean of {' + '.join(videos['ensemble_of'])};",
