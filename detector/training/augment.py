@@ -10,11 +10,20 @@ from __future__ import annotations
 import albumentations as A
 import numpy as np
 
+from detector.training.config import AugmentConfig
 
-def training_augmentations(size: int, strength: float = 1.0, seed: int | None = None) -> A.Compose:
+
+def training_augmentations(
+    size: int,
+    strength: float = 1.0,
+    seed: int | None = None,
+    downscale_range: tuple[float, float] = (0.5, 0.9),
+    downscale_p: float = 0.2,
+) -> A.Compose:
     """Seventeen transforms on an RGB uint8 square crop, output ``size`` x ``size``.
 
     ``strength`` scales every probability (0 turns augmentation off but keeps the resize).
+    ``downscale_range``/``downscale_p``: the down-then-up resize that stands for a small face.
     """
     p = float(np.clip(strength, 0.0, 1.0))
     return A.Compose(
@@ -50,7 +59,7 @@ def training_augmentations(size: int, strength: float = 1.0, seed: int | None = 
                 ],
                 p=0.25 * p,
             ),
-            A.Downscale(scale_range=(0.5, 0.9), p=0.2 * p),
+            A.Downscale(scale_range=tuple(downscale_range), p=min(1.0, downscale_p) * p),
             A.ImageCompression(quality_range=(40, 95), p=0.5 * p),
             A.CoarseDropout(
                 num_holes_range=(1, 2), hole_height_range=(0.05, 0.15), hole_width_range=(0.05, 0.15), p=0.1 * p
@@ -66,3 +75,12 @@ def count_transforms(compose: A.BaseCompose) -> int:
     for transform in compose.transforms:
         total += count_transforms(transform) if isinstance(transform, A.BaseCompose) else 1
     return total
+
+
+def augmentations_for(config: AugmentConfig, size: int) -> A.Compose | None:
+    """The training pipeline a config asks for, or None when augmentation is off."""
+    if not config.enabled or not config.strength:
+        return None
+    return training_augmentations(
+        size, config.strength, downscale_range=config.downscale_range, downscale_p=config.downscale_p
+    )

@@ -41,6 +41,10 @@ class DataConfig:
 class AugmentConfig:
     enabled: bool = True
     strength: float = 1.0
+    # Down-then-up resize of the whole crop (after self-blending): how small a face may get, and how
+    # often (scaled by strength). Small, upscaled faces are blurry whether real or fake.
+    downscale_range: tuple[float, float] = (0.5, 0.9)
+    downscale_p: float = 0.2
 
 
 @dataclass
@@ -127,6 +131,9 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"calibration: {config.calibration!r} is not temperature, isotonic or identity")
     if not isinstance(config.threshold, int | float) and config.threshold not in ("best_f1", "fpr_1pct"):
         raise ConfigError(f"threshold: {config.threshold!r} is not a number, best_f1 or fpr_1pct")
+    low, high = config.augment.downscale_range
+    if not 0.0 < low <= high < 1.0:
+        raise ConfigError(f"augment.downscale_range: {[low, high]} must satisfy 0 < low <= high < 1")
     for source in config.data.sources:
         if source.label not in ("real", "fake"):
             raise ConfigError(f"data.sources: label {source.label!r} is not real or fake")

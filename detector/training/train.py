@@ -28,8 +28,8 @@ from torch.utils.data import DataLoader, Dataset
 from detector import checkpoints
 from detector.calibration import Calibration, fit_isotonic, fit_temperature
 from detector.registry import DetectorConfig, create, resolve_device
-from detector.training.augment import training_augmentations
-from detector.training.config import TrainConfig
+from detector.training.augment import augmentations_for
+from detector.training.config import AugmentConfig, TrainConfig
 from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_folder, split_by_group, write_split
 from detector.training.losses import BoundaryHead, boundary_loss, detector_loss, mixup
 from detector.training.metrics import best_f1_threshold, binary_metrics, threshold_at_fpr
@@ -109,15 +109,14 @@ class FaceSampleDataset(Dataset):
         config: DetectorConfig,
         seed: int,
         epoch: int,
-        augment_strength: float | None,
+        augment: AugmentConfig,
     ) -> None:
         self.faces = faces
         self.samples = samples
         self.config = config
         self.seed = seed
         self.epoch = epoch
-        size = config.input_size
-        self.augment = training_augmentations(size, augment_strength) if augment_strength else None
+        self.augment = augmentations_for(augment, config.input_size)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -355,7 +354,7 @@ def train_sklearn(config: TrainConfig, data: PreparedData, log: Log) -> Path:
     started = time.perf_counter()
     detector_config = detector_config_for(config)
     size = detector_config.input_size
-    augment = training_augmentations(size, config.augment.strength) if config.augment.enabled else None
+    augment = augmentations_for(config.augment, size)
     samples = build_samples(data.train_faces, config.data.pseudo_fakes_per_real, config.data.pseudo_fakes == "sbi")
     samples = epoch_samples(samples, config.optim.samples_per_epoch, config.optim.class_balance, config.seed, 0)
     images = [
@@ -457,8 +456,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             break
         thawed = apply_unfreezing(model, epoch, optim.freeze_backbone_epochs, optim.unfreeze_every_epochs)
         drawn = epoch_samples(samples, per_epoch, balance_by_sampling, config.seed, epoch)
-        strength = config.augment.strength if config.augment.enabled else None
-        dataset = FaceSampleDataset(data.train_faces, drawn, detector_config, config.seed, epoch, strength)
+        dataset = FaceSampleDataset(data.train_faces, drawn, detector_config, config.seed, epoch, config.augment)
         loader = DataLoader(
             dataset, batch_size=optim.batch_size, shuffle=False, drop_last=True, num_workers=optim.num_workers
         )

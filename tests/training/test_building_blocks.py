@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import detector
-from detector.training.augment import count_transforms, training_augmentations
+from detector.training.augment import augmentations_for, count_transforms, training_augmentations
 from detector.training.config import ConfigError, config_from_dict
 from detector.training.losses import adaptive_gamma, blend_boundary, detector_loss, mixup
 from detector.training.metrics import (
@@ -33,6 +33,21 @@ def test_augmentations_are_reproducible_by_seed() -> None:
     a.set_random_seed(7)
     b.set_random_seed(7)
     assert np.array_equal(a(image=image)["image"], b(image=image)["image"])
+
+
+def test_small_face_downscaling_follows_the_config_and_augmentation_can_be_turned_off() -> None:
+    sources = {"sources": [{"path": ".", "label": "real"}]}
+    config = config_from_dict(
+        {"detector": "custom_cnn", "data": sources, "augment": {"downscale_range": [0.25, 0.5], "downscale_p": 1.0}}
+    )
+    pipeline = augmentations_for(config.augment, 64)
+    (downscale,) = [t for t in pipeline.transforms if type(t).__name__ == "Downscale"]
+    assert tuple(downscale.scale_range) == (0.25, 0.5) and downscale.p == 1.0
+    assert augmentations_for(config_from_dict({"detector": "custom_cnn", "data": sources}).augment, 64) is not None
+    off = config_from_dict({"detector": "custom_cnn", "data": sources, "augment": {"enabled": False}})
+    assert augmentations_for(off.augment, 64) is None
+    with pytest.raises(ConfigError, match="downscale_range"):
+        config_from_dict({"detector": "custom_cnn", "data": sources, "augment": {"downscale_range": [0.9, 0.2]}})
 
 
 def test_focal_losses_weigh_easy_examples_less_than_bce() -> None:
