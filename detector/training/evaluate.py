@@ -36,6 +36,7 @@ MAX_MISCLASSIFIED_FRAMES = 50
 class ItemScores:
     item: MediaItem
     frame_indices: np.ndarray
+    face_px: float  # median face size in frame pixels (longer box side): small faces are a known weakness
     logits: dict[str, np.ndarray]  # raw, per detector
     probs: dict[str, np.ndarray]  # calibrated, per detector and "ensemble"
     video: dict[str, float | None] = field(default_factory=dict)
@@ -227,7 +228,10 @@ def evaluate(
             logits[d.name] = raw
             probs[d.name] = d.calibration.apply_logits(raw)
         probs[ENSEMBLE] = np.mean([probs[d.name] for d in voters], axis=0)
-        row = ItemScores(item, crops.frame_indices, logits, probs)
+        sides = np.maximum(
+            crops.frame_boxes[:, 2] - crops.frame_boxes[:, 0], crops.frame_boxes[:, 3] - crops.frame_boxes[:, 1]
+        )
+        row = ItemScores(item, crops.frame_indices, float(np.median(sides)), logits, probs)
         for name, p in probs.items():
             row.video[name] = video_score(crops, p, policy, single_image=item.kind == "image")
         scored.append(row)
@@ -304,6 +308,7 @@ def evaluate(
                 "path": str(s.item.path),
                 "label": s.item.label,
                 "faces": len(s.frame_indices),
+                "median_face_px": round(s.face_px, 1),
                 "video_scores": {k: round(float(v), 6) for k, v in s.video.items()},
             }
             for s in scored

@@ -131,13 +131,15 @@ def evaluation_markdown(
         "",
         "Per video (ensemble score, calibrated P(manipulated)):",
         "",
-        "| video | label | faces | " + " | ".join([*videos["detectors"], ENSEMBLE]) + " |",
-        "| --- | --- | --- | " + " | ".join("---" for _ in [*videos["detectors"], ENSEMBLE]) + " |",
+        "| video | label | faces | median face px | " + " | ".join([*videos["detectors"], ENSEMBLE]) + " |",
+        "| --- | --- | --- | --- | " + " | ".join("---" for _ in [*videos["detectors"], ENSEMBLE]) + " |",
     ]
     for row in videos["per_item"]:
         scores = " | ".join(_f(row["video_scores"][n]) for n in [*videos["detectors"], ENSEMBLE])
         label = "fake" if row["label"] else "real"
-        lines.append(f"| {Path(row['path']).name} | {label} | {row['faces']} | {scores} |")
+        lines.append(
+            f"| {Path(row['path']).name} | {label} | {row['faces']} | {row['median_face_px']:.0f} | {scores} |"
+        )
     lines += [
         "",
         training_time_line(train_seconds, kept, total_seconds),

@@ -144,6 +144,7 @@ def test_evaluation_reports_an_opt_in_detector_beside_an_ensemble_it_does_not_jo
         log=lambda _: None,
     )
     assert report["detectors"] == ["spectral_lr", "custom_cnn"] and report["ensemble_of"] == ["custom_cnn"]
+    assert all(row["median_face_px"] > 0 for row in report["per_item"]), "each item names its face size"
     frame = report["metrics"]["frame"]
     assert frame["ensemble"]["log_loss"] == pytest.approx(frame["custom_cnn"]["log_loss"])
     assert frame["ensemble"]["log_loss"] != pytest.approx(frame["spectral_lr"]["log_loss"])
