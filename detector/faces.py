@@ -7,6 +7,7 @@ blending boundary a face swap leaves around the face stays inside the crop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,7 @@ class Face:
 
     @property
     def size_px(self) -> float:
-        return max(self.box[2] - self.box[0], self.box[3] - self.box[1])
+        return box_size_px(self.box)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,11 @@ class Face:
             "size_px": round(self.size_px, 1),
             "flags": list(self.flags),
         }
+
+
+def box_size_px(box: Sequence[float]) -> float:
+    """A face's size: the longer side of its (x1, y1, x2, y2) box, in the box's pixels."""
+    return float(max(box[2] - box[0], box[3] - box[1]))
 
 
 def square_crop(rgb: np.ndarray, box: tuple[float, float, float, float], margin: float) -> np.ndarray:
@@ -201,7 +207,7 @@ class FaceFinder:
             if x2 - x1 < 2 or y2 - y1 < 2:
                 continue
             flags = []
-            if max(x2 - x1, y2 - y1) < self.small_face_px:
+            if box_size_px((x1, y1, x2, y2)) < self.small_face_px:
                 flags.append("small")
             if prob < self.low_confidence:
                 flags.append("low_confidence")

@@ -8,7 +8,7 @@ a missed detection does not split one person into two tracks.
 
 from __future__ import annotations
 
-from detector.faces import Face
+from detector.faces import Face, box_size_px
 
 IOU_MATCH = 0.3
 MAX_GAP_FRAMES = 3
@@ -29,7 +29,7 @@ def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, floa
 
 def centre_hop(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float | None:
     """Distance between box centres in units of the larger box's size; None when sizes differ too much."""
-    size_a, size_b = max(a[2] - a[0], a[3] - a[1]), max(b[2] - b[0], b[3] - b[1])
+    size_a, size_b = box_size_px(a), box_size_px(b)
     if min(size_a, size_b) <= 0 or max(size_a, size_b) / min(size_a, size_b) > MAX_SIZE_RATIO:
         return None
     dx = (a[0] + a[2] - b[0] - b[2]) / 2.0

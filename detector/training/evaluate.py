@@ -21,7 +21,7 @@ import numpy as np
 from detector import aggregate, checkpoints
 from detector.calibration import Calibration, fit_temperature
 from detector.ensemble import load_ensemble
-from detector.faces import Face
+from detector.faces import Face, box_size_px
 from detector.media import DEFAULT_FRAMES
 from detector.tracking import assign_tracks
 from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_labelled_dir, split_hashes_and_groups
@@ -228,10 +228,8 @@ def evaluate(
             logits[d.name] = raw
             probs[d.name] = d.calibration.apply_logits(raw)
         probs[ENSEMBLE] = np.mean([probs[d.name] for d in voters], axis=0)
-        sides = np.maximum(
-            crops.frame_boxes[:, 2] - crops.frame_boxes[:, 0], crops.frame_boxes[:, 3] - crops.frame_boxes[:, 1]
-        )
-        row = ItemScores(item, crops.frame_indices, float(np.median(sides)), logits, probs)
+        face_px = float(np.median([box_size_px(box) for box in crops.frame_boxes]))
+        row = ItemScores(item, crops.frame_indices, face_px, logits, probs)
         for name, p in probs.items():
             row.video[name] = video_score(crops, p, policy, single_image=item.kind == "image")
         scored.append(row)
