@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from detector.checkpoints import file_sha256, load
+from detector.checkpoints import LoadedCheckpoint, file_sha256, load
 from detector.ensemble import DEFAULT_ENSEMBLE, MIN_DEFAULT_DEV_AUC, OPT_IN_SHIPPED, WEIGHTS_DIR
 from detector.training.config import load_config
 from detector.training.data import REPO_ROOT
@@ -46,14 +46,13 @@ research and non-commercial use**. {extra}The evaluation data includes DFDC samp
 research only) and GPL-3.0 repository samples; they were not used for training."""
 
 
-def ship(name: str, checkpoint: Path) -> str:
+def ship(name: str, checkpoint: Path) -> None:
     """Copy a trained checkpoint into ``detector/weights`` and write its ``.sha256`` side file."""
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     target = WEIGHTS_DIR / f"{name}.pt"
     shutil.copyfile(checkpoint, target)
     sha = file_sha256(target)
     target.with_name(target.name + ".sha256").write_text(f"{sha}  {target.name}\n")
-    return sha
 
 
 def ship_split(name: str, split: Path) -> Path:
@@ -165,8 +164,7 @@ def training_time_line(train_seconds: dict[str, float], kept: list[str], total_s
     return line + f". This run, face extraction and evaluation included, took {total_seconds / 60:.1f} min."
 
 
-def model_card(name: str, sha: str, size_bytes: int, checkpoint: Path, reports: dict[str, dict[str, Any]]) -> str:
-    loaded = load(checkpoint)
+def model_card(name: str, loaded: LoadedCheckpoint, reports: dict[str, dict[str, Any]]) -> str:
     training = loaded.config.get("training", {})
     dev = loaded.metrics.get("dev", {})
     video = reports["videos"]["metrics"]["video"][name]
@@ -190,8 +188,8 @@ def model_card(name: str, sha: str, size_bytes: int, checkpoint: Path, reports: 
 | --- | --- |
 | architecture | `{loaded.config.get("architecture")}` |
 | input | {loaded.config.get("input_size")} px face crops, margin {loaded.config.get("crop_margin")} |
-| file | `detector/weights/{name}.pt`, {size_bytes / 1e6:.2f} MB |
-| sha256 | `{sha}` |
+| file | `detector/weights/{name}.pt`, {loaded.path.stat().st_size / 1e6:.2f} MB |
+| sha256 | `{loaded.sha256}` |
 | calibration | {loaded.calibration} (fitted on the dev split) |
 | threshold | {loaded.threshold:.3f} (calibrated probability) |
 | training config | `detector/training/configs/{name}.yaml`, seed {training.get("seed")} |
@@ -296,17 +294,16 @@ def main(argv: list[str] | None = None) -> int:
         splits[name] = run_dir / "split.json"
         ship(name, checkpoint)
         ship_split(name, splits[name])
-    shas = {name: file_sha256(WEIGHTS_DIR / f"{name}.pt") for name in SHIPPED}
-    train_seconds = {n: float(load(WEIGHTS_DIR / f"{n}.pt").metrics.get("train_seconds", 0.0)) for n in SHIPPED}
+    shipped = {name: load(WEIGHTS_DIR / f"{name}.pt") for name in SHIPPED}
+    train_seconds = {name: float(c.metrics.get("train_seconds", 0.0)) for name, c in shipped.items()}
     reports = run_evaluations(SHIPPED, list(splits.values()))
     total_seconds = time.perf_counter() - run_started
     markdown = evaluation_markdown(reports, train_seconds, kept, total_seconds)
     (WEIGHTS_DIR / "EVALUATION.md").write_text(markdown)
-    for name in SHIPPED:
-        target = WEIGHTS_DIR / f"{name}.pt"
-        card = model_card(name, shas[name], target.stat().st_size, target, reports)
-        (WEIGHTS_DIR / f"{name}.md").write_text(card)
-        print(f"{target} ({target.stat().st_size / 1e6:.2f} MB) sha256 {shas[name]}, model card {name}.md")
+    for name, checkpoint in shipped.items():
+        (WEIGHTS_DIR / f"{name}.md").write_text(model_card(name, checkpoint, reports))
+        size_mb = checkpoint.path.stat().st_size / 1e6
+        print(f"{checkpoint.path} ({size_mb:.2f} MB) sha256 {checkpoint.sha256}, model card {name}.md")
     print(f"evaluation: {WEIGHTS_DIR / 'EVALUATION.md'}")
     return 0
 
