@@ -210,7 +210,9 @@ def evaluate(
         raise ValueError(f"no evaluated frame detector is in the ensemble {list(ensemble_of or [])}")
     threshold = float(np.mean([d.threshold for d in voters]))
     policy = aggregate.VerdictPolicy(threshold=threshold)
-    cache = cache or FaceCache(frames_per_video=frames_per_video, margin=members[0].config.crop_margin)
+    # As the pipeline does: cut faces once with the widest margin; each detector narrows them to its own.
+    widest = max(d.config.crop_margin for d in members)
+    cache = cache or FaceCache(frames_per_video=frames_per_video, margin=widest)
     items = select_items(scan_labelled_dir(data_dir, face_mode=face_mode, group_pattern=group_pattern), holdout_of, log)
 
     scored: list[ItemScores] = []
@@ -223,7 +225,10 @@ def evaluate(
         logits, probs = {}, {}
         for d in members:
             raw = np.concatenate(
-                [d.logits(d.preprocess(list(crops.crops[s : s + 64]))).numpy() for s in range(0, len(crops), 64)]
+                [
+                    d.logits(d.preprocess(list(crops.crops[s : s + 64]), source_margin=cache.margin)).numpy()
+                    for s in range(0, len(crops), 64)
+                ]
             ).astype(np.float64)
             logits[d.name] = raw
             probs[d.name] = d.calibration.apply_logits(raw)
