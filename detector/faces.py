@@ -42,6 +42,8 @@ class Face:
     crop: np.ndarray = field(repr=False)  # RGB uint8, square
     track_id: int = -1
     flags: list[str] = field(default_factory=list)  # "small", "low_confidence"
+    # MTCNN's five landmarks (left eye, right eye, nose, left and right mouth corner), (5, 2) frame pixels.
+    landmarks: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def size_px(self) -> float:
@@ -77,6 +79,22 @@ def square_crop(rgb: np.ndarray, box: tuple[float, float, float, float], margin:
     if pad_l or pad_t or pad_r or pad_b:
         region = cv2.copyMakeBorder(region, pad_t, pad_b, pad_l, pad_r, cv2.BORDER_REPLICATE)
     return np.ascontiguousarray(region)
+
+
+def narrow_crop(crop: np.ndarray, source_margin: float, margin: float) -> np.ndarray:
+    """The centre of a square crop cut with ``source_margin``: the same face cut with ``margin``.
+
+    A square crop with margin m around a face box of size s has side s * (1 + 2m) and the same
+    centre whatever m is, so a wider crop holds every narrower one at its centre.
+    """
+    if abs(source_margin - margin) < 1e-9:
+        return crop
+    if margin > source_margin:
+        raise ValueError(f"a crop with margin {margin} cannot be cut from one with margin {source_margin}")
+    keep = (1.0 + 2.0 * margin) / (1.0 + 2.0 * source_margin)
+    side = max(1, round(crop.shape[0] * keep))
+    top, left = (crop.shape[0] - side) // 2, (crop.shape[1] - side) // 2
+    return np.ascontiguousarray(crop[top : top + side, left : left + side])
 
 
 class FaceFinder:
@@ -152,12 +170,14 @@ class FaceFinder:
         shorter = max(MTCNN_WINDOW_PX, int(min(height, width) * scale))
         return int(min(shorter, max(MTCNN_WINDOW_PX, round(self.search_min_face_px * scale))))
 
-    def _detect_batch(self, frames: list[np.ndarray]) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
+    def _detect_batch(
+        self, frames: list[np.ndarray]
+    ) -> list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]]:
         height, width = frames[0].shape[:2]
         scale = self.detection_scale(height, width)
         if min(height, width) * scale < MTCNN_WINDOW_PX:
             # A sliver of a frame (e.g. 7680x16) shrinks below MTCNN's window: no face can be in it.
-            return [(None, None)] * len(frames)
+            return [(None, None, None)] * len(frames)
         if scale < 1.0:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
@@ -165,13 +185,15 @@ class FaceFinder:
             small = frames
         self.mtcnn.min_face_size = self.mtcnn_min_face_size(height, width)
         with torch.inference_mode():
-            boxes, probs = self.mtcnn.detect(np.stack(small))
+            # The landmarks come from MTCNN's last stage at no extra cost; self-blending draws its masks from them.
+            boxes, probs, points = self.mtcnn.detect(np.stack(small), landmarks=True)
         out = []
-        for b, p in zip(boxes, probs, strict=True):
+        for b, p, q in zip(boxes, probs, points, strict=True):
             if b is None:
-                out.append((None, None))
+                out.append((None, None, None))
             else:
-                out.append((np.asarray(b, dtype=np.float64) / scale, np.asarray(p, dtype=np.float64)))
+                marks = None if q is None else np.asarray(q, dtype=np.float64).reshape(-1, 5, 2) / scale
+                out.append((np.asarray(b, dtype=np.float64) / scale, np.asarray(p, dtype=np.float64), marks))
         return out
 
     def find(self, frames: list[tuple[int, np.ndarray]], margin: float = 0.3) -> list[list[Face]]:
@@ -186,21 +208,27 @@ class FaceFinder:
             for start in range(0, len(positions), self.batch_size):
                 chunk = positions[start : start + self.batch_size]
                 detections = self._detect_batch([frames[p][1] for p in chunk])
-                for pos, (boxes, probs) in zip(chunk, detections, strict=True):
+                for pos, (boxes, probs, marks) in zip(chunk, detections, strict=True):
                     index, rgb = frames[pos]
-                    by_pos[pos] = self._faces_from_boxes(index, rgb, boxes, probs, margin)
+                    by_pos[pos] = self._faces_from_boxes(index, rgb, boxes, probs, margin, marks)
         for pos in range(len(frames)):
             results.append(by_pos.get(pos, []))
         return results
 
     def _faces_from_boxes(
-        self, index: int, rgb: np.ndarray, boxes: np.ndarray | None, probs: np.ndarray | None, margin: float
+        self,
+        index: int,
+        rgb: np.ndarray,
+        boxes: np.ndarray | None,
+        probs: np.ndarray | None,
+        margin: float,
+        marks: np.ndarray | None = None,
     ) -> list[Face]:
         if boxes is None or probs is None:
             return []
         height, width = rgb.shape[:2]
         faces = []
-        for box, prob in zip(boxes, probs, strict=True):
+        for n, (box, prob) in enumerate(zip(boxes, probs, strict=True)):
             x1, y1, x2, y2 = (float(v) for v in box)
             x1, y1 = max(0.0, x1), max(0.0, y1)
             x2, y2 = min(float(width), x2), min(float(height), y2)
@@ -212,5 +240,6 @@ class FaceFinder:
             if prob < self.low_confidence:
                 flags.append("low_confidence")
             crop = square_crop(rgb, (x1, y1, x2, y2), margin)
-            faces.append(Face(index, (x1, y1, x2, y2), float(prob), crop, flags=flags))
+            landmarks = marks[n] if marks is not None and n < len(marks) else None
+            faces.append(Face(index, (x1, y1, x2, y2), float(prob), crop, flags=flags, landmarks=landmarks))
         return faces

@@ -19,6 +19,7 @@ from torch import nn
 
 from detector import checkpoints
 from detector.calibration import Calibration
+from detector.faces import narrow_crop
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -160,22 +161,15 @@ class Detector:
     def crops_for(self, crops: list[np.ndarray], source_margin: float | None = None) -> list[np.ndarray]:
         """Crops cut with ``source_margin`` narrowed to this detector's own ``crop_margin``.
 
-        A square crop with margin m around a face box of size s has side s * (1 + 2m) and the
-        same centre whatever m is, so a wider crop holds every narrower one at its centre: an
-        ensemble cuts faces once with its widest margin and each detector takes its own.
+        An ensemble cuts faces once with its widest margin and each detector takes its own
+        (:func:`detector.faces.narrow_crop`).
         """
         own = self.config.crop_margin
         if source_margin is None or abs(source_margin - own) < 1e-9:
             return crops
         if own > source_margin:
             raise ValueError(f"{self.name!r} needs crops with margin {own}; these have only {source_margin}")
-        keep = (1.0 + 2.0 * own) / (1.0 + 2.0 * source_margin)
-        out = []
-        for crop in crops:
-            side = max(1, round(crop.shape[0] * keep))
-            top, left = (crop.shape[0] - side) // 2, (crop.shape[1] - side) // 2
-            out.append(np.ascontiguousarray(crop[top : top + side, left : left + side]))
-        return out
+        return [narrow_crop(crop, source_margin, own) for crop in crops]
 
     def preprocess(self, crops: list[np.ndarray], source_margin: float | None = None) -> torch.Tensor:
         """RGB uint8 crops (square, any size, cut with ``source_margin``) -> normalised (B, 3, S, S) tensor."""

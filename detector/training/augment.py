@@ -8,6 +8,7 @@ memorising one recording. Applied after self-blending, to reals and fakes alike.
 from __future__ import annotations
 
 import albumentations as A
+import cv2
 import numpy as np
 
 from detector.training.config import AugmentConfig
@@ -69,6 +70,35 @@ def training_augmentations(
     )
 
 
+def recipe_augmentations(
+    size: int,
+    downscale_range: tuple[float, float] = (0.4, 0.9),
+    downscale_p: float = 0.3,
+    jpeg_quality_range: tuple[int, int] = (40, 95),
+    jpeg_p: float = 0.5,
+    seed: int | None = None,
+) -> A.Compose:
+    """The measured self-blend recipe's augmentation: flip, down-then-up resize, JPEG, then resize to ``size``.
+
+    Both classes go through it, so neither resampling nor compression can tell them apart. The JPEG
+    is applied at the crop's own resolution before the final resize, as a video's compression is
+    applied before the pipeline resizes its face crop.
+    """
+    return A.Compose(
+        [
+            A.HorizontalFlip(p=0.5),
+            A.Downscale(
+                scale_range=tuple(downscale_range),
+                interpolation_pair={"downscale": cv2.INTER_AREA, "upscale": cv2.INTER_LINEAR},
+                p=downscale_p,
+            ),
+            A.ImageCompression(quality_range=tuple(jpeg_quality_range), p=jpeg_p),
+            A.Resize(size, size, interpolation=cv2.INTER_AREA),
+        ],
+        seed=seed,
+    )
+
+
 def count_transforms(compose: A.BaseCompose) -> int:
     """Distinct leaf transforms in a pipeline (what the "at least 15 augmentations" count means)."""
     total = 0
@@ -81,6 +111,10 @@ def augmentations_for(config: AugmentConfig, size: int) -> A.Compose | None:
     """The training pipeline a config asks for, or None when augmentation is off."""
     if not config.enabled or not config.strength:
         return None
+    if config.pipeline == "recipe":
+        return recipe_augmentations(
+            size, config.downscale_range, config.downscale_p, config.jpeg_quality_range, config.jpeg_p
+        )
     return training_augmentations(
         size, config.strength, downscale_range=config.downscale_range, downscale_p=config.downscale_p
     )

@@ -32,8 +32,17 @@ class DataConfig:
     crop_px: int = 256
     max_faces_per_frame: int = 1
     dev_share: float = 0.2
+    # Groups named here are the dev part, whatever dev_share says: a dev split written down by source.
+    dev_groups: list[str] = field(default_factory=list)
     pseudo_fakes: str = "sbi"  # sbi | none
     pseudo_fakes_per_real: int = 1
+    # Share of the face box added per side when crops are cached: blends are made on this wider
+    # crop, then narrowed to the detector's own crop_margin (at least as wide as that margin).
+    crop_margin: float = 0.3
+    # Self-blend masks: "box" (ellipse/polygon inside the face box) or "landmarks" (hull of
+    # MTCNN's landmarks and four box points: the recipe); ``sbi`` overrides LandmarkBlendSettings.
+    sbi_mask: str = "box"
+    sbi: dict[str, Any] = field(default_factory=dict)
     cache_dir: str | None = None  # default var/cache/faces
 
 
@@ -45,6 +54,10 @@ class AugmentConfig:
     # often (scaled by strength). Small, upscaled faces are blurry whether real or fake.
     downscale_range: tuple[float, float] = (0.5, 0.9)
     downscale_p: float = 0.2
+    # "full": the 17-transform pipeline; "recipe": flip, down-then-up resize, JPEG (the measured recipe).
+    pipeline: str = "full"
+    jpeg_quality_range: tuple[int, int] = (40, 95)
+    jpeg_p: float = 0.5
 
 
 @dataclass
@@ -71,6 +84,10 @@ class OptimConfig:
     num_workers: int = 0
     device: str = "auto"
     threads: int | None = None  # torch CPU threads
+    schedule: str = "cosine"  # cosine (warm-up, then cosine) | onecycle (torch OneCycleLR, peak lr)
+    # Which weights are kept: the epoch with the lowest dev log loss, or the last one (a schedule run to its end).
+    keep: str = "best_dev_loss"
+    log_every_batches: int = 20  # progress line with samples/s and ETA
 
 
 @dataclass
@@ -131,6 +148,20 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"calibration: {config.calibration!r} is not temperature, isotonic or identity")
     if not isinstance(config.threshold, int | float) and config.threshold not in ("best_f1", "fpr_1pct"):
         raise ConfigError(f"threshold: {config.threshold!r} is not a number, best_f1 or fpr_1pct")
+    if config.optim.schedule not in ("cosine", "onecycle"):
+        raise ConfigError(f"optim.schedule: {config.optim.schedule!r} is not cosine or onecycle")
+    if config.optim.keep not in ("best_dev_loss", "last"):
+        raise ConfigError(f"optim.keep: {config.optim.keep!r} is not best_dev_loss or last")
+    if config.augment.pipeline not in ("full", "recipe"):
+        raise ConfigError(f"augment.pipeline: {config.augment.pipeline!r} is not full or recipe")
+    if config.data.sbi_mask not in ("box", "landmarks"):
+        raise ConfigError(f"data.sbi_mask: {config.data.sbi_mask!r} is not box or landmarks")
+    from detector.training.sbi import LandmarkBlendSettings
+
+    try:
+        LandmarkBlendSettings.from_dict(config.data.sbi)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"data.sbi: {exc}") from None
     low, high = config.augment.downscale_range
     if not 0.0 < low <= high < 1.0:
         raise ConfigError(f"augment.downscale_range: {[low, high]} must satisfy 0 < low <= high < 1")

@@ -31,7 +31,8 @@ DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "cache" / "faces"
 # How faces are found in a source: "detect" runs the inference FaceFinder; "as_is" takes each
 # image as an already cut face crop (face data sets such as FFHQ or DFDC crops).
 FACE_MODES = ("detect", "as_is")
-CACHE_FORMAT = 1
+# 2: face landmarks are kept (in crop pixels) for landmark-shaped self-blend masks.
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ class FaceCrops:
     crops: np.ndarray  # (N, S, S, 3) uint8 RGB
     face_boxes: np.ndarray  # (N, 4) x1, y1, x2, y2 of the detected face inside each crop, crop pixels
     frame_boxes: np.ndarray  # (N, 4) the face box in frame pixels (tracking needs it)
+    # (N, 5, 2) MTCNN's five landmarks inside each crop, crop pixels; NaN where none were found (as_is)
+    landmarks: np.ndarray
     frame_indices: np.ndarray  # (N,) int
     probabilities: np.ndarray  # (N,) face detection probability
 
@@ -123,14 +126,26 @@ class FaceCrops:
         return len(self.crops)
 
 
-def _box_in_crop(box: Sequence[float], margin: float, crop_px: int) -> np.ndarray:
-    """Where ``box`` lands inside ``square_crop(rgb, box, margin)`` once resized to ``crop_px``."""
+def _crop_transform(box: Sequence[float], margin: float, crop_px: int) -> tuple[float, float, float]:
+    """(left, top, scale): frame pixel (x, y) lands at ((x - left) * scale, (y - top) * scale) in the crop
+    that ``square_crop(rgb, box, margin)`` cuts, once resized to ``crop_px``."""
     x1, y1, x2, y2 = box
     side = max(x2 - x1, y2 - y1) * (1.0 + 2.0 * margin)
     left = round((x1 + x2) / 2.0 - side / 2)
     top = round((y1 + y2) / 2.0 - side / 2)
-    scale = crop_px / max(1, round(side))
+    return left, top, crop_px / max(1, round(side))
+
+
+def _box_in_crop(box: Sequence[float], margin: float, crop_px: int) -> np.ndarray:
+    """Where ``box`` lands inside ``square_crop(rgb, box, margin)`` once resized to ``crop_px``."""
+    left, top, scale = _crop_transform(box, margin, crop_px)
+    x1, y1, x2, y2 = box
     return np.array([(x1 - left) * scale, (y1 - top) * scale, (x2 - left) * scale, (y2 - top) * scale])
+
+
+def _points_in_crop(points: np.ndarray, box: Sequence[float], margin: float, crop_px: int) -> np.ndarray:
+    left, top, scale = _crop_transform(box, margin, crop_px)
+    return (np.asarray(points, dtype=np.float64) - np.array([left, top])) * scale
 
 
 class FaceCache:
@@ -199,7 +214,7 @@ class FaceCache:
         return cv2.resize(crop, (size, size), interpolation=interpolation)
 
     def _extract(self, item: MediaItem) -> dict[str, np.ndarray]:
-        crops, face_boxes, frame_boxes, indices, probs = [], [], [], [], []
+        crops, face_boxes, frame_boxes, landmarks, indices, probs = [], [], [], [], [], []
         if item.face_mode == "as_is":
             frames, _ = sample_frames(item.path, samples=1, media=probe(item.path, kind="image"))
             rgb = frames[0].rgb
@@ -212,6 +227,7 @@ class FaceCache:
             crops.append(self._resize(crop))
             face_boxes.append([offset, offset, offset + inner, offset + inner])
             frame_boxes.append([0.0, 0.0, float(side), float(side)])
+            landmarks.append(np.full((5, 2), np.nan))
             indices.append(0)
             probs.append(1.0)
         else:
@@ -228,6 +244,12 @@ class FaceCache:
                     crops.append(self._resize(face.crop))
                     face_boxes.append(_box_in_crop(face.box, self.margin, self.crop_px))
                     frame_boxes.append(list(face.box))
+                    marks = face.landmarks
+                    landmarks.append(
+                        np.full((5, 2), np.nan)
+                        if marks is None
+                        else _points_in_crop(marks, face.box, self.margin, self.crop_px)
+                    )
                     indices.append(face.frame_index)
                     probs.append(face.probability)
         size = self.crop_px
@@ -235,13 +257,25 @@ class FaceCache:
             "crops": np.asarray(crops, dtype=np.uint8).reshape(-1, size, size, 3),
             "face_boxes": np.asarray(face_boxes, dtype=np.float64).reshape(-1, 4),
             "frame_boxes": np.asarray(frame_boxes, dtype=np.float64).reshape(-1, 4),
+            "landmarks": np.asarray(landmarks, dtype=np.float64).reshape(-1, 5, 2),
             "frame_indices": np.asarray(indices, dtype=np.int64),
             "probabilities": np.asarray(probs, dtype=np.float64),
         }
 
 
-def split_by_group(items: Sequence[MediaItem], dev_share: float, seed: int) -> tuple[list[MediaItem], list[MediaItem]]:
-    """Seeded train/dev split of whole groups; at least one group goes to dev when there are two."""
+def split_by_group(
+    items: Sequence[MediaItem], dev_share: float, seed: int, dev_groups: Sequence[str] = ()
+) -> tuple[list[MediaItem], list[MediaItem]]:
+    """Seeded train/dev split of whole groups; at least one group goes to dev when there are two.
+
+    ``dev_groups``, when given, is the dev part (by group name) and ``dev_share`` is not used.
+    """
+    if dev_groups:
+        unknown = sorted(set(dev_groups) - {i.group for i in items})
+        if unknown:
+            raise ValueError(f"dev_groups {', '.join(unknown)} match no item's group")
+        chosen = set(dev_groups)
+        return [i for i in items if i.group not in chosen], [i for i in items if i.group in chosen]
     groups = sorted({(i.label, i.group) for i in items})
     rng = np.random.default_rng(seed)
     dev_groups: set[tuple[int, str]] = set()

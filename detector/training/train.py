@@ -15,7 +15,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,14 @@ from torch.utils.data import DataLoader, Dataset
 
 from detector import checkpoints
 from detector.calibration import Calibration, fit_isotonic, fit_temperature
+from detector.faces import narrow_crop
 from detector.registry import DetectorConfig, create, resolve_device
 from detector.training.augment import augmentations_for
 from detector.training.config import AugmentConfig, TrainConfig
 from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_folder, split_by_group, write_split
 from detector.training.losses import BoundaryHead, boundary_loss, detector_loss, mixup
 from detector.training.metrics import best_f1_threshold, binary_metrics, threshold_at_fpr
-from detector.training.sbi import self_blend
+from detector.training.sbi import LandmarkBlendSettings, landmark_blend, self_blend
 
 Log = Callable[[str], None]
 DEV_PSEUDO_FAKE_SEED = 10_007  # dev pseudo-fakes never change between epochs or runs
@@ -79,10 +80,36 @@ def resize_like_inference(crop: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(crop, (size, size), interpolation=interpolation)
 
 
+@dataclass(frozen=True)
+class RenderSpec:
+    """How a cached crop becomes a training input: blend on the wide crop, narrow to the model's margin, size."""
+
+    size: int
+    source_margin: float = 0.3  # the margin the face cache cut crops with
+    margin: float = 0.3  # the detector's own crop_margin (what inference feeds it)
+    sbi_mask: str = "box"
+    sbi: LandmarkBlendSettings = field(default_factory=LandmarkBlendSettings)
+
+    @classmethod
+    def of(cls, config: TrainConfig, detector_config: DetectorConfig) -> RenderSpec:
+        if config.data.crop_margin + 1e-9 < detector_config.crop_margin:
+            raise ValueError(
+                f"data.crop_margin {config.data.crop_margin} is narrower than {config.detector}'s crop_margin "
+                f"{detector_config.crop_margin}: the inference crop cannot be cut from the cached one"
+            )
+        return cls(
+            size=detector_config.input_size,
+            source_margin=config.data.crop_margin,
+            margin=detector_config.crop_margin,
+            sbi_mask=config.data.sbi_mask,
+            sbi=LandmarkBlendSettings.from_dict(config.data.sbi),
+        )
+
+
 def render_sample(
-    faces: list[FaceCrops], sample: Sample, rng: np.random.Generator, augment: Any | None, size: int
+    faces: list[FaceCrops], sample: Sample, rng: np.random.Generator, augment: Any | None, spec: RenderSpec
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One sample at ``size``: self-blend (if "sbi"), then augment (if given).
+    """One sample at ``spec.size``: self-blend (if "sbi") on the cached crop, narrow it, then augment (if given).
 
     Returns the uint8 image and its float32 blending mask (zeros unless self-blended), which
     every geometric augmentation moves with the image.
@@ -91,12 +118,18 @@ def render_sample(
     image = crops.crops[sample.crop]
     mask = np.zeros(image.shape[:2], dtype=np.float32)
     if sample.kind == "sbi":
-        image, mask = self_blend(image, crops.face_boxes[sample.crop], rng)
+        if spec.sbi_mask == "landmarks":
+            box, marks = crops.face_boxes[sample.crop], crops.landmarks[sample.crop]
+            image, mask = landmark_blend(image, box, marks, rng, spec.sbi)
+        else:
+            image, mask = self_blend(image, crops.face_boxes[sample.crop], rng)
+    image = narrow_crop(image, spec.source_margin, spec.margin)
+    mask = narrow_crop(mask, spec.source_margin, spec.margin)
     if augment is not None:
         augment.set_random_seed(int(rng.integers(0, 2**31 - 1)))
         out = augment(image=image, mask=mask)
         return out["image"], out["mask"]
-    return resize_like_inference(image, size), resize_like_inference(mask, size)
+    return resize_like_inference(image, spec.size), resize_like_inference(mask, spec.size)
 
 
 class FaceSampleDataset(Dataset):
@@ -110,12 +143,14 @@ class FaceSampleDataset(Dataset):
         seed: int,
         epoch: int,
         augment: AugmentConfig,
+        spec: RenderSpec,
     ) -> None:
         self.faces = faces
         self.samples = samples
         self.config = config
         self.seed = seed
         self.epoch = epoch
+        self.spec = spec
         self.augment = augmentations_for(augment, config.input_size)
 
     def __len__(self) -> int:
@@ -124,7 +159,7 @@ class FaceSampleDataset(Dataset):
     def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         sample = self.samples[k]
         rng = np.random.default_rng([self.seed, self.epoch, k])
-        image, mask = render_sample(self.faces, sample, rng, self.augment, self.config.input_size)
+        image, mask = render_sample(self.faces, sample, rng, self.augment, self.spec)
         return normalise(image[None], self.config)[0], torch.tensor(float(sample.label)), torch.from_numpy(mask)
 
 
@@ -240,13 +275,14 @@ def prepare_data(config: TrainConfig, log: Log = print) -> PreparedData:
                 limit=source.limit,
             )
         )
-    train_items, dev_items = split_by_group(items, config.data.dev_share, config.seed)
+    train_items, dev_items = split_by_group(items, config.data.dev_share, config.seed, config.data.dev_groups)
     output = config.resolve(config.output_dir)
     write_split(output / "split.json", {"train": train_items, "dev": dev_items}, config.seed)
     cache = FaceCache(
         config.resolve(config.data.cache_dir) if config.data.cache_dir else None,
         frames_per_video=config.data.frames_per_video,
         crop_px=config.data.crop_px,
+        margin=config.data.crop_margin,
         max_faces_per_frame=config.data.max_faces_per_frame,
         device="cuda" if resolve_device(config.optim.device).type == "cuda" else "cpu",
     )
@@ -269,15 +305,15 @@ def prepare_data(config: TrainConfig, log: Log = print) -> PreparedData:
     return PreparedData(train_items, dev_items, train_faces, dev_faces)
 
 
-def dev_images(faces: list[FaceCrops], config: TrainConfig, size: int) -> tuple[np.ndarray, np.ndarray]:
+def dev_images(faces: list[FaceCrops], config: TrainConfig, spec: RenderSpec) -> tuple[np.ndarray, np.ndarray]:
     """Dev crops and labels: every real crop, one fixed pseudo-fake per real (if SBI), every fake crop."""
     samples = build_samples(faces, 1, config.data.pseudo_fakes == "sbi")
     images = [
-        render_sample(faces, s, np.random.default_rng([DEV_PSEUDO_FAKE_SEED, k]), None, size)[0]
+        render_sample(faces, s, np.random.default_rng([DEV_PSEUDO_FAKE_SEED, k]), None, spec)[0]
         for k, s in enumerate(samples)
     ]
     labels = np.array([s.label for s in samples], dtype=np.int64)
-    return np.asarray(images, dtype=np.uint8).reshape(-1, size, size, 3), labels
+    return np.asarray(images, dtype=np.uint8).reshape(-1, spec.size, spec.size, 3), labels
 
 
 def fit_calibration(method: str, logits: np.ndarray, labels: np.ndarray) -> Calibration:
@@ -307,6 +343,28 @@ def predict_logits(model: nn.Module, batch: torch.Tensor, device: torch.device, 
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             out.append(model(chunk).float().reshape(-1).cpu())
     return torch.cat(out).numpy().astype(np.float64) if out else np.zeros(0)
+
+
+def progress_line(
+    epoch: int,
+    batch_no: int,
+    batches: int,
+    optim: Any,
+    epoch_started: float,
+    steps_this_run: int,
+    run_started: float,
+    losses: list[float],
+) -> str:
+    """Where training is: samples/s (this run, loader included) and the time left for every epoch."""
+    elapsed = time.perf_counter() - run_started
+    rate = steps_this_run * optim.batch_size / max(elapsed, 1e-9)
+    remaining = ((optim.epochs - epoch - 1) * batches + (batches - batch_no)) * optim.batch_size
+    eta_min = remaining / max(rate, 1e-9) / 60.0
+    recent = float(np.mean(losses[-optim.log_every_batches :]))
+    return (
+        f"epoch {epoch + 1}/{optim.epochs} batch {batch_no}/{batches}: loss {recent:.4f}, "
+        f"{rate:.1f} samples/s, ETA {eta_min:.1f} min (epoch {time.perf_counter() - epoch_started:.0f} s)"
+    )
 
 
 def detector_config_for(config: TrainConfig) -> DetectorConfig:
@@ -353,17 +411,17 @@ def train_sklearn(config: TrainConfig, data: PreparedData, log: Log) -> Path:
 
     started = time.perf_counter()
     detector_config = detector_config_for(config)
-    size = detector_config.input_size
-    augment = augmentations_for(config.augment, size)
+    spec = RenderSpec.of(config, detector_config)
+    augment = augmentations_for(config.augment, spec.size)
     samples = build_samples(data.train_faces, config.data.pseudo_fakes_per_real, config.data.pseudo_fakes == "sbi")
     samples = epoch_samples(samples, config.optim.samples_per_epoch, config.optim.class_balance, config.seed, 0)
     images = [
-        render_sample(data.train_faces, s, np.random.default_rng([config.seed, 0, k]), augment, size)[0]
+        render_sample(data.train_faces, s, np.random.default_rng([config.seed, 0, k]), augment, spec)[0]
         for k, s in enumerate(samples)
     ]
     labels = [s.label for s in samples]
     model = fit_spectral_lr(images, labels, regularisation_c=config.spectral_c)
-    dev_x, dev_y = dev_images(data.dev_faces, config, size)
+    dev_x, dev_y = dev_images(data.dev_faces, config, spec)
     dev_logits = predict_logits(model, normalise(dev_x, detector_config), torch.device("cpu"))
     elapsed = time.perf_counter() - started
     log(f"spectral_lr fitted on {len(samples)} samples in {elapsed:.1f} s")
@@ -402,11 +460,14 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
     device = resolve_device(optim.device)
     detector_config = detector_config_for(config)
     model = create(config.detector, device="cpu").model.to(device)
-    size = detector_config.input_size
+    if device.type == "cpu":
+        model = model.to(memory_format=torch.channels_last)
+    spec = RenderSpec.of(config, detector_config)
+    size = spec.size
     samples = build_samples(data.train_faces, config.data.pseudo_fakes_per_real, config.data.pseudo_fakes == "sbi")
     per_epoch = optim.samples_per_epoch or len(samples)
     steps_per_epoch = max(1, per_epoch // optim.batch_size)
-    dev_x, dev_y = dev_images(data.dev_faces, config, size)
+    dev_x, dev_y = dev_images(data.dev_faces, config, spec)
     dev_batch = normalise(dev_x, detector_config)
     log(f"train samples {len(samples)} ({per_epoch} per epoch), dev {len(dev_y)} ({int(dev_y.sum())} fake)")
 
@@ -416,12 +477,17 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
         boundary_head = make_boundary_head(model, size, device)
         parameters += list(boundary_head.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=optim.lr, weight_decay=optim.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        cosine_with_warmup(
-            round(optim.warmup_epochs * steps_per_epoch), optim.epochs * steps_per_epoch, optim.min_lr / optim.lr
-        ),
-    )
+    if optim.schedule == "onecycle":
+        scheduler: torch.optim.lr_scheduler.LRScheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=optim.lr, total_steps=optim.epochs * steps_per_epoch
+        )
+    else:
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            cosine_with_warmup(
+                round(optim.warmup_epochs * steps_per_epoch), optim.epochs * steps_per_epoch, optim.min_lr / optim.lr
+            ),
+        )
     # Class balance by sampling when the epoch draw is balanced; otherwise weight the positives.
     labels_all = np.array([s.label for s in samples])
     pos_weight = 1.0
@@ -431,6 +497,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
 
     state_path = output / "last.pt"
     start_epoch, best_loss, best_state, bad_epochs, step = 0, math.inf, None, 0, 0
+    start_step = 0
     if resume and state_path.is_file():
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
@@ -445,6 +512,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             state["step"],
         )
         best_state = state["best_model"]
+        start_step = step
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed from {state_path} after epoch {state['epoch']}")
     scalars = ScalarLog(output)
@@ -456,15 +524,18 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             break
         thawed = apply_unfreezing(model, epoch, optim.freeze_backbone_epochs, optim.unfreeze_every_epochs)
         drawn = epoch_samples(samples, per_epoch, balance_by_sampling, config.seed, epoch)
-        dataset = FaceSampleDataset(data.train_faces, drawn, detector_config, config.seed, epoch, config.augment)
+        dataset = FaceSampleDataset(data.train_faces, drawn, detector_config, config.seed, epoch, config.augment, spec)
         loader = DataLoader(
             dataset, batch_size=optim.batch_size, shuffle=False, drop_last=True, num_workers=optim.num_workers
         )
         mix_rng = np.random.default_rng([config.seed, epoch, 2])
         model.train()
         losses = []
-        for images, targets, masks in loader:
+        epoch_started = time.perf_counter()
+        for batch_no, (images, targets, masks) in enumerate(loader, 1):
             images, targets, masks = images.to(device), targets.to(device), masks.to(device)
+            if device.type == "cpu":
+                images = images.contiguous(memory_format=torch.channels_last)
             if optim.mixup_alpha > 0 and mix_rng.random() < optim.mixup_prob:
                 images, targets, masks = mixup(images, targets, optim.mixup_alpha, mix_rng, masks)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -484,6 +555,9 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             scheduler.step()
             step += 1
             losses.append(loss.item())
+            if optim.log_every_batches and batch_no % optim.log_every_batches == 0:
+                done = step - start_step
+                log(progress_line(epoch, batch_no, len(loader), optim, epoch_started, done, started, losses))
         dev_logits = predict_logits(model, dev_batch, device)
         dev_probs = Calibration.identity().apply_logits(dev_logits)
         dev = binary_metrics(dev_y, dev_probs, 0.5)
@@ -523,7 +597,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             f"{'*' if improved else ' '} ({time.perf_counter() - started:.0f} s)"
         )
     scalars.close()
-    if best_state is not None:
+    if best_state is not None and optim.keep == "best_dev_loss":
         model.load_state_dict(best_state)
     dev_logits = predict_logits(model, dev_batch, device)
     extra = {"train_seconds": round(time.perf_counter() - started, 1), "train_samples": len(samples)}
