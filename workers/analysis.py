@@ -16,7 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings as django_settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
-from cases import services
+from cases import services, storage
 from detector.media import MediaError
 from detector.pipeline import analyze
 from workers import faults, model_cache
@@ -127,7 +127,7 @@ def run_job(job_id: int, worker: str) -> str:
     if job is None:
         logger.info("job %s not claimed by %s (finished, cancelled or held elsewhere)", job_id, worker)
         return "skipped"
-    if not services.verify_original(job.media):
+    if not storage.verify_original(job.media):
         services.fail_job(job_id, "original_modified", "The stored original is missing or its sha256 changed.", worker)
         return "failed"
     settings = job.settings or {}
@@ -164,12 +164,12 @@ def _analyse(job, worker: str, settings: dict, names: tuple[str, ...], progress,
             services.fail_job(job_id, "unknown_detector", str(exc.args[0]), worker)
             return "failed"
         result = analyze(
-            services.original_path(job.media),
+            storage.original_path(job.media),
             frames=int(settings.get("frames") or 32),
             kind=job.media.kind,
             ensemble=ensemble,
             face_finder=model_cache.face_finder(device),
-            artifacts_dir=services.job_artifacts_dir(job_id),
+            artifacts_dir=storage.job_artifacts_dir(job_id),
             progress=progress,
         )
         # From here the job finishes normally: a cancel arriving now must not tear a results write.

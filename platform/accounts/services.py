@@ -20,10 +20,6 @@ TOKEN_BYTES = 32
 TOKEN_TOUCH_INTERVAL_S = 60
 
 
-def teams_of(user: AbstractBaseUser) -> QuerySet[Team]:
-    return Team.objects.filter(memberships__user=user)
-
-
 def primary_team(user: AbstractBaseUser) -> Team | None:
     """The team a submission without a case lands in: the user's oldest membership."""
     membership = Membership.objects.filter(user=user).select_related("team").order_by("created_at", "id").first()

@@ -9,11 +9,9 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from pathlib import Path
-
-from django.conf import settings
 
 from cases.models import AnalysisJob
+from cases.storage import jobs_root, upload_tmp_dir
 
 logger = logging.getLogger(__name__)
 # store_original removes its temporary file unless its process died mid-copy; an upload of the
@@ -24,13 +22,12 @@ ABANDONED_UPLOAD_AGE_S = 24 * 3600
 def clean_up_storage(now_s: float | None = None) -> dict[str, int]:
     """Delete abandoned upload temporaries and orphaned job artifact folders; return the counts."""
     now_s = time.time() if now_s is None else now_s
-    media_root = Path(settings.MEDIA_ROOT)
     uploads = 0
-    for path in (media_root / "originals" / "tmp").glob("*"):
+    for path in upload_tmp_dir().glob("*"):
         if path.is_file() and now_s - path.stat().st_mtime > ABANDONED_UPLOAD_AGE_S:
             path.unlink(missing_ok=True)
             uploads += 1
-    folders = {p.name: p for p in (media_root / "jobs").glob("*") if p.is_dir() and p.name.isdigit()}
+    folders = {p.name: p for p in jobs_root().glob("*") if p.is_dir() and p.name.isdigit()}
     known = AnalysisJob.objects.filter(pk__in=[int(n) for n in folders]).values_list("pk", flat=True)
     existing = {str(pk) for pk in known}
     orphans = [path for name, path in folders.items() if name not in existing]

@@ -7,12 +7,9 @@ one job and a retry never duplicates results.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -37,28 +34,18 @@ from cases.models import (
     Media,
     Verdict,
 )
-from cases.uploads import SNIFF_BYTES, sniff
+from cases.storage import store_original
+from cases.uploads import SubmissionError
 
 logger = logging.getLogger(__name__)
 
 ANALYZE_TASK = "forensics.analyze_job"
-CHUNK_BYTES = 1 << 20
 
 
 def job_lease_s() -> float:
     """A running job whose worker has not reported for this long is presumed dead and may be claimed
     again (settings.JOB_LEASE_S; the fault-injection tests shorten it to seconds)."""
     return float(settings.JOB_LEASE_S)
-
-
-class SubmissionError(Exception):
-    """A submission refused before anything is stored: shown to the client as a 4xx."""
-
-    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.code = code
 
 
 # --- cases -----------------------------------------------------------------------------------
@@ -76,88 +63,6 @@ def create_case(user: AbstractBaseUser, team: Team, title: str, notes: str = "",
 
 
 # --- media -----------------------------------------------------------------------------------
-
-
-def originals_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "originals"
-
-
-def original_path(media: Media) -> Path:
-    return Path(settings.MEDIA_ROOT) / media.storage_path
-
-
-def job_artifacts_dir(job_id: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / "jobs" / str(job_id)
-
-
-def store_original(upload: UploadedFile) -> dict[str, Any]:
-    """Copy an upload to content-addressed storage; return its sha256, size, sniffed type.
-
-    The file is hashed while it is copied, renamed into place atomically and made
-    read-only, so an original is never partially written or later modified.
-    """
-    root = originals_root()
-    (root / "tmp").mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    fd, tmp_name = tempfile.mkstemp(dir=root / "tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            upload.seek(0)
-            for chunk in upload.chunks(CHUNK_BYTES):
-                if len(head) < SNIFF_BYTES:
-                    head += chunk[: SNIFF_BYTES - len(head)]
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if size == 0:
-            raise SubmissionError("file", "The file is empty.", "empty_file")
-        if size > settings.MAX_UPLOAD_BYTES:
-            raise SubmissionError("file", f"The file is larger than {settings.MAX_UPLOAD_BYTES} bytes.", "too_large")
-        mime, kind = sniff(head)
-        if kind is None:
-            found = f" (its content is {mime})" if mime else ""
-            raise SubmissionError(
-                "file",
-                f"Not a supported video or image{found}. Allowed: MP4, MOV, MKV, WebM, AVI, MPEG, JPEG, PNG, "
-                "WebP, BMP, TIFF; the type is read from the content, not the file name.",
-                "unsupported_type",
-            )
-        sha = digest.hexdigest()
-        relative = Path("originals") / sha[:2] / sha[2:4] / sha
-        final = Path(settings.MEDIA_ROOT) / relative
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists() and file_sha256(final) == sha:
-            os.unlink(tmp_name)
-        else:
-            if final.exists():
-                # The stored copy no longer matches its name (changed on disk): the fresh upload has
-                # the right bytes, so it replaces it; jobs on the bad copy failed with original_modified.
-                logger.warning("stored original %s did not match its sha256; replaced by a new upload", sha)
-            os.chmod(tmp_name, 0o440)
-            os.replace(tmp_name, final)
-        return {"storage_path": str(relative), "sha256": sha, "size_bytes": size, "mime_type": mime, "kind": kind}
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def verify_original(media: Media) -> bool:
-    """Re-hash the stored original; False if it is missing or its bytes changed."""
-    path = original_path(media)
-    return path.is_file() and file_sha256(path) == media.sha256
 
 
 def record_probe(media_id: int, probe: dict[str, Any]) -> None:
@@ -434,16 +339,6 @@ def fail_job(job_id: int, code: str, message: str, worker: str | None = None) ->
             error_message=message[:4000],
         )
     )
-
-
-def requeue_for_retry(job_id: int, worker: str, message: str) -> bool:
-    """Put a job that hit a transient error back in the queue (attempts are already counted)."""
-    updated = AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING, worker=worker[:200]).update(
-        state=JobState.QUEUED, stage=JobStage.QUEUED, progress=0, error_message=message[:4000]
-    )
-    if updated:
-        transaction.on_commit(lambda: enqueue(AnalysisJob(pk=job_id)))
-    return bool(updated)
 
 
 def record_results(job_id: int, worker: str, result: dict[str, Any]) -> bool:

@@ -29,8 +29,14 @@ ALLOWED_MIME_TYPES: dict[str, str] = {
 SNIFF_BYTES = 8192
 
 
-class UploadTooLarge(Exception):
-    pass
+class SubmissionError(Exception):
+    """A submission refused before anything is stored: shown to the client as a 4xx."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.code = code
 
 
 class CappedUploadHandler(FileUploadHandler):

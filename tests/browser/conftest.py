@@ -108,13 +108,13 @@ def scored_job(analyst, playable_clip_path):
     """A succeeded job on the playable clip with per-frame, per-detector scores and heatmaps."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from cases import services
+    from cases import services, storage
     from cases.models import JobState
     from tests.factories import CaseFactory, JobFactory, MediaFactory
 
     team = analyst.memberships.get().team
     case = CaseFactory(team=team, created_by=analyst, title="Scored interview", tags=["fixture"])
-    stored = services.store_original(
+    stored = storage.store_original(
         SimpleUploadedFile("interview.webm", playable_clip_path.read_bytes(), content_type="video/webm")
     )
     media = MediaFactory(case=case, original_name="interview.webm", uploaded_by=analyst, **stored)
@@ -126,7 +126,7 @@ def scored_job(analyst, playable_clip_path):
     assert services.claim_job(job.pk, worker) is not None
 
     frames_sampled = 16
-    images = _scored_face_images(services.job_artifacts_dir(job.pk), frames_sampled)
+    images = _scored_face_images(storage.job_artifacts_dir(job.pk), frames_sampled)
     frames = []
     for i in range(frames_sampled):
         frame_index = i * 2

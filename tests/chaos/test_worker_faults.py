@@ -15,7 +15,7 @@ import time
 import pytest
 from django.conf import settings
 
-from cases import services
+from cases import storage
 from cases.models import AnalysisJob, FaceResult, FrameResult, JobState, Media, Verdict
 from tests.chaos.conftest import (
     CHAOS_LEASE_S,
@@ -132,7 +132,7 @@ def test_a_tampered_original_fails_its_analysis_with_a_clear_code(chaos_worker, 
     (first,) = wait_terminal([first.pk], timeout_s=60)
     assert first.state == JobState.SUCCEEDED
     media = first.media
-    path = services.original_path(media)
+    path = storage.original_path(media)
     assert stat.S_IMODE(path.stat().st_mode) == 0o440, "originals are stored read-only"
     assert hashlib.sha256(path.read_bytes()).hexdigest() == media.sha256 == path.name
 
@@ -183,6 +183,6 @@ def test_a_worker_sigkilled_mid_job_20_times_loses_no_job_and_duplicates_no_resu
         assert_one_result_set(job)
     # Originals are never modified: still read-only, still hashing to their recorded sha256.
     for media in Media.objects.filter(jobs__in=jobs).distinct():
-        path = services.original_path(media)
+        path = storage.original_path(media)
         assert stat.S_IMODE(path.stat().st_mode) == 0o440
         assert hashlib.sha256(path.read_bytes()).hexdigest() == media.sha256

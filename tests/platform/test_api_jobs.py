@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import services
+from cases import services, storage
 from cases.models import AnalysisJob, JobState, Media
 from tests.factories import CaseFactory
 
@@ -99,7 +99,7 @@ def test_same_bytes_are_stored_once_and_never_writable(alice_client, case, sampl
     first = submit(alice_client, upload(sample_clip_path), case=case.pk).json()
     second = submit(alice_client, upload(sample_clip_path, name="renamed.mov"), case=case.pk).json()
     assert first["media"]["sha256"] == second["media"]["sha256"]
-    path = services.original_path(Media.objects.get(pk=first["media"]["id"]))
+    path = storage.original_path(Media.objects.get(pk=first["media"]["id"]))
     assert path.name == first["media"]["sha256"] and path.stat().st_mode & 0o222 == 0
 
 

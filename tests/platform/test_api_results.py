@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import services
+from cases import services, storage
 from detector.ensemble import load_ensemble
 from detector.faces import FaceFinder
 from detector.pipeline import analyze
@@ -34,7 +34,7 @@ def analysed_job(alice_client, case, sample_clip_path, custom_cnn_checkpoint) ->
         frames=6,
         ensemble=ensemble,
         face_finder=FaceFinder(device="cpu"),
-        artifacts_dir=services.job_artifacts_dir(job_id),
+        artifacts_dir=storage.job_artifacts_dir(job_id),
         heatmap_faces=2,
     )
     assert services.record_results(job_id, "w1", result)

@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Role
 from accounts.services import issue_token
 from audit.models import AuditEvent
-from cases import services
+from cases import services, storage
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.platform.test_api_jobs import fake_result
@@ -42,7 +42,7 @@ def world(team, alice, case, sample_clip_path) -> World:
     job = services.submit_job(alice, SimpleUploadedFile("interview.mp4", clip), case=case, frames=4)
     services.claim_job(job.pk, "w")
     services.record_results(job.pk, "w", fake_result())
-    crop = services.job_artifacts_dir(job.pk) / "crops" / "f0_t0.jpg"
+    crop = storage.job_artifacts_dir(job.pk) / "crops" / "f0_t0.jpg"
     crop.parent.mkdir(parents=True, exist_ok=True)
     crop.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     token, _ = issue_token(alice, "the token under test")

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cases import services
+from cases import services, storage
 from cases.models import AnalysisJob, JobState
 from tests.factories import JobFactory
 from workers import faults
@@ -48,11 +48,11 @@ def test_a_stored_original_changed_on_disk_is_replaced_by_a_fresh_upload_of_the_
 
     settings.MEDIA_ROOT = str(tmp_path)
     png = b"\x89PNG\r\n\x1a\n" + bytes(200)
-    stored = services.store_original(SimpleUploadedFile("a.png", png))
+    stored = storage.store_original(SimpleUploadedFile("a.png", png))
     path = tmp_path / stored["storage_path"]
     path.chmod(0o640)
     path.write_bytes(b"tampered")
-    again = services.store_original(SimpleUploadedFile("b.png", png))
+    again = storage.store_original(SimpleUploadedFile("b.png", png))
     assert again["sha256"] == stored["sha256"] and path.read_bytes() == png
     assert oct(path.stat().st_mode & 0o777) == "0o440"
 

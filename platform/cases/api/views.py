@@ -27,7 +27,7 @@ from accounts.services import primary_team
 from audit.models import AuditAction
 from audit.services import client_ip
 from audit.services import record as audit
-from cases import services
+from cases import services, storage
 from cases.api.files import safe_child, serve_file
 from cases.api.filtersets import CaseFilter, JobFilter
 from cases.api.serializers import (
@@ -287,7 +287,7 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     def files(self, request: Request, pk=None, path: str = "") -> HttpResponse:
         """Routed in cases.api.urls without the router's trailing slash: paths end in a file name."""
         job = self.get_object()
-        file_path = safe_child(services.job_artifacts_dir(job.pk), path)
+        file_path = safe_child(storage.job_artifacts_dir(job.pk), path)
         content_type = "image/png" if file_path.suffix == ".png" else "image/jpeg"
         return serve_file(request, file_path, content_type)
 
@@ -308,7 +308,7 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
     def download(self, request: Request, pk=None) -> HttpResponse:
         media = self.get_object()
         response = serve_file(
-            request, services.original_path(media), media.mime_type, filename=media.original_name, attachment=True
+            request, storage.original_path(media), media.mime_type, filename=media.original_name, attachment=True
         )
         response["X-Content-SHA256"] = media.sha256
         audit(
@@ -329,7 +329,7 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
     @action(detail=True, methods=["get"])
     def content(self, request: Request, pk=None) -> HttpResponse:
         media = self.get_object()
-        return serve_file(request, services.original_path(media), media.mime_type)
+        return serve_file(request, storage.original_path(media), media.mime_type)
 
 
 def user_payload(user) -> dict:
