@@ -1,1 +1,1 @@
-"""Celery tasks: claim a job, run detector's pipeline on it, hand the result to cases.services."""
+"""Celery tasks: claim a job (cases.lease), run detector's pipeline on it, store its result (cases.results)."""

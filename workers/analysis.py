@@ -16,7 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings as django_settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
-from cases import services, storage
+from cases import lease, results, storage
 from detector.media import MediaError
 from detector.pipeline import analyze
 from workers import faults, model_cache
@@ -34,7 +34,7 @@ PROGRESS_MIN_INTERVAL_S = 0.5
 
 def heartbeat_interval_s() -> float:
     """Renew the lease several times per lease: one missed beat must not make a live job look dead."""
-    return max(0.5, min(HEARTBEAT_S, services.job_lease_s() / 3))
+    return max(0.5, min(HEARTBEAT_S, lease.job_lease_s() / 3))
 
 
 class CancelSwitch:
@@ -54,7 +54,7 @@ class CancelSwitch:
 
     @staticmethod
     def _raise_cancelled(signum, frame):
-        raise services.JobCancelled("cancel requested while running")
+        raise lease.JobCancelled("cancel requested while running")
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -102,9 +102,9 @@ class Heartbeat(threading.Thread):
             while not self.stopped.wait(min(CANCEL_POLL_S, beat_every)):
                 try:
                     if time.monotonic() - last_beat >= beat_every:
-                        services.heartbeat(self.job_id, self.worker)
+                        lease.heartbeat(self.job_id, self.worker)
                         last_beat = time.monotonic()
-                    cancelled = self.cancel is not None and services.is_cancel_requested(self.job_id)
+                    cancelled = self.cancel is not None and lease.is_cancel_requested(self.job_id)
                     if cancelled and self.cancel.fire():
                         logger.info("job %s: cancel requested, interrupting the analysis", self.job_id)
                 except DatabaseError:
@@ -114,21 +114,21 @@ class Heartbeat(threading.Thread):
 
 
 def store_results(job_id: int, worker: str, result: dict, job_settings: dict, attempt: int) -> bool:
-    """services.record_results, with the fault-injection point inside its transaction."""
+    """results.record_results, with the fault-injection point inside its transaction."""
     with transaction.atomic():
-        stored = services.record_results(job_id, worker, result)
+        stored = results.record_results(job_id, worker, result)
         faults.inject(job_id, job_settings, attempt, "results_written")
     return stored
 
 
 def run_job(job_id: int, worker: str) -> str:
     """Run one job to an end state; return that state (or 'skipped' when not ours to run)."""
-    job = services.claim_job(job_id, worker)
+    job = lease.claim_job(job_id, worker)
     if job is None:
         logger.info("job %s not claimed by %s (finished, cancelled or held elsewhere)", job_id, worker)
         return "skipped"
     if not storage.verify_original(job.media):
-        services.fail_job(job_id, "original_modified", "The stored original is missing or its sha256 changed.", worker)
+        lease.fail_job(job_id, "original_modified", "The stored original is missing or its sha256 changed.", worker)
         return "failed"
     settings = job.settings or {}
     faults.inject(job_id, settings, job.attempts, "claimed")
@@ -139,7 +139,7 @@ def run_job(job_id: int, worker: str) -> str:
         now = time.monotonic()
         if percent in (0, 100) or now - last_report[0] >= PROGRESS_MIN_INTERVAL_S:
             last_report[0] = now
-            services.report_progress(job_id, worker, stage, percent)
+            lease.report_progress(job_id, worker, stage, percent)
         if percent == 0:
             faults.inject(job_id, settings, job.attempts, stage)
 
@@ -161,7 +161,7 @@ def _analyse(job, worker: str, settings: dict, names: tuple[str, ...], progress,
         try:
             ensemble = model_cache.ensemble(names, device)
         except KeyError as exc:
-            services.fail_job(job_id, "unknown_detector", str(exc.args[0]), worker)
+            lease.fail_job(job_id, "unknown_detector", str(exc.args[0]), worker)
             return "failed"
         result = analyze(
             storage.original_path(job.media),
@@ -174,19 +174,19 @@ def _analyse(job, worker: str, settings: dict, names: tuple[str, ...], progress,
         )
         # From here the job finishes normally: a cancel arriving now must not tear a results write.
         cancel.disarm()
-        services.record_probe(job.media_id, result["media"])
+        results.record_probe(job.media_id, result["media"])
         if not store_results(job_id, worker, result, settings, job.attempts):
             logger.warning("job %s results discarded: it is no longer held by %s", job_id, worker)
             return "skipped"
         return "succeeded"
-    except services.JobCancelled:
-        services.finish_cancelled(job_id)
+    except lease.JobCancelled:
+        lease.finish_cancelled(job_id)
         return "cancelled"
-    except services.JobLost:
+    except lease.JobLost:
         logger.warning("job %s was taken over while %s ran it", job_id, worker)
         return "skipped"
     except MediaError as exc:
-        services.fail_job(job_id, exc.code, exc.message, worker)
+        lease.fail_job(job_id, exc.code, exc.message, worker)
         return "failed"
     except (OperationalError, InterfaceError):
         # The database went away mid-job: leave the job running; its lease expires and the
@@ -194,11 +194,11 @@ def _analyse(job, worker: str, settings: dict, names: tuple[str, ...], progress,
         raise
     except SoftTimeLimitExceeded:
         message = f"The analysis ran past its time limit of {django_settings.JOB_TIME_LIMIT_S} s."
-        services.fail_job(job_id, "time_limit_exceeded", message, worker)
+        lease.fail_job(job_id, "time_limit_exceeded", message, worker)
         return "failed"
     except Exception as exc:
         logger.exception("job %s failed unexpectedly", job_id)
-        services.fail_job(job_id, "internal_error", f"{exc.__class__.__name__}: {exc}", worker)
+        lease.fail_job(job_id, "internal_error", f"{exc.__class__.__name__}: {exc}", worker)
         return "failed"
     finally:
         cancel.disarm()

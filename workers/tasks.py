@@ -34,7 +34,7 @@ def analyze_job(job_id: int) -> str:
 # The housekeeping tasks run on the cpu workers' prefork pool, where Celery's own limits apply.
 @shared_task(name="forensics.reap_stale_jobs", ignore_result=True, soft_time_limit=60, time_limit=120)
 def reap_stale_jobs() -> dict:
-    from cases.services import reap_stale_jobs as reap
+    from cases.lease import reap_stale_jobs as reap
 
     return reap()
 

@@ -1,51 +1,62 @@
-"""Business rules for cases, media and analysis jobs; views and Celery tasks both call these.
+"""Case and job commands: what people do through the API (open a case, submit, retry, cancel, review).
 
-Every state change is a conditional UPDATE (``... WHERE state = 'queued'``) or runs under
-``select_for_update``: the row count says who won a race, so two workers never both run
-one job and a retry never duplicates results.
+Each command checks its rules, changes the records in one transaction and writes its custody
+event; the views only translate HTTP. The worker's side of a job is in ``cases.lease`` (the lease
+protocol) and ``cases.results`` (storing a finished analysis); files are in ``cases.storage``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Team
 from accounts.services import primary_team
 from audit.models import AuditAction
 from audit.services import record as audit
-from cases.models import (
-    AnalysisJob,
-    Case,
-    FaceResult,
-    FrameResult,
-    JobReview,
-    JobStage,
-    JobState,
-    Media,
-    Verdict,
-)
+from cases import lease
+from cases.models import AnalysisJob, Case, JobReview, Media, Verdict
 from cases.storage import store_original
 from cases.uploads import SubmissionError
 
 logger = logging.getLogger(__name__)
 
-ANALYZE_TASK = "forensics.analyze_job"
+
+def _audit_media(
+    action: str, media: Media, user: AbstractBaseUser, ip: str | None, detail: dict[str, Any] | None = None
+) -> None:
+    audit(
+        action,
+        actor=user,
+        team=media.case.team_id,
+        object_type="media",
+        object_id=media.pk,
+        sha256=media.sha256,
+        ip=ip,
+        detail=detail,
+    )
 
 
-def job_lease_s() -> float:
-    """A running job whose worker has not reported for this long is presumed dead and may be claimed
-    again (settings.JOB_LEASE_S; the fault-injection tests shorten it to seconds)."""
-    return float(settings.JOB_LEASE_S)
+def _audit_job(
+    action: str, job: AnalysisJob, user: AbstractBaseUser, ip: str | None, detail: dict[str, Any] | None = None
+) -> None:
+    audit(
+        action,
+        actor=user,
+        team=job.media.case.team_id,
+        object_type="job",
+        object_id=job.pk,
+        sha256=job.media.sha256,
+        ip=ip,
+        detail=detail,
+    )
 
 
 # --- cases -----------------------------------------------------------------------------------
@@ -62,20 +73,6 @@ def create_case(user: AbstractBaseUser, team: Team, title: str, notes: str = "",
     return Case.objects.create(team=team, title=title, notes=notes, tags=tags or [], created_by=user)
 
 
-# --- media -----------------------------------------------------------------------------------
-
-
-def record_probe(media_id: int, probe: dict[str, Any]) -> None:
-    Media.objects.filter(pk=media_id).update(
-        duration_s=probe.get("duration_s"),
-        fps=probe.get("fps"),
-        width=probe.get("width"),
-        height=probe.get("height"),
-        frame_count=probe.get("frame_count"),
-        codec=(probe.get("codec") or "")[:32],
-    )
-
-
 # --- jobs ------------------------------------------------------------------------------------
 
 
@@ -88,13 +85,6 @@ def normalise_job_settings(frames: int | None, detectors: list[str] | None) -> d
         if not name.replace("_", "").isalnum() or len(name) > 64:
             raise SubmissionError("detectors", f"{name!r} is not a detector name.")
     return {"frames": frames, "detectors": names}
-
-
-def enqueue(job: AnalysisJob) -> None:
-    """Publish the job to the broker; called only after the job's row is committed."""
-    from config.celery_app import app
-
-    app.send_task(ANALYZE_TASK, args=[job.pk], queue=settings.ANALYSIS_QUEUE)
 
 
 def submit_job(
@@ -124,27 +114,10 @@ def submit_job(
             media=media, created_by=user, settings=job_settings, max_attempts=settings.JOB_MAX_ATTEMPTS
         )
         Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
-        audit(
-            AuditAction.MEDIA_UPLOADED,
-            actor=user,
-            team=case.team_id,
-            object_type="media",
-            object_id=media.pk,
-            sha256=media.sha256,
-            ip=ip,
-            detail={"original_name": media.original_name, "size_bytes": media.size_bytes, "case": case.pk},
-        )
-        audit(
-            AuditAction.JOB_SUBMITTED,
-            actor=user,
-            team=case.team_id,
-            object_type="job",
-            object_id=job.pk,
-            sha256=media.sha256,
-            ip=ip,
-            detail={"settings": job_settings},
-        )
-        transaction.on_commit(lambda: enqueue(job))
+        detail = {"original_name": media.original_name, "size_bytes": media.size_bytes, "case": case.pk}
+        _audit_media(AuditAction.MEDIA_UPLOADED, media, user, ip, detail)
+        _audit_job(AuditAction.JOB_SUBMITTED, job, user, ip, {"settings": job_settings})
+        transaction.on_commit(lambda: lease.enqueue(job))
     logger.info("job %s queued for media %s (%s)", job.pk, media.pk, media.sha256)
     return job
 
@@ -159,41 +132,16 @@ def retry_job(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -
             max_attempts=settings.JOB_MAX_ATTEMPTS,
             retry_of=job,
         )
-        audit(
-            AuditAction.JOB_RETRIED,
-            actor=user,
-            team=job.media.case.team_id,
-            object_type="job",
-            object_id=new.pk,
-            sha256=job.media.sha256,
-            ip=ip,
-            detail={"retry_of": job.pk},
-        )
-        transaction.on_commit(lambda: enqueue(new))
+        _audit_job(AuditAction.JOB_RETRIED, new, user, ip, {"retry_of": job.pk})
+        transaction.on_commit(lambda: lease.enqueue(new))
     return new
 
 
 def cancel_job(job: AnalysisJob, user: AbstractBaseUser | None = None, ip: str | None = None) -> AnalysisJob:
     """A queued job is cancelled at once; a running one is flagged and its worker stops at its next report."""
-    now = timezone.now()
     with transaction.atomic():
-        cancelled = AnalysisJob.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
-            state=JobState.CANCELLED,
-            finished_at=now,
-            error_code="cancelled",
-            error_message="Cancelled before it started.",
-        )
-        flagged = AnalysisJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(cancel_requested=True)
-        if (cancelled or flagged) and user is not None:
-            audit(
-                AuditAction.JOB_CANCELLED,
-                actor=user,
-                team=job.media.case.team_id,
-                object_type="job",
-                object_id=job.pk,
-                sha256=job.media.sha256,
-                ip=ip,
-            )
+        if lease.request_cancel(job.pk) and user is not None:
+            _audit_job(AuditAction.JOB_CANCELLED, job, user, ip)
     job.refresh_from_db()
     return job
 
@@ -231,214 +179,19 @@ def review_job(
             job=locked, reviewer=reviewer, status=status, override_label=override_label, reason=reason
         )
         AnalysisJob.objects.filter(pk=locked.pk).update(review_status=status)
-        audit(
-            AuditAction.JOB_REVIEWED,
-            actor=reviewer,
-            team=job.media.case.team_id,
-            object_type="job",
-            object_id=job.pk,
-            sha256=job.media.sha256,
-            ip=ip,
-            detail={"status": status, "override_label": override_label, "reason": reason},
-        )
+        detail = {"status": status, "override_label": override_label, "reason": reason}
+        _audit_job(AuditAction.JOB_REVIEWED, job, reviewer, ip, detail)
     return review
 
 
-def claim_job(job_id: int, worker: str) -> AnalysisJob | None:
-    """Move a job to running for ``worker``; None if someone else holds it or it is finished.
-
-    A queued job, or a running one whose lease expired (its worker died), can be claimed. So can
-    a running one held under this very ``worker`` name: worker names are ``host:task id``, and a
-    message comes back to the host that ran it only when the pool process running it died (Celery
-    requeues it on WorkerLostError), so that holder is known dead and waiting out the lease would
-    only delay the retry.
-    A job that has used all its attempts is failed instead: a file that kills every worker
-    that opens it must not circulate forever.
-    """
-    now = timezone.now()
-    stale = now - timedelta(seconds=job_lease_s())
-    claimable = (
-        Q(state=JobState.QUEUED)
-        | Q(state=JobState.RUNNING, heartbeat_at__lt=stale)
-        | Q(state=JobState.RUNNING, worker=worker[:200])
-    )
-    exhausted = AnalysisJob.objects.filter(claimable, pk=job_id, attempts__gte=F("max_attempts"))
-    if exhausted.update(
-        state=JobState.FAILED,
-        finished_at=now,
-        error_code="max_attempts_exceeded",
-        error_message="The analysis was interrupted on every attempt (a worker died each time); it was stopped.",
-    ):
-        return None
-    won = AnalysisJob.objects.filter(claimable, pk=job_id, attempts__lt=F("max_attempts")).update(
-        state=JobState.RUNNING,
-        stage=JobStage.DECODING,
-        progress=0,
-        attempts=F("attempts") + 1,
-        worker=worker[:200],
-        started_at=now,
-        heartbeat_at=now,
-        error_code="",
-        error_message="",
-    )
-    if not won:
-        return None
-    return AnalysisJob.objects.select_related("media").get(pk=job_id)
+# --- evidence handed out ---------------------------------------------------------------------
 
 
-class JobCancelled(Exception):
-    pass
+def original_downloaded(media: Media, user: AbstractBaseUser, ip: str | None = None) -> None:
+    """Custody: an original left the platform (the view serves the bytes)."""
+    _audit_media(AuditAction.MEDIA_DOWNLOADED, media, user, ip)
 
 
-class JobLost(Exception):
-    """The job is no longer this worker's (reclaimed after a lost lease, or finished)."""
-
-
-def report_progress(job_id: int, worker: str, stage: str, progress: int) -> None:
-    """Record stage + progress and renew the lease; raise if the job was cancelled or taken over."""
-    updated = AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING, worker=worker[:200]).update(
-        stage=stage, progress=max(0, min(100, int(progress))), heartbeat_at=timezone.now()
-    )
-    if not updated:
-        raise JobLost(f"job {job_id} is no longer running on {worker}")
-    if AnalysisJob.objects.filter(pk=job_id, cancel_requested=True).exists():
-        raise JobCancelled(f"job {job_id} was cancelled")
-
-
-def heartbeat(job_id: int, worker: str) -> bool:
-    return bool(
-        AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING, worker=worker[:200]).update(
-            heartbeat_at=timezone.now()
-        )
-    )
-
-
-def is_cancel_requested(job_id: int) -> bool:
-    return AnalysisJob.objects.filter(pk=job_id, cancel_requested=True).exists()
-
-
-def finish_cancelled(job_id: int) -> None:
-    AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(
-        state=JobState.CANCELLED,
-        finished_at=timezone.now(),
-        error_code="cancelled",
-        error_message="Cancelled while running.",
-    )
-
-
-def fail_job(job_id: int, code: str, message: str, worker: str | None = None) -> bool:
-    """Mark a running job failed with a reason; False if it was not running (already ended)."""
-    qs = AnalysisJob.objects.filter(pk=job_id, state__in=[JobState.RUNNING, JobState.QUEUED])
-    if worker is not None:
-        qs = qs.filter(Q(worker=worker[:200]) | Q(state=JobState.QUEUED))
-    return bool(
-        qs.update(
-            state=JobState.FAILED,
-            finished_at=timezone.now(),
-            error_code=code[:64],
-            error_message=message[:4000],
-        )
-    )
-
-
-def record_results(job_id: int, worker: str, result: dict[str, Any]) -> bool:
-    """Write a finished analysis in one transaction, replacing any rows an earlier attempt left.
-
-    Returns False (and writes nothing) if the job is no longer running on this worker.
-    """
-    with transaction.atomic():
-        job = AnalysisJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.state != JobState.RUNNING or job.worker != worker[:200]:
-            return False
-        FaceResult.objects.filter(job=job).delete()
-        FrameResult.objects.filter(job=job).delete()
-        Verdict.objects.filter(job=job).delete()
-        frames = FrameResult.objects.bulk_create(
-            [
-                FrameResult(
-                    job=job,
-                    frame_index=f["frame_index"],
-                    timestamp_s=f["timestamp_s"],
-                    readable=f["readable"],
-                    error=(f.get("error") or "")[:200],
-                    face_count=len(f["faces"]),
-                    max_score=max((x["score"] for x in f["faces"] if x["score"] is not None), default=None),
-                )
-                for f in result["frames"]
-            ]
-        )
-        faces = []
-        for frame_row, frame in zip(frames, result["frames"], strict=True):
-            for face in frame["faces"]:
-                faces.append(
-                    FaceResult(
-                        job=job,
-                        frame=frame_row,
-                        track_id=face["track_id"],
-                        box=face["box"],
-                        det_prob=face["det_prob"],
-                        flags=face.get("flags", []),
-                        score=face["score"],
-                        detector_scores=face["detector_scores"],
-                        crop_path=face.get("crop_path") or "",
-                        heatmap_path=face.get("heatmap_path") or "",
-                    )
-                )
-        FaceResult.objects.bulk_create(faces, batch_size=500)
-        v = result["verdict"]
-        Verdict.objects.create(
-            job=job,
-            label=v["label"],
-            score=v["score"],
-            confidence=v.get("confidence"),
-            aggregation=v.get("aggregation", ""),
-            thresholds=v.get("thresholds", {}),
-            reason=v.get("reason", ""),
-            untrained=v.get("untrained", False),
-            per_track=v.get("per_track", []),
-            per_detector=v.get("per_detector", {}),
-        )
-        job.state = JobState.SUCCEEDED
-        job.stage = JobStage.DONE
-        job.progress = 100
-        job.detector_set = result.get("detectors", [])
-        job.diagnostics = result.get("diagnostics", {})
-        job.timings = result.get("timings", {})
-        job.finished_at = timezone.now()
-        job.save(update_fields=["state", "stage", "progress", "detector_set", "diagnostics", "timings", "finished_at"])
-    return True
-
-
-def reap_stale_jobs() -> dict[str, int]:
-    """Requeue running jobs whose worker stopped renewing the lease, republish long-queued ones.
-
-    A queued job nobody has claimed for a lease is published again (and then once per lease): the
-    process may have died between committing the job and publishing it, and its message will never
-    come. A duplicate message of a job that was only waiting in line is harmless: the claim refuses it.
-    """
-    now = timezone.now()
-    stale = now - timedelta(seconds=job_lease_s())
-    exhausted = AnalysisJob.objects.filter(
-        state=JobState.RUNNING, heartbeat_at__lt=stale, attempts__gte=F("max_attempts")
-    ).update(
-        state=JobState.FAILED,
-        finished_at=now,
-        error_code="max_attempts_exceeded",
-        error_message="The worker stopped responding on every attempt; the job was stopped.",
-    )
-    requeued_ids = list(
-        AnalysisJob.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=stale).values_list("pk", flat=True)
-    )
-    requeued = AnalysisJob.objects.filter(pk__in=requeued_ids, state=JobState.RUNNING, heartbeat_at__lt=stale).update(
-        state=JobState.QUEUED, stage=JobStage.QUEUED, progress=0, heartbeat_at=now
-    )
-    lost_ids = list(
-        AnalysisJob.objects.filter(state=JobState.QUEUED, created_at__lt=stale)
-        .exclude(heartbeat_at__gte=stale)
-        .exclude(pk__in=requeued_ids)
-        .values_list("pk", flat=True)
-    )
-    AnalysisJob.objects.filter(pk__in=lost_ids).update(heartbeat_at=now)
-    for job_id in {*requeued_ids, *lost_ids}:
-        enqueue(AnalysisJob(pk=job_id))
-    return {"failed": exhausted, "requeued": requeued, "republished": len(lost_ids)}
+def report_downloaded(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -> None:
+    """Custody: a job's report was downloaded to be handed on."""
+    _audit_job(AuditAction.REPORT_DOWNLOADED, job, user, ip)

@@ -13,7 +13,7 @@ app = Celery("forensics")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     # A job is acknowledged only after it finished; if the worker process dies mid-job the
-    # broker redelivers it, and the claim in cases.services decides whether it may run again.
+    # broker redelivers it, and the claim in cases.lease decides whether it may run again.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,

@@ -108,7 +108,7 @@ def scored_job(analyst, playable_clip_path):
     """A succeeded job on the playable clip with per-frame, per-detector scores and heatmaps."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from cases import services, storage
+    from cases import lease, results, storage
     from cases.models import JobState
     from tests.factories import CaseFactory, JobFactory, MediaFactory
 
@@ -118,12 +118,12 @@ def scored_job(analyst, playable_clip_path):
         SimpleUploadedFile("interview.webm", playable_clip_path.read_bytes(), content_type="video/webm")
     )
     media = MediaFactory(case=case, original_name="interview.webm", uploaded_by=analyst, **stored)
-    services.record_probe(
+    results.record_probe(
         media.pk, {"duration_s": 2.0, "fps": 15.0, "width": 480, "height": 360, "frame_count": 30, "codec": "VP80"}
     )
     job = JobFactory(media=media, state=JobState.QUEUED, settings={"frames": 16, "detectors": []})
     worker = "fixture-scorer"
-    assert services.claim_job(job.pk, worker) is not None
+    assert lease.claim_job(job.pk, worker) is not None
 
     frames_sampled = 16
     images = _scored_face_images(storage.job_artifacts_dir(job.pk), frames_sampled)
@@ -175,5 +175,5 @@ def scored_job(analyst, playable_clip_path):
         },
         "timings": {"total_s": 1.0},
     }
-    assert services.record_results(job.pk, worker, result)
+    assert results.record_results(job.pk, worker, result)
     return job

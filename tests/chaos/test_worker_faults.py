@@ -90,14 +90,14 @@ import os, signal, django
 django.setup()
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from cases import services
+from cases import lease, services
 from cases.models import Case
 
 def crash(job):  # the process dies after the commit, before the broker hears of the job
     print("committed job", job.pk, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 
-services.enqueue = crash
+lease.enqueue = crash
 user = get_user_model().objects.get(pk={user})
 with open({clip!r}, "rb") as fh:
     upload = SimpleUploadedFile("lost.mp4", fh.read(), "video/mp4")

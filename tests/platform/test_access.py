@@ -18,7 +18,7 @@ from django.db.utils import InternalError
 from accounts.models import ApiToken, Role
 from accounts.services import hash_token_key, issue_token
 from audit.models import AppendOnlyError, AuditAction, AuditEvent
-from cases import services
+from cases import lease, results, services
 from cases.models import ReviewStatus
 from tests.conftest import client_for
 from tests.factories import UserFactory
@@ -36,8 +36,8 @@ def rita(team):
 @pytest.fixture
 def finished_job(alice, case, sample_clip_path):
     job = services.submit_job(alice, SimpleUploadedFile("clip.mp4", sample_clip_path.read_bytes()), case=case)
-    services.claim_job(job.pk, "w")
-    services.record_results(job.pk, "w", fake_result())
+    lease.claim_job(job.pk, "w")
+    results.record_results(job.pk, "w", fake_result())
     return job
 
 

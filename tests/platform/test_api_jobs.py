@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import services, storage
+from cases import lease, results, storage
 from cases.models import AnalysisJob, JobState, Media
 from tests.factories import CaseFactory
 
@@ -167,13 +167,13 @@ def test_polling_an_unchanged_job_returns_304_with_its_etag(alice_client, case, 
 
 def claimed_job(alice_client, case, sample_clip_path, worker="w1"):
     job_id = submit(alice_client, upload(sample_clip_path), case=case.pk).json()["id"]
-    assert services.claim_job(job_id, worker) is not None
+    assert lease.claim_job(job_id, worker) is not None
     return job_id
 
 
 def test_results_show_verdict_frames_faces_and_detector_scores(alice_client, case, sample_clip_path):
     job_id = claimed_job(alice_client, case, sample_clip_path)
-    assert services.record_results(job_id, "w1", fake_result(frames=3, faces_per_frame=2))
+    assert results.record_results(job_id, "w1", fake_result(frames=3, faces_per_frame=2))
     body = alice_client.get(f"/api/v1/jobs/{job_id}/").json()
     assert body["state"] == "succeeded" and body["stage"] == "done" and body["progress"] == 100
     assert body["verdict"]["label"] == "manipulated" and body["verdict"]["score"] == 0.8
@@ -188,7 +188,7 @@ def test_results_show_verdict_frames_faces_and_detector_scores(alice_client, cas
 
 def test_the_report_names_the_file_hash_and_the_verdict(alice_client, case, sample_clip_path):
     job_id = claimed_job(alice_client, case, sample_clip_path)
-    services.record_results(job_id, "w1", fake_result())
+    results.record_results(job_id, "w1", fake_result())
     job = AnalysisJob.objects.get(pk=job_id)
     response = alice_client.get(f"/api/v1/jobs/{job_id}/report/")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")

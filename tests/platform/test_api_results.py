@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import services, storage
+from cases import lease, results, storage
 from detector.ensemble import load_ensemble
 from detector.faces import FaceFinder
 from detector.pipeline import analyze
@@ -27,7 +27,7 @@ def analysed_job(alice_client, case, sample_clip_path, custom_cnn_checkpoint) ->
     """A job run through the real pipeline exactly as workers.analysis does, and its stored result."""
     upload = SimpleUploadedFile("clip.mp4", sample_clip_path.read_bytes(), content_type="video/mp4")
     job_id = alice_client.post("/api/v1/jobs/", {"file": upload, "case": case.pk}, format="multipart").json()["id"]
-    assert services.claim_job(job_id, "w1") is not None
+    assert lease.claim_job(job_id, "w1") is not None
     ensemble = load_ensemble(["custom_cnn"], device="cpu", checkpoints={"custom_cnn": custom_cnn_checkpoint})
     result = analyze(
         sample_clip_path,
@@ -37,7 +37,7 @@ def analysed_job(alice_client, case, sample_clip_path, custom_cnn_checkpoint) ->
         artifacts_dir=storage.job_artifacts_dir(job_id),
         heatmap_faces=2,
     )
-    assert services.record_results(job_id, "w1", result)
+    assert results.record_results(job_id, "w1", result)
     return job_id, result
 
 

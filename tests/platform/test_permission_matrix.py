@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Role
 from accounts.services import issue_token
 from audit.models import AuditEvent
-from cases import services, storage
+from cases import lease, results, services, storage
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.platform.test_api_jobs import fake_result
@@ -40,8 +40,8 @@ class World:
 def world(team, alice, case, sample_clip_path) -> World:
     clip = sample_clip_path.read_bytes()
     job = services.submit_job(alice, SimpleUploadedFile("interview.mp4", clip), case=case, frames=4)
-    services.claim_job(job.pk, "w")
-    services.record_results(job.pk, "w", fake_result())
+    lease.claim_job(job.pk, "w")
+    results.record_results(job.pk, "w", fake_result())
     crop = storage.job_artifacts_dir(job.pk) / "crops" / "f0_t0.jpg"
     crop.parent.mkdir(parents=True, exist_ok=True)
     crop.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")

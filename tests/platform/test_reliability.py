@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cases import services, storage
+from cases import lease, services, storage
 from cases.models import AnalysisJob, JobState
 from tests.factories import JobFactory
 from workers import faults
@@ -15,15 +15,15 @@ from workers import faults
 def test_a_queued_job_unclaimed_for_a_lease_is_published_again_and_a_fresh_one_is_not(monkeypatch, settings):
     settings.JOB_LEASE_S = 30
     published = []
-    monkeypatch.setattr(services, "enqueue", lambda job: published.append(job.pk))
+    monkeypatch.setattr(lease, "enqueue", lambda job: published.append(job.pk))
     lost = JobFactory()
     AnalysisJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(seconds=31))
     fresh = JobFactory()
 
-    assert services.reap_stale_jobs()["republished"] == 1
+    assert lease.reap_stale_jobs()["republished"] == 1
     assert published == [lost.pk]
     # Published once per lease, not on every reaper run.
-    assert services.reap_stale_jobs()["republished"] == 0
+    assert lease.reap_stale_jobs()["republished"] == 0
     assert AnalysisJob.objects.get(pk=fresh.pk).state == JobState.QUEUED
 
 

@@ -48,13 +48,13 @@ def alice_world(alice, case, face_jpeg_path):
 
     from accounts.models import ApiToken
     from audit.models import AuditEvent
-    from cases import services
+    from cases import lease, results, services
     from tests.platform.test_api_jobs import fake_result
 
     upload = SimpleUploadedFile("face.jpg", face_jpeg_path.read_bytes(), "image/jpeg")
     job = services.submit_job(alice, upload, case=case, frames=1)
-    services.claim_job(job.pk, "schemathesis")
-    services.record_results(job.pk, "schemathesis", fake_result(frames=2))
+    lease.claim_job(job.pk, "schemathesis")
+    results.record_results(job.pk, "schemathesis", fake_result(frames=2))
     headers = {"Authorization": f"Token {api_token_for(alice)}"}
     api_token_for(alice)  # a spare token: the one DELETE /tokens/{id}/ may revoke
     ids = {

@@ -1,0 +1,187 @@
+"""The job lease protocol between the platform and its workers: publish, claim, renew, cancel, fail, reap.
+
+A worker holds a running job by name (``worker``) and keeps it by renewing ``heartbeat_at``;
+a job whose holder stopped renewing for a lease is presumed dead and may be claimed again.
+Every state change is a conditional UPDATE (``... WHERE state = 'queued'``): the row count
+says who won a race, so two workers never both run one job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from cases.models import AnalysisJob, JobStage, JobState
+
+ANALYZE_TASK = "forensics.analyze_job"
+
+
+class JobCancelled(Exception):
+    """A cancel was requested for the job this worker runs."""
+
+
+class JobLost(Exception):
+    """The job is no longer this worker's (reclaimed after a lost lease, or finished)."""
+
+
+def job_lease_s() -> float:
+    """A running job whose worker has not reported for this long is presumed dead and may be claimed
+    again (settings.JOB_LEASE_S; the fault-injection tests shorten it to seconds)."""
+    return float(settings.JOB_LEASE_S)
+
+
+def _stale_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=job_lease_s())
+
+
+def _worker_name(worker: str) -> str:
+    return worker[: AnalysisJob._meta.get_field("worker").max_length]
+
+
+def _held_by(job_id: int, worker: str) -> QuerySet[AnalysisJob]:
+    return AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING, worker=_worker_name(worker))
+
+
+def _ended(state: str, code: str, message: str, now: datetime | None = None) -> dict[str, Any]:
+    """The fields of a job that reached an end state other than success, with the reason shown to the user."""
+    return {
+        "state": state,
+        "finished_at": now or timezone.now(),
+        "error_code": code[:64],
+        "error_message": message[:4000],
+    }
+
+
+def enqueue(job: AnalysisJob) -> None:
+    """Publish the job to the broker; called only after the job's row is committed."""
+    from config.celery_app import app
+
+    app.send_task(ANALYZE_TASK, args=[job.pk], queue=settings.ANALYSIS_QUEUE)
+
+
+def claim_job(job_id: int, worker: str) -> AnalysisJob | None:
+    """Move a job to running for ``worker``; None if someone else holds it or it is finished.
+
+    A queued job, or a running one whose lease expired (its worker died), can be claimed. So can
+    a running one held under this very ``worker`` name: worker names are ``host:task id``, and a
+    message comes back to the host that ran it only when the pool process running it died (Celery
+    requeues it on WorkerLostError), so that holder is known dead and waiting out the lease would
+    only delay the retry.
+    A job that has used all its attempts is failed instead: a file that kills every worker
+    that opens it must not circulate forever.
+    """
+    now = timezone.now()
+    stale = _stale_before(now)
+    claimable = (
+        Q(state=JobState.QUEUED)
+        | Q(state=JobState.RUNNING, heartbeat_at__lt=stale)
+        | Q(state=JobState.RUNNING, worker=_worker_name(worker))
+    )
+    exhausted = AnalysisJob.objects.filter(claimable, pk=job_id, attempts__gte=F("max_attempts"))
+    if exhausted.update(
+        **_ended(
+            JobState.FAILED,
+            "max_attempts_exceeded",
+            "The analysis was interrupted on every attempt (a worker died each time); it was stopped.",
+            now,
+        )
+    ):
+        return None
+    won = AnalysisJob.objects.filter(claimable, pk=job_id, attempts__lt=F("max_attempts")).update(
+        state=JobState.RUNNING,
+        stage=JobStage.DECODING,
+        progress=0,
+        attempts=F("attempts") + 1,
+        worker=_worker_name(worker),
+        started_at=now,
+        heartbeat_at=now,
+        error_code="",
+        error_message="",
+    )
+    if not won:
+        return None
+    return AnalysisJob.objects.select_related("media").get(pk=job_id)
+
+
+def report_progress(job_id: int, worker: str, stage: str, progress: int) -> None:
+    """Record stage + progress and renew the lease; raise if the job was cancelled or taken over."""
+    updated = _held_by(job_id, worker).update(
+        stage=stage, progress=max(0, min(100, int(progress))), heartbeat_at=timezone.now()
+    )
+    if not updated:
+        raise JobLost(f"job {job_id} is no longer running on {worker}")
+    if is_cancel_requested(job_id):
+        raise JobCancelled(f"job {job_id} was cancelled")
+
+
+def heartbeat(job_id: int, worker: str) -> bool:
+    """Renew ``worker``'s lease on a running job; False if the job is no longer its."""
+    return bool(_held_by(job_id, worker).update(heartbeat_at=timezone.now()))
+
+
+def request_cancel(job_id: int) -> bool:
+    """Cancel a queued job at once; flag a running one, whose worker stops at its next look. False: it had ended."""
+    cancelled = AnalysisJob.objects.filter(pk=job_id, state=JobState.QUEUED).update(
+        **_ended(JobState.CANCELLED, "cancelled", "Cancelled before it started.")
+    )
+    flagged = AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(cancel_requested=True)
+    return bool(cancelled or flagged)
+
+
+def is_cancel_requested(job_id: int) -> bool:
+    return AnalysisJob.objects.filter(pk=job_id, cancel_requested=True).exists()
+
+
+def finish_cancelled(job_id: int) -> None:
+    AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+        **_ended(JobState.CANCELLED, "cancelled", "Cancelled while running.")
+    )
+
+
+def fail_job(job_id: int, code: str, message: str, worker: str | None = None) -> bool:
+    """Mark a running job failed with a reason; False if it was not running (already ended)."""
+    qs = AnalysisJob.objects.filter(pk=job_id, state__in=[JobState.RUNNING, JobState.QUEUED])
+    if worker is not None:
+        qs = qs.filter(Q(worker=_worker_name(worker)) | Q(state=JobState.QUEUED))
+    return bool(qs.update(**_ended(JobState.FAILED, code, message)))
+
+
+def reap_stale_jobs() -> dict[str, int]:
+    """Requeue running jobs whose worker stopped renewing the lease, republish long-queued ones.
+
+    A queued job nobody has claimed for a lease is published again (and then once per lease): the
+    process may have died between committing the job and publishing it, and its message will never
+    come. A duplicate message of a job that was only waiting in line is harmless: the claim refuses it.
+    """
+    now = timezone.now()
+    stale = _stale_before(now)
+    exhausted = AnalysisJob.objects.filter(
+        state=JobState.RUNNING, heartbeat_at__lt=stale, attempts__gte=F("max_attempts")
+    ).update(
+        **_ended(
+            JobState.FAILED,
+            "max_attempts_exceeded",
+            "The worker stopped responding on every attempt; the job was stopped.",
+            now,
+        )
+    )
+    requeued_ids = list(
+        AnalysisJob.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=stale).values_list("pk", flat=True)
+    )
+    requeued = AnalysisJob.objects.filter(pk__in=requeued_ids, state=JobState.RUNNING, heartbeat_at__lt=stale).update(
+        state=JobState.QUEUED, stage=JobStage.QUEUED, progress=0, heartbeat_at=now
+    )
+    lost_ids = list(
+        AnalysisJob.objects.filter(state=JobState.QUEUED, created_at__lt=stale)
+        .exclude(heartbeat_at__gte=stale)
+        .exclude(pk__in=requeued_ids)
+        .values_list("pk", flat=True)
+    )
+    AnalysisJob.objects.filter(pk__in=lost_ids).update(heartbeat_at=now)
+    for job_id in {*requeued_ids, *lost_ids}:
+        enqueue(AnalysisJob(pk=job_id))
+    return {"failed": exhausted, "requeued": requeued, "republished": len(lost_ids)}
