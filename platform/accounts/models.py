@@ -6,9 +6,25 @@ from django.conf import settings
 from django.db import models
 
 
+class TeamScopedQuerySet(models.QuerySet):
+    """Rows that belong to a team; ``for_user`` keeps those of the teams a user is a member of.
+
+    ``team_path`` is the lookup from the model to its Team ("" for Team itself); every
+    team-scoped queryset in the API is built from ``for_user``, so the rule is written once.
+    """
+
+    team_path = ""
+
+    def for_user(self, user) -> TeamScopedQuerySet:
+        prefix = f"{self.team_path}__" if self.team_path else ""
+        return self.filter(**{f"{prefix}memberships__user": user})
+
+
 class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamScopedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.name

@@ -4,8 +4,39 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 
-from accounts.models import Team
+from accounts.models import Team, TeamScopedQuerySet
+
+
+class CaseQuerySet(TeamScopedQuerySet):
+    team_path = "team"
+
+    def with_summary(self) -> CaseQuerySet:
+        """Counts of media and jobs and the latest verdict, computed in the list's own query."""
+        latest_verdict = (
+            Verdict.objects.filter(job__media__case=OuterRef("pk"))
+            .order_by("-job__created_at")
+            .values(summary=JSONObject(label="label", score="score", untrained="untrained", job="job_id"))[:1]
+        )
+        return self.annotate(
+            media_count=Count("media", distinct=True),
+            job_count=Count("media__jobs", distinct=True),
+            latest_verdict_summary=Subquery(latest_verdict, output_field=models.JSONField()),
+        )
+
+
+class MediaQuerySet(TeamScopedQuerySet):
+    team_path = "case__team"
+
+
+class AnalysisJobQuerySet(TeamScopedQuerySet):
+    team_path = "media__case__team"
+
+    def with_outcome(self) -> AnalysisJobQuerySet:
+        """Media, verdict and reviews loaded with the jobs: what a job's JSON shows, without a query per job."""
+        return self.select_related("media", "media__case", "verdict").prefetch_related("reviews__reviewer")
 
 
 class Case(models.Model):
@@ -18,6 +49,8 @@ class Case(models.Model):
     is_inbox = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at"]
@@ -53,6 +86,8 @@ class Media(models.Model):
     codec = models.CharField(max_length=32, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MediaQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -116,6 +151,8 @@ class AnalysisJob(models.Model):
     review_status = models.CharField(
         max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.UNREVIEWED, db_index=True
     )
+
+    objects = AnalysisJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,4 +1,4 @@
-"""Read and write shapes of API tokens."""
+"""Read and write shapes of the signed-in user, signing in, and API tokens."""
 
 from __future__ import annotations
 
@@ -24,3 +24,14 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "key"]
         read_only_fields = fields
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    teams = serializers.ListField(child=serializers.DictField())
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)

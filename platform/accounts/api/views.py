@@ -1,15 +1,27 @@
-"""REST API v1: a user's own API tokens (create, list, revoke)."""
+"""REST API v1: signing in and out, who the user is, and the user's own API tokens (create, list, revoke)."""
 
 from __future__ import annotations
 
+from django.contrib.auth import authenticate, login, logout
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts import services
-from accounts.api.serializers import ApiTokenCreatedSerializer, ApiTokenCreateSerializer, ApiTokenSerializer
-from accounts.models import ApiToken
+from accounts.api.serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenCreateSerializer,
+    ApiTokenSerializer,
+    LoginSerializer,
+    UserSerializer,
+)
+from accounts.models import ApiToken, Membership
 from audit.services import client_ip
 
 
@@ -49,3 +61,54 @@ class ApiTokenViewSet(
 
     def perform_destroy(self, instance: ApiToken) -> None:
         services.revoke_token(instance, self.request.user, ip=client_ip(self.request))
+
+
+def user_payload(user) -> dict:
+    memberships = Membership.objects.filter(user=user).select_related("team").order_by("created_at", "id")
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "teams": [{"id": m.team_id, "name": m.team.name, "role": m.role} for m in memberships],
+    }
+
+
+@extend_schema(tags=["auth"])
+class CsrfView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="Set the csrftoken cookie for a browser session", responses={204: None})
+    @method_decorator(ensure_csrf_cookie)
+    def get(self, request: Request) -> Response:
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="Sign in (session)", request=LoginSerializer, responses={200: UserSerializer})
+    def post(self, request: Request) -> Response:
+        form = LoginSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(request._request, **form.validated_data)
+        if user is None:
+            raise ValidationError({"detail": ["Wrong username or password."]}, code="bad_credentials")
+        login(request._request, user)
+        return Response(user_payload(user))
+
+
+@extend_schema(tags=["auth"])
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Sign out", request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class MeView(APIView):
+    @extend_schema(summary="Who am I, in which teams", responses=UserSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(user_payload(request.user))

@@ -152,7 +152,8 @@ class JobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ReviewSerializer(allow_null=True))
     def get_review(self, job: AnalysisJob):
-        review = job.reviews.select_related("reviewer").first()
+        # The newest review (JobReview's ordering); read from the prefetched reviews when with_outcome() loaded them.
+        review = next(iter(job.reviews.all()), None)
         return ReviewSerializer(review).data if review is not None else None
 
     @extend_schema_field(VerdictSerializer(allow_null=True))
@@ -178,7 +179,7 @@ class JobCreateSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            self.fields["case"].queryset = Case.objects.filter(team__memberships__user=request.user)
+            self.fields["case"].queryset = Case.objects.for_user(request.user)
 
     def validate_detectors(self, value: str) -> list[str]:
         return [d.strip() for d in value.split(",") if d.strip()]
@@ -256,12 +257,7 @@ class CaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LatestVerdictSerializer(allow_null=True))
     def get_latest_verdict(self, case: Case):
-        verdict = (
-            Verdict.objects.filter(job__media__case=case).select_related("job").order_by("-job__created_at").first()
-        )
-        if verdict is None:
-            return None
-        return {"label": verdict.label, "score": verdict.score, "untrained": verdict.untrained, "job": verdict.job_id}
+        return case.latest_verdict_summary  # annotated by Case.objects.with_summary()
 
 
 class CaseWriteSerializer(serializers.ModelSerializer):
@@ -278,7 +274,7 @@ class CaseWriteSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            self.fields["team"].queryset = Team.objects.filter(memberships__user=request.user)
+            self.fields["team"].queryset = Team.objects.for_user(request.user)
 
 
 class CaseDetailSerializer(CaseSerializer):
@@ -289,16 +285,5 @@ class CaseDetailSerializer(CaseSerializer):
 
     @extend_schema_field(JobSerializer(many=True))
     def get_jobs(self, case: Case):
-        jobs = AnalysisJob.objects.filter(media__case=case).select_related("media", "verdict").order_by("-created_at")
+        jobs = AnalysisJob.objects.filter(media__case=case).with_outcome().order_by("-created_at")
         return JobSerializer(jobs, many=True, context=self.context).data
-
-
-class UserSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    teams = serializers.ListField(child=serializers.DictField())
-
-
-class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)

@@ -9,10 +9,6 @@ router.register("jobs", views.JobViewSet, basename="job")
 router.register("media", views.MediaViewSet, basename="media")
 
 urlpatterns = [
-    path("auth/csrf/", views.CsrfView.as_view(), name="auth-csrf"),
-    path("auth/login/", views.LoginView.as_view(), name="auth-login"),
-    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
-    path("auth/me/", views.MeView.as_view(), name="auth-me"),
     path("jobs/<int:pk>/files/<path:path>", views.JobViewSet.as_view({"get": "files"}), name="job-artifact"),
     path("", include(router.urls)),
 ]

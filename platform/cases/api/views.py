@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
-from django.db.models import Count
 from django.http import HttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
-from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from accounts.models import Membership
 from accounts.permissions import IsTeamReviewer
 from accounts.services import primary_team
-from audit.models import AuditAction
 from audit.services import client_ip
-from audit.services import record as audit
 from cases import services, storage
 from cases.api.files import safe_child, serve_file
 from cases.api.filtersets import CaseFilter, JobFilter
@@ -37,11 +29,9 @@ from cases.api.serializers import (
     FrameSerializer,
     JobCreateSerializer,
     JobSerializer,
-    LoginSerializer,
     MediaSerializer,
     ReviewSerializer,
     ReviewWriteSerializer,
-    UserSerializer,
 )
 from cases.models import AnalysisJob, Case, FrameResult, Media
 
@@ -49,26 +39,19 @@ from cases.models import AnalysisJob, Case, FrameResult, Media
 ORIGINAL_MEDIA_TYPES = ("video/*", "image/*")
 
 
-def cases_for(user):
-    return Case.objects.filter(team__memberships__user=user)
-
-
-def jobs_for(user):
-    return AnalysisJob.objects.filter(media__case__team__memberships__user=user)
-
-
 class TeamScopedMixin:
     """Every queryset is the requesting user's teams' rows; schema generation gets an empty one."""
 
     model = None
 
-    def team_scoped(self, user):
-        raise NotImplementedError
+    def with_related(self, queryset):
+        """What the serializers read, loaded with the rows (no query per row)."""
+        return queryset
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
-        return self.team_scoped(self.request.user)
+        return self.with_related(self.model.objects.for_user(self.request.user))
 
 
 @extend_schema_view(
@@ -99,12 +82,8 @@ class CaseViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
     model = Case
 
-    def team_scoped(self, user):
-        return (
-            cases_for(user)
-            .select_related("team", "created_by")
-            .annotate(media_count=Count("media", distinct=True), job_count=Count("media__jobs", distinct=True))
-        )
+    def with_related(self, queryset):
+        return queryset.select_related("team", "created_by").with_summary()
 
     def get_serializer_class(self):
         if self.action in ("create", "partial_update", "update"):
@@ -148,8 +127,8 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     model = AnalysisJob
 
-    def team_scoped(self, user):
-        return jobs_for(user).select_related("media", "media__case", "verdict")
+    def with_related(self, queryset):
+        return queryset.with_outcome()
 
     @staticmethod
     def team_of(job: AnalysisJob) -> int:
@@ -268,15 +247,7 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         response = HttpResponse(html, content_type="text/html; charset=utf-8")
         if request.query_params.get("download"):
             response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-report.html"'
-            audit(
-                AuditAction.REPORT_DOWNLOADED,
-                actor=request.user,
-                team=job.media.case.team_id,
-                object_type="job",
-                object_id=job.pk,
-                sha256=job.media.sha256,
-                ip=client_ip(request),
-            )
+            services.report_downloaded(job, request.user, ip=client_ip(request))
         return response
 
     @extend_schema(
@@ -297,8 +268,8 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
     serializer_class = MediaSerializer
     model = Media
 
-    def team_scoped(self, user):
-        return Media.objects.filter(case__team__memberships__user=user).select_related("case")
+    def with_related(self, queryset):
+        return queryset.select_related("case")
 
     @extend_schema(
         summary="Download the original file, byte for byte (served with its sniffed type, as an attachment)",
@@ -311,15 +282,7 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
             request, storage.original_path(media), media.mime_type, filename=media.original_name, attachment=True
         )
         response["X-Content-SHA256"] = media.sha256
-        audit(
-            AuditAction.MEDIA_DOWNLOADED,
-            actor=request.user,
-            team=media.case.team_id,
-            object_type="media",
-            object_id=media.pk,
-            sha256=media.sha256,
-            ip=client_ip(request),
-        )
+        services.original_downloaded(media, request.user, ip=client_ip(request))
         return response
 
     @extend_schema(
@@ -330,54 +293,3 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
     def content(self, request: Request, pk=None) -> HttpResponse:
         media = self.get_object()
         return serve_file(request, storage.original_path(media), media.mime_type)
-
-
-def user_payload(user) -> dict:
-    memberships = Membership.objects.filter(user=user).select_related("team").order_by("created_at", "id")
-    return {
-        "id": user.pk,
-        "username": user.get_username(),
-        "teams": [{"id": m.team_id, "name": m.team.name, "role": m.role} for m in memberships],
-    }
-
-
-@extend_schema(tags=["auth"])
-class CsrfView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(summary="Set the csrftoken cookie for a browser session", responses={204: None})
-    @method_decorator(ensure_csrf_cookie)
-    def get(self, request: Request) -> Response:
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@extend_schema(tags=["auth"])
-class LoginView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(summary="Sign in (session)", request=LoginSerializer, responses={200: UserSerializer})
-    def post(self, request: Request) -> Response:
-        form = LoginSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        user = authenticate(request._request, **form.validated_data)
-        if user is None:
-            raise ValidationError({"detail": ["Wrong username or password."]}, code="bad_credentials")
-        login(request._request, user)
-        return Response(user_payload(user))
-
-
-@extend_schema(tags=["auth"])
-class LogoutView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(summary="Sign out", request=None, responses={204: None})
-    def post(self, request: Request) -> Response:
-        logout(request._request)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-@extend_schema(tags=["auth"])
-class MeView(APIView):
-    @extend_schema(summary="Who am I, in which teams", responses=UserSerializer)
-    def get(self, request: Request) -> Response:
-        return Response(user_payload(request.user))

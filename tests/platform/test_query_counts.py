@@ -1,0 +1,40 @@
+"""List endpoints load what they show with the rows: as many queries for many rows as for one."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from cases.models import JobReview, JobState, ReviewStatus, Verdict, VerdictLabel
+from tests.factories import CaseFactory, JobFactory, MediaFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def a_reviewed_job_with_a_verdict(case, user):
+    job = JobFactory(media=MediaFactory(case=case, uploaded_by=user), state=JobState.SUCCEEDED)
+    Verdict.objects.create(job=job, label=VerdictLabel.MANIPULATED, score=0.9, aggregation="mean")
+    JobReview.objects.create(job=job, reviewer=user, status=ReviewStatus.CONFIRMED)
+
+
+def another_case_and_job(team, case, user):
+    a_reviewed_job_with_a_verdict(CaseFactory(team=team, created_by=user), user)
+    a_reviewed_job_with_a_verdict(case, user)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/jobs/", "/api/v1/cases/", "/api/v1/cases/{case}/"])
+def test_a_list_takes_as_many_queries_for_four_rows_as_for_one(url, alice, team, case, django_assert_num_queries):
+    client = APIClient()
+    client.force_authenticate(alice)  # a token's last-use write would differ between the two requests
+    url = url.format(case=case.pk)
+    another_case_and_job(team, case, alice)
+    with CaptureQueriesContext(connection) as one_row:
+        assert client.get(url).status_code == 200
+    for _ in range(3):
+        another_case_and_job(team, case, alice)
+
+    with django_assert_num_queries(len(one_row)):
+        body = client.get(url).json()
+    rows = body["results"] if "results" in body else body["jobs"]
+    assert len(rows) >= 4
+    assert all(row.get("review") or row.get("latest_verdict") for row in rows)
