@@ -257,7 +257,9 @@ class CaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(LatestVerdictSerializer(allow_null=True))
     def get_latest_verdict(self, case: Case):
-        return case.latest_verdict_summary  # annotated by Case.objects.with_summary()
+        summary = case.latest_verdict_summary  # annotated by Case.objects.with_summary()
+        # Through the serializer: SQLite's JSON gives ``untrained`` as 0/1, not a boolean.
+        return LatestVerdictSerializer(summary).data if summary is not None else None
 
 
 class CaseWriteSerializer(serializers.ModelSerializer):
