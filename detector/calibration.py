@@ -60,18 +60,22 @@ class Calibration:
         return probs
 
 
-def fit_temperature(logits: np.ndarray, labels: np.ndarray, steps: int = 500) -> Calibration:
-    """Fit T and b minimising log loss of sigmoid(logit / T + b) by gradient descent."""
+def fit_temperature(
+    logits: np.ndarray, labels: np.ndarray, steps: int = 500, weights: np.ndarray | None = None
+) -> Calibration:
+    """Fit T and b minimising the (``weights``-weighted) log loss of sigmoid(logit / T + b) by gradient descent."""
     logits = np.asarray(logits, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.float64)
+    w = np.ones_like(labels) if weights is None else np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
     log_t, bias = 0.0, 0.0
     lr = 0.05
     for _ in range(steps):
         t = np.exp(log_t)
         p = sigmoid(logits / t + bias)
-        grad_z = p - labels  # d loss / d z, z = logit / t + b
-        grad_b = grad_z.mean()
-        grad_log_t = (grad_z * (-logits / t)).mean()
+        grad_z = (p - labels) * w  # d loss / d z, z = logit / t + b
+        grad_b = grad_z.sum()
+        grad_log_t = (grad_z * (-logits / t)).sum()
         bias -= lr * grad_b * 10
         log_t -= lr * grad_log_t * 10
     return Calibration(method="temperature", temperature=float(np.exp(log_t)), bias=float(bias))

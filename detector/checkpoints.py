@@ -28,6 +28,8 @@ class LoadedCheckpoint:
     calibration: dict[str, Any] = field(default_factory=dict)
     threshold: float = 0.5
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Half-width of the inconclusive zone around the threshold, chosen on dev; None: the policy's default.
+    uncertainty_band: float | None = None
 
 
 def file_sha256(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
@@ -46,6 +48,7 @@ def save(
     calibration: dict[str, Any] | None = None,
     threshold: float = 0.5,
     metrics: dict[str, Any] | None = None,
+    uncertainty_band: float | None = None,
 ) -> str:
     """Write a checkpoint and its ``.sha256`` side file; return the hash."""
     path = Path(path)
@@ -58,6 +61,8 @@ def save(
         "threshold": float(threshold),
         "metrics": metrics or {},
     }
+    if uncertainty_band is not None:
+        payload["uncertainty_band"] = float(uncertainty_band)
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
@@ -97,4 +102,5 @@ def load(path: str | Path, expected: str | None = None) -> LoadedCheckpoint:
         calibration=payload.get("calibration") or {},
         threshold=float(payload.get("threshold", 0.5)),
         metrics=payload.get("metrics") or {},
+        uncertainty_band=None if payload.get("uncertainty_band") is None else float(payload["uncertainty_band"]),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from detector.media import DEFAULT_FRAMES, MediaError
@@ -57,13 +58,8 @@ def _load_models(args: argparse.Namespace):
 
 
 def _verdict_policy(args: argparse.Namespace, ensemble):
-    from detector.aggregate import VerdictPolicy
-
-    return VerdictPolicy(
-        strategy=args.aggregation,
-        threshold=ensemble.threshold,
-        uncertainty_band=args.uncertainty_band,
-        min_faces=args.min_faces,
+    return ensemble.verdict_policy(
+        strategy=args.aggregation, uncertainty_band=args.uncertainty_band, min_faces=args.min_faces
     )
 
 
@@ -218,9 +214,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     verdict.add_argument(
         "--uncertainty-band",
         type=float,
-        default=VerdictPolicy.uncertainty_band,
+        default=None,
         metavar="W",
-        help="scores within W of the threshold are inconclusive (default %(default)s)",
+        help="scores within W of the threshold are inconclusive (default: the band the shipped detectors chose "
+        f"on dev, else {VerdictPolicy.uncertainty_band})",
     )
     verdict.add_argument(
         "--min-faces",
@@ -305,6 +302,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from detector.training.calibrate import calibrate_checkpoint
+    from detector.training.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except (ConfigError, KeyError, FileNotFoundError) as exc:
+        print(f"error (bad_config): {exc}", file=sys.stderr)
+        return 2
+    run = config.resolve(config.output_dir)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else run / f"{config.detector}.pt"
+    split = Path(args.split) if args.split else run / "split.json"
+    report = calibrate_checkpoint(checkpoint, config, split)
+    print(json.dumps(report, indent=1))
+    return 0
+
+
 def _checkpoint_overrides(values: list[str]) -> dict[str, str]:
     out = {}
     for value in values:
@@ -329,7 +343,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             group_pattern=args.group_pattern,
             frames_per_video=args.frames,
             holdout_of=args.holdout_of,
-            save_calibration=args.save_calibration,
             device=args.device,
             log=lambda line: print(line, file=sys.stderr),
         )
@@ -364,6 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("config")
     training.add_argument("--resume", action="store_true", help="continue from the run's last.pt")
     training.set_defaults(func=cmd_train)
+    calibration = sub.add_parser(
+        "calibrate", help="refit a trained checkpoint's calibration, threshold and band on its run's dev part"
+    )
+    calibration.add_argument("config")
+    calibration.add_argument("--checkpoint", help="default: the run folder's <detector>.pt")
+    calibration.add_argument("--split", help="default: the run folder's split.json")
+    calibration.set_defaults(func=cmd_calibrate)
     evaluation = sub.add_parser("evaluate", help="evaluate detectors on DATA_DIR/real and DATA_DIR/fake")
     evaluation.add_argument("data_dir")
     evaluation.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
@@ -381,9 +401,6 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--group-pattern", help="regex on file stems naming the source video or identity")
     evaluation.add_argument(
         "--holdout-of", action="append", default=[], help="a training split.json whose files and groups are left out"
-    )
-    evaluation.add_argument(
-        "--save-calibration", action="store_true", help="write the temperature fitted here into each checkpoint"
     )
     evaluation.add_argument("--device", default=None)
     evaluation.set_defaults(func=cmd_evaluate)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from detector.aggregate import VerdictPolicy
 from detector.registry import Detector, create, get_config, resolve_device
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -56,6 +57,20 @@ class Ensemble:
         """Decision threshold of the ensemble: the mean of its trained members' calibrated thresholds."""
         members = self.trained + self.trained_track
         return float(np.mean([d.threshold for d in members])) if members else 0.5
+
+    @property
+    def uncertainty_band(self) -> float | None:
+        """Half-width of the inconclusive zone: the mean of the trained members' dev-chosen bands, or None."""
+        bands = [d.uncertainty_band for d in self.trained + self.trained_track if d.uncertainty_band is not None]
+        return float(np.mean(bands)) if bands else None
+
+    def verdict_policy(self, **overrides: Any) -> VerdictPolicy:
+        """The verdict policy its checkpoints chose on dev (threshold, inconclusive band); ``overrides`` win."""
+        values: dict[str, Any] = {"threshold": self.threshold}
+        if self.uncertainty_band is not None:
+            values["uncertainty_band"] = self.uncertainty_band
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return VerdictPolicy(**values)
 
     @property
     def crop_margin(self) -> float | None:

@@ -24,6 +24,8 @@ import numpy as np
 # Frames sampled evenly from a video when a job, the CLI or an evaluation names no number.
 DEFAULT_FRAMES = 32
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+VIDEO_EXTENSIONS = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp"}
+MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 MAX_WIDTH_PX = 7680
 MAX_HEIGHT_PX = 4320
 MAX_FRAME_COUNT = 2_000_000

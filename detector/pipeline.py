@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,112 @@ def _write_heatmaps(
     return written
 
 
+def detect_faces(frames: list[SampledFrame], face_finder: FaceFinder, margin: float) -> tuple[list[list[Face]], int]:
+    """The face stage: faces of every readable frame, cut with ``margin``, with track ids; and the track count."""
+    readable = [f for f in frames if f.rgb is not None]
+    faces_per_frame = face_finder.find([(f.index, f.rgb) for f in readable], margin=margin)
+    return faces_per_frame, assign_tracks(faces_per_frame)
+
+
+@dataclass
+class ScoredFaces:
+    """Every face of one analysis with its scores: what :func:`decide` turns into a verdict."""
+
+    faces: list[Face]  # in reading order, track ids assigned
+    per_detector: dict[str, np.ndarray]  # calibrated score per face, per trained frame detector
+    ensemble: np.ndarray | None  # their mean per face; None when no frame detector is trained
+    track_detector_scores: dict[str, dict[int, float]]  # per trained track detector: {track_id: score}
+
+
+def score_faces(
+    faces_per_frame: list[list[Face]],
+    ensemble: Ensemble,
+    margin: float,
+    policy: aggregate.VerdictPolicy,
+    single_image: bool = False,
+) -> ScoredFaces:
+    """The scoring stage: every trained frame detector scores every face, track detectors every long track.
+
+    ``faces_per_frame`` must already carry track ids (:func:`detector.tracking.assign_tracks`) and
+    crops cut with ``margin``. The pipeline, the evaluation and calibration all score through here.
+    """
+    flat = [face for per in faces_per_frame for face in per]
+    per_detector, ensemble_scores = ensemble.score([f.crop for f in flat], source_margin=margin)
+    crops_by_track: dict[int, list[np.ndarray]] = {}
+    for face in flat:
+        crops_by_track.setdefault(face.track_id, []).append(face.crop)
+    # Track detectors see only tracks long enough to decide a verdict (see aggregate_video_score):
+    # a one-frame false detection would cost a full sequence forward pass and could never decide.
+    longest = max((len(v) for v in crops_by_track.values()), default=0)
+    min_faces = min(1 if single_image else policy.min_faces, longest)
+    scored_tracks = {tid: crops for tid, crops in crops_by_track.items() if len(crops) >= min_faces}
+    return ScoredFaces(flat, per_detector, ensemble_scores, ensemble.score_tracks(scored_tracks, source_margin=margin))
+
+
+def decide(
+    scored: ScoredFaces, ensemble: Ensemble, policy: aggregate.VerdictPolicy, single_image: bool = False
+) -> dict[str, Any]:
+    """The aggregating stage: faces → tracks → the verdict, with per-track and per-detector summaries."""
+    flat = scored.faces
+    frames_by_track: dict[int, list[int]] = {}
+    track_items: dict[int, list[tuple[int, float]]] = {}
+    per_detector_tracks: dict[str, dict[int, list[tuple[int, float]]]] = {name: {} for name in scored.per_detector}
+    for i, face in enumerate(flat):
+        frames_by_track.setdefault(face.track_id, []).append(face.frame_index)
+        if scored.ensemble is not None:
+            track_items.setdefault(face.track_id, []).append((face.frame_index, float(scored.ensemble[i])))
+            for name, s in scored.per_detector.items():
+                per_detector_tracks[name].setdefault(face.track_id, []).append((face.frame_index, float(s[i])))
+
+    untrained = [d.name for d in ensemble.detectors if not d.trained]
+    per_detector_track_scores = {
+        name: aggregate.aggregate_tracks(items, policy) for name, items in per_detector_tracks.items() if items
+    }
+    for name, scores in scored.track_detector_scores.items():
+        per_detector_track_scores[name] = [
+            aggregate.TrackScore(tid, s, len(frames), aggregate.label_for(s, policy), frames)
+            for tid, s in sorted(scores.items())
+            for frames in [frames_by_track[tid]]
+        ]
+    if not flat:
+        tracks: list[aggregate.TrackScore] = []
+        verdict = aggregate.aggregate_video_score([], policy)
+    elif scored.ensemble is None and not scored.track_detector_scores:
+        tracks = []
+        verdict = {
+            "label": aggregate.LABEL_INCONCLUSIVE,
+            "score": None,
+            "confidence": None,
+            "reason": f"no trained detector ran (without trained weights: {', '.join(untrained)}); "
+            "random weights are not evidence",
+        }
+    else:
+        tracks = aggregate.fuse_tracks(
+            frames_by_track,
+            aggregate.aggregate_tracks(track_items, policy),
+            len(scored.per_detector),
+            scored.track_detector_scores,
+            policy,
+            detector_track_scores={
+                name: {t.track_id: t.score for t in ts}
+                for name, ts in per_detector_track_scores.items()
+                if name in scored.per_detector
+            },
+        )
+        verdict = aggregate.aggregate_video_score(tracks, policy, single_image=single_image)
+    verdict["aggregation"] = policy.strategy
+    verdict["thresholds"] = policy.to_dict()
+    verdict["untrained"] = bool(untrained)
+    verdict["untrained_detectors"] = untrained
+    verdict["per_track"] = [t.to_dict() for t in tracks]
+    verdict["per_detector"] = {
+        name: aggregate.aggregate_video_score(ts, policy, single_image=single_image)["score"]
+        for name, ts in per_detector_track_scores.items()
+        if ts
+    }
+    return verdict
+
+
 def analyze(
     path: str | Path,
     frames: int = DEFAULT_FRAMES,
@@ -206,36 +313,23 @@ def analyze_frames(
     progress = progress or _noop_progress
     timings: dict[str, float] = {"decode_s": decode_s}
     started = time.perf_counter() - decode_s
-    readable = [f for f in sampled if f.rgb is not None]
 
     ensemble = ensemble or load_ensemble(detectors, device=device)
     face_finder = face_finder or FaceFinder(device=ensemble.detectors[0].device if ensemble.detectors else "cpu")
     margin = ensemble.crop_margin or DEFAULT_CROP_MARGIN
-    policy = policy or aggregate.VerdictPolicy(threshold=ensemble.threshold)
+    policy = policy or ensemble.verdict_policy()
     single_image = media.kind == "image"
 
     progress("faces", 0)
     t0 = time.perf_counter()
-    faces_per_frame = face_finder.find([(f.index, f.rgb) for f in readable], margin=margin)
-    n_tracks = assign_tracks(faces_per_frame)
+    faces_per_frame, n_tracks = detect_faces(sampled, face_finder, margin)
     timings["faces_s"] = time.perf_counter() - t0
     progress("faces", 100)
 
     progress("scoring", 0)
     t0 = time.perf_counter()
-    flat = [face for per in faces_per_frame for face in per]
-    per_detector, ensemble_scores = ensemble.score([f.crop for f in flat], source_margin=margin)
-    crops_by_track: dict[int, list[np.ndarray]] = {}
-    frames_by_track: dict[int, list[int]] = {}
-    for face in flat:
-        crops_by_track.setdefault(face.track_id, []).append(face.crop)
-        frames_by_track.setdefault(face.track_id, []).append(face.frame_index)
-    # Track detectors see only tracks long enough to decide a verdict (see aggregate_video_score):
-    # a one-frame false detection would cost a full sequence forward pass and could never decide.
-    longest = max((len(v) for v in frames_by_track.values()), default=0)
-    min_faces = min(1 if single_image else policy.min_faces, longest)
-    scored_tracks = {tid: crops for tid, crops in crops_by_track.items() if len(crops) >= min_faces}
-    track_detector_scores = ensemble.score_tracks(scored_tracks, source_margin=margin)
+    scored = score_faces(faces_per_frame, ensemble, margin, policy, single_image)
+    flat = scored.faces
     timings["scoring_s"] = time.perf_counter() - t0
     progress("scoring", 100)
 
@@ -243,67 +337,15 @@ def analyze_frames(
     t0 = time.perf_counter()
     artifacts = Path(artifacts_dir) if artifacts_dir else None
     face_rows = []
-    track_items: dict[int, list[tuple[int, float]]] = {}
-    per_detector_tracks: dict[str, dict[int, list[tuple[int, float]]]] = {name: {} for name in per_detector}
     for i, face in enumerate(flat):
         row = face.to_dict()
-        row["detector_scores"] = {name: round(float(s[i]), 6) for name, s in per_detector.items()}
-        row["score"] = round(float(ensemble_scores[i]), 6) if ensemble_scores is not None else None
+        row["detector_scores"] = {name: round(float(s[i]), 6) for name, s in scored.per_detector.items()}
+        row["score"] = round(float(scored.ensemble[i]), 6) if scored.ensemble is not None else None
         row["crop_path"] = _save_crop(artifacts / "crops", face) if artifacts else None
         row["heatmap_path"] = None
         row["heatmap_paths"] = {}
         face_rows.append(row)
-        if ensemble_scores is not None:
-            track_items.setdefault(face.track_id, []).append((face.frame_index, float(ensemble_scores[i])))
-            for name, s in per_detector.items():
-                per_detector_tracks[name].setdefault(face.track_id, []).append((face.frame_index, float(s[i])))
-
-    untrained = [d.name for d in ensemble.detectors if not d.trained]
-    per_detector_track_scores = {
-        name: aggregate.aggregate_tracks(items, policy) for name, items in per_detector_tracks.items() if items
-    }
-    for name, scores in track_detector_scores.items():
-        per_detector_track_scores[name] = [
-            aggregate.TrackScore(tid, s, len(frames), aggregate.label_for(s, policy), frames)
-            for tid, s in sorted(scores.items())
-            for frames in [frames_by_track[tid]]
-        ]
-    if not flat:
-        tracks: list[aggregate.TrackScore] = []
-        verdict = aggregate.aggregate_video_score([], policy)
-    elif ensemble_scores is None and not track_detector_scores:
-        tracks = []
-        verdict = {
-            "label": aggregate.LABEL_INCONCLUSIVE,
-            "score": None,
-            "confidence": None,
-            "reason": f"no trained detector ran (without trained weights: {', '.join(untrained)}); "
-            "random weights are not evidence",
-        }
-    else:
-        tracks = aggregate.fuse_tracks(
-            frames_by_track,
-            aggregate.aggregate_tracks(track_items, policy),
-            len(per_detector),
-            track_detector_scores,
-            policy,
-            detector_track_scores={
-                name: {t.track_id: t.score for t in ts}
-                for name, ts in per_detector_track_scores.items()
-                if name in per_detector
-            },
-        )
-        verdict = aggregate.aggregate_video_score(tracks, policy, single_image=single_image)
-    verdict["aggregation"] = policy.strategy
-    verdict["thresholds"] = policy.to_dict()
-    verdict["untrained"] = bool(untrained)
-    verdict["untrained_detectors"] = untrained
-    verdict["per_track"] = [t.to_dict() for t in tracks]
-    verdict["per_detector"] = {
-        name: aggregate.aggregate_video_score(ts, policy, single_image=single_image)["score"]
-        for name, ts in per_detector_track_scores.items()
-        if ts
-    }
+    verdict = decide(scored, ensemble, policy, single_image)
     timings["aggregate_s"] = time.perf_counter() - t0
     progress("aggregating", 50)
 

@@ -16,12 +16,10 @@ import numpy as np
 
 from detector.ensemble import Ensemble, load_ensemble
 from detector.faces import FaceFinder
-from detector.media import IMAGE_EXTENSIONS, MediaError, MediaProbe, SampledFrame, SamplingReport, _check_dimensions
+from detector.media import MEDIA_EXTENSIONS, MediaError, MediaProbe, SampledFrame, SamplingReport, _check_dimensions
 from detector.pipeline import DEFAULT_FRAMES, analyze, analyze_frames
 
 ImageInput = str | Path | np.ndarray
-VIDEO_EXTENSIONS = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp"}
-MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 
 
 @lru_cache(maxsize=2)

@@ -125,6 +125,8 @@ class Detector:
     calibration: Calibration = field(default_factory=Calibration.identity)
     threshold: float = 0.5
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Half-width of the inconclusive zone around ``threshold`` (chosen on dev; None: the policy default).
+    uncertainty_band: float | None = None
     # "bf16" (autocast) or "float32"; None: bf16 on CUDA, float32 elsewhere (see default_precision).
     precision: str | None = None
     _channels_last: bool = field(default=False, init=False, repr=False)
@@ -154,6 +156,7 @@ class Detector:
             "trained": self.trained,
             "calibration": self.calibration.to_dict(),
             "threshold": self.threshold,
+            "uncertainty_band": self.uncertainty_band,
             "device": self.device.type,
             "precision": self.precision,
         }
@@ -250,12 +253,18 @@ class Detector:
         ``source_margin``: the margin the crops were cut with, when it may be wider than this
         detector's own (see :meth:`crops_for`); None means they were cut with its own.
         """
+        return self.calibration.apply_logits(self.raw_logits(crops, batch_size, source_margin))
+
+    def raw_logits(
+        self, crops: list[np.ndarray], batch_size: int = 64, source_margin: float | None = None
+    ) -> np.ndarray:
+        """Uncalibrated logits for crops, float64 (N,): what :meth:`score_crops` calibrates and calibration fits."""
         if not crops:
             return np.zeros(0, dtype=np.float64)
         raw = []
         for start in range(0, len(crops), batch_size):
             raw.append(self.logits(self.preprocess(crops[start : start + batch_size], source_margin)).numpy())
-        return self.calibration.apply_logits(np.concatenate(raw).astype(np.float64))
+        return np.concatenate(raw).astype(np.float64)
 
 
 def track_sample_indices(length: int, steps: int) -> list[int]:
@@ -299,6 +308,7 @@ def create(
     dev = resolve_device(device)
     calibration = Calibration.identity()
     threshold = 0.5
+    uncertainty_band = None
     metrics: dict[str, Any] = {}
     sha = None
     if checkpoint is not None:
@@ -315,6 +325,7 @@ def create(
             raise checkpoints.CheckpointError(f"{checkpoint}: weights do not fit {name!r}: {exc}") from exc
         calibration = Calibration.from_dict(loaded.calibration)
         threshold = loaded.threshold
+        uncertainty_band = loaded.uncertainty_band
         metrics = loaded.metrics
         sha = loaded.sha256
     else:
@@ -328,6 +339,7 @@ def create(
         checkpoint_sha256=sha,
         calibration=calibration,
         threshold=threshold,
+        uncertainty_band=uncertainty_band,
         metrics=metrics,
         precision=precision,
     )

@@ -101,7 +101,16 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     calibration: str = "temperature"  # temperature | isotonic | identity, fitted on the dev part
-    threshold: str | float = 0.5  # a number, "best_f1" or "fpr_1pct" (on dev, after calibration)
+    # A number, "best_f1" or "fpr_1pct" (on dev frames, after calibration), or "fpr_5pct_dev_videos": the
+    # lowest threshold (at least 0.5) at which at most 5 % of the dev part's real videos are flagged, their
+    # scores made by the pipeline's own aggregation (detector/training/calibrate.py).
+    threshold: str | float = 0.5
+    # Labelled sets with real manipulations that join the dev part's crops when calibration is fitted
+    # (detector/training/calibrate.py); they are tuning data, never training data.
+    calibration_sources: list[SourceConfig] = field(default_factory=list)
+    # Half-width of the inconclusive zone around the threshold: a number, or "dev" (from the dev real videos'
+    # score distribution, see calibrate.py); None leaves the verdict policy's default.
+    uncertainty_band: str | float | None = None
     # spectral_lr: regularisation of the logistic regression and pseudo-fake draws per real crop.
     spectral_c: float = 1.0
     base_dir: str = "."  # where relative paths (sources, output_dir, cache_dir) are resolved from
@@ -126,7 +135,7 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     for key, value in values.items():
         if cls is TrainConfig and key in nested:
             kwargs[key] = _build(nested[key], value or {}, f"{where}.{key}")
-        elif cls is DataConfig and key == "sources":
+        elif (cls is DataConfig and key == "sources") or (cls is TrainConfig and key == "calibration_sources"):
             kwargs[key] = [_build(SourceConfig, s, f"{where}.sources[{i}]") for i, s in enumerate(value or [])]
         else:
             kwargs[key] = value
@@ -146,8 +155,12 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"data.pseudo_fakes: {config.data.pseudo_fakes!r} is not sbi or none")
     if config.calibration not in ("temperature", "isotonic", "identity"):
         raise ConfigError(f"calibration: {config.calibration!r} is not temperature, isotonic or identity")
-    if not isinstance(config.threshold, int | float) and config.threshold not in ("best_f1", "fpr_1pct"):
-        raise ConfigError(f"threshold: {config.threshold!r} is not a number, best_f1 or fpr_1pct")
+    rules = ("best_f1", "fpr_1pct", "fpr_5pct_dev_videos")
+    if not isinstance(config.threshold, int | float) and config.threshold not in rules:
+        raise ConfigError(f"threshold: {config.threshold!r} is not a number or one of {', '.join(rules)}")
+    band = config.uncertainty_band
+    if band is not None and band != "dev" and not (isinstance(band, int | float) and 0 <= band < 0.5):
+        raise ConfigError(f"uncertainty_band: {band!r} is not a number in [0, 0.5) or 'dev'")
     if config.optim.schedule not in ("cosine", "onecycle"):
         raise ConfigError(f"optim.schedule: {config.optim.schedule!r} is not cosine or onecycle")
     if config.optim.keep not in ("best_dev_loss", "last"):

@@ -22,9 +22,8 @@ import numpy as np
 
 from detector.checkpoints import file_sha256
 from detector.faces import FaceFinder, square_crop
-from detector.media import IMAGE_EXTENSIONS, MediaError, probe, sample_frames
+from detector.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, probe, sample_frames
 
-VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 LABELS = {"real": 0, "fake": 1}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CACHE_DIR = REPO_ROOT / "var" / "cache" / "faces"

@@ -1,16 +1,17 @@
 """The evaluation behind ``python -m detector evaluate``: frame- and video-level metrics, plots, reports.
 
-Every face crop of every item in ``DATA_DIR/real`` and ``DATA_DIR/fake`` is scored by each
-detector (with its checkpoint's calibration) and by their ensemble (the mean, as
-:class:`detector.ensemble.Ensemble` does); video scores come from the same tracking and
-aggregation as :func:`detector.pipeline.analyze`. A temperature calibration is also fitted on
-the frame logits and reported; ``save_calibration`` writes it into each checkpoint. Fit it on a
-dev set, not on the set you report: in-sample calibration flatters ECE.
+Every item of ``DATA_DIR/real`` and ``DATA_DIR/fake`` goes through the pipeline's own stages
+(:func:`detector.pipeline.detect_faces`, :func:`~detector.pipeline.score_faces` and
+:func:`~detector.pipeline.decide`), so an evaluated score is exactly the score a job would give:
+the same frames, face crops, calibration, tracks and aggregation. Folders of ready face crops
+(``face_mode="as_is"``) skip the face finder and are scored as one face each. Metrics are
+reported per detector, for the ensemble (the mean of ``ensemble_of``) and per source.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from detector import aggregate, checkpoints
-from detector.calibration import Calibration, fit_temperature
-from detector.ensemble import load_ensemble
-from detector.faces import Face, box_size_px
-from detector.media import DEFAULT_FRAMES
+from detector import aggregate
+from detector.ensemble import Ensemble, load_ensemble
+from detector.faces import Face, FaceFinder, box_size_px
+from detector.media import DEFAULT_FRAMES, MediaError, read_media
+from detector.pipeline import DEFAULT_CROP_MARGIN, ScoredFaces, decide, detect_faces, score_faces
 from detector.tracking import assign_tracks
-from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_labelled_dir, split_hashes_and_groups
+from detector.training.data import FaceCache, MediaItem, scan_labelled_dir, split_hashes_and_groups
 from detector.training.metrics import binary_metrics, reliability_curve
 
 Log = Callable[[str], None]
@@ -37,27 +38,14 @@ class ItemScores:
     item: MediaItem
     frame_indices: np.ndarray
     face_px: float  # median face size in frame pixels (longer box side): small faces are a known weakness
-    logits: dict[str, np.ndarray]  # raw, per detector
-    probs: dict[str, np.ndarray]  # calibrated, per detector and "ensemble"
+    probs: dict[str, np.ndarray]  # calibrated per face, per detector and "ensemble"
     video: dict[str, float | None] = field(default_factory=dict)
+    label: str = ""  # the ensemble's verdict label (manipulated / inconclusive / authentic)
 
 
-def video_score(crops: FaceCrops, probs: np.ndarray, policy: aggregate.VerdictPolicy, single_image: bool) -> float:
-    """Track the faces by box, aggregate per track and pick the deciding track, as the pipeline does."""
-    by_frame: dict[int, list[Face]] = {}
-    for n in range(len(crops)):
-        index = int(crops.frame_indices[n])
-        face = Face(index, tuple(float(v) for v in crops.frame_boxes[n]), float(crops.probabilities[n]), crops.crops[n])
-        face.flags.append(str(n))  # remembers which score belongs to the face
-        by_frame.setdefault(index, []).append(face)
-    faces_per_frame = [by_frame[i] for i in sorted(by_frame)]
-    assign_tracks(faces_per_frame)
-    items: dict[int, list[tuple[int, float]]] = {}
-    for per_frame in faces_per_frame:
-        for face in per_frame:
-            items.setdefault(face.track_id, []).append((face.frame_index, float(probs[int(face.flags[-1])])))
-    tracks = aggregate.aggregate_tracks(items, policy)
-    return float(aggregate.aggregate_video_score(tracks, policy, single_image=single_image)["score"])
+def source_of(path: str | Path) -> str:
+    """The data source an evaluated file comes from: its name's first token (``celebdf_id0_...`` → celebdf)."""
+    return re.split(r"[_\-.]", Path(path).stem, maxsplit=1)[0] or Path(path).stem
 
 
 def select_items(items: list[MediaItem], holdout_of: Sequence[str | Path], log: Log) -> list[MediaItem]:
@@ -75,6 +63,51 @@ def select_items(items: list[MediaItem], holdout_of: Sequence[str | Path], log: 
     kept = [i for i in items if i.group not in groups and file_sha256(i.path) not in hashes]
     log(f"holdout: {len(items) - len(kept)} of {len(items)} items were used in training and are left out")
     return kept
+
+
+def faces_of(
+    item: MediaItem, face_finder: FaceFinder, margin: float, frames: int, cache: FaceCache
+) -> list[list[Face]]:
+    """The item's faces with track ids, found as a job finds them (or one ready crop per as_is image)."""
+    if item.face_mode == "as_is":
+        crops = cache.faces(item)
+        faces_per_frame = [
+            [Face(int(crops.frame_indices[n]), tuple(float(v) for v in crops.frame_boxes[n]), 1.0, crops.crops[n])]
+            for n in range(len(crops))
+        ]
+        assign_tracks(faces_per_frame)
+        return faces_per_frame
+    _, sampled, _ = read_media(item.path, samples=frames, kind=item.kind)
+    return detect_faces(sampled, face_finder, margin)[0]
+
+
+def score_item(
+    item: MediaItem,
+    faces_per_frame: list[list[Face]],
+    ensemble: Ensemble,
+    voters: Ensemble,
+    margin: float,
+    policy: aggregate.VerdictPolicy,
+) -> ItemScores | None:
+    """Score one item's faces with every detector, and decide it per detector and for the voters' ensemble."""
+    single_image = item.kind == "image"
+    scored = score_faces(faces_per_frame, ensemble, margin, policy, single_image)
+    if not scored.faces:
+        return None
+    per_detector = decide(scored, ensemble, policy, single_image)["per_detector"]
+    mean = np.mean([scored.per_detector[name] for name in voters.names], axis=0)
+    voting = ScoredFaces(scored.faces, {n: scored.per_detector[n] for n in voters.names}, mean, {})
+    verdict = decide(voting, voters, policy, single_image)
+    probs = {**scored.per_detector, ENSEMBLE: mean}
+    video = {name: per_detector.get(name) for name in scored.per_detector} | {ENSEMBLE: verdict["score"]}
+    return ItemScores(
+        item,
+        np.array([f.frame_index for f in scored.faces]),
+        float(np.median([box_size_px(f.box) for f in scored.faces])),
+        probs,
+        video,
+        verdict["label"],
+    )
 
 
 def _plots(out_dir: Path, level: str, labels: np.ndarray, scores: dict[str, np.ndarray], metrics: dict) -> list[str]:
@@ -163,9 +196,18 @@ def markdown_report(report: dict[str, Any]) -> str:
             )
         confusion = report["metrics"][level][ENSEMBLE]["confusion"]
         lines += ["", f"Ensemble confusion at its threshold: {confusion}.", ""]
-    lines += ["## Calibration fitted on this data (in-sample: use it only when this is a dev set)", ""]
-    for name, fitted in report["fitted_calibration"].items():
-        lines.append(f"- {name}: {fitted['calibration']}, frame ECE after {_fmt(fitted['frame_ece_after'])}")
+    lines += [
+        "## Per source (ensemble, video level)",
+        "",
+        "| source | real | fake | AUC | FPR | TPR | authentic / inconclusive / manipulated |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for source, m in report["per_source"].items():
+        verdicts = " / ".join(str(v) for v in m["verdicts"].values())
+        lines.append(
+            f"| {source} | {m['n_real']} | {m['n_fake']} | {_fmt(m['auc_roc'])} | {_fmt(m['fpr'])} "
+            f"| {_fmt(m['tpr'])} | {verdicts} |"
+        )
     lines += ["", "## Misclassified items (ensemble, video level)", ""]
     for row in report["misclassified"]["video"] or [{"path": "none"}]:
         lines.append(
@@ -186,58 +228,49 @@ def evaluate(
     frames_per_video: int = DEFAULT_FRAMES,
     holdout_of: Sequence[str | Path] = (),
     ensemble_of: Sequence[str] | None = None,
-    save_calibration: bool = False,
     device: str | None = None,
-    cache: FaceCache | None = None,
     log: Log = print,
 ) -> dict[str, Any]:
     """Evaluate ``detectors`` (default: the shipped ensemble) on ``data_dir``; write reports to ``out_dir``.
 
-    The "ensemble" row averages ``ensemble_of`` (default: every detector evaluated), so detectors
-    shipped outside the default ensemble can be reported beside it without joining it.
+    The "ensemble" row averages ``ensemble_of`` (default: every detector evaluated) and decides with
+    their verdict policy, so detectors shipped outside the default ensemble can be reported beside it
+    without joining it.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ensemble = load_ensemble(list(detectors) if detectors else None, device=device, checkpoints=checkpoints_by_name)
-    members = [d for d in ensemble.detectors if d.config.input_kind == "frame"]
+    loaded = load_ensemble(list(detectors) if detectors else None, device=device, checkpoints=checkpoints_by_name)
+    members = [d for d in loaded.detectors if d.config.input_kind == "frame"]
     if not members:
         raise ValueError("no frame-level detector to evaluate")
+    ensemble = Ensemble(members)
     untrained = [d.name for d in members if not d.trained]
     if untrained:
         log(f"warning: without trained weights (random scores): {', '.join(untrained)}")
-    voters = [d for d in members if ensemble_of is None or d.name in ensemble_of]
-    if not voters:
+    voters = Ensemble([d for d in members if ensemble_of is None or d.name in ensemble_of])
+    if not voters.detectors:
         raise ValueError(f"no evaluated frame detector is in the ensemble {list(ensemble_of or [])}")
-    threshold = float(np.mean([d.threshold for d in voters]))
-    policy = aggregate.VerdictPolicy(threshold=threshold)
+    policy = voters.verdict_policy()
+    threshold = policy.threshold
     # As the pipeline does: cut faces once with the widest margin; each detector narrows them to its own.
-    widest = max(d.config.crop_margin for d in members)
-    cache = cache or FaceCache(frames_per_video=frames_per_video, margin=widest)
+    margin = ensemble.crop_margin or DEFAULT_CROP_MARGIN
+    cache = FaceCache(frames_per_video=frames_per_video, margin=margin)
+    face_finder = FaceFinder(device=members[0].device)
     items = select_items(scan_labelled_dir(data_dir, face_mode=face_mode, group_pattern=group_pattern), holdout_of, log)
 
     scored: list[ItemScores] = []
     no_faces: list[str] = []
     for n, item in enumerate(items, 1):
-        crops = cache.faces(item)
-        if not len(crops):
+        try:
+            faces_per_frame = faces_of(item, face_finder, margin, frames_per_video, cache)
+        except MediaError as exc:
+            log(f"{item.path.name}: {exc.code}: {exc.message}")
+            faces_per_frame = []
+        row = score_item(item, faces_per_frame, ensemble, voters, margin, policy)
+        if row is None:
             no_faces.append(str(item.path))
-            continue
-        logits, probs = {}, {}
-        for d in members:
-            raw = np.concatenate(
-                [
-                    d.logits(d.preprocess(list(crops.crops[s : s + 64]), source_margin=cache.margin)).numpy()
-                    for s in range(0, len(crops), 64)
-                ]
-            ).astype(np.float64)
-            logits[d.name] = raw
-            probs[d.name] = d.calibration.apply_logits(raw)
-        probs[ENSEMBLE] = np.mean([probs[d.name] for d in voters], axis=0)
-        face_px = float(np.median([box_size_px(box) for box in crops.frame_boxes]))
-        row = ItemScores(item, crops.frame_indices, face_px, logits, probs)
-        for name, p in probs.items():
-            row.video[name] = video_score(crops, p, policy, single_image=item.kind == "image")
-        scored.append(row)
+        else:
+            scored.append(row)
         if n % 25 == 0:
             log(f"scored {n}/{len(items)} items")
     if not scored:
@@ -248,21 +281,23 @@ def evaluate(
     frame_labels = np.concatenate([np.full(len(s.frame_indices), s.item.label) for s in scored])
     frame_scores = {name: np.concatenate([s.probs[name] for s in scored]) for name in names}
     video_labels = np.array([s.item.label for s in scored])
-    video_scores = {name: np.array([s.video[name] for s in scored]) for name in names}
+    video_scores = {name: np.array([s.video[name] for s in scored], dtype=np.float64) for name in names}
     metrics = {
         "frame": {name: binary_metrics(frame_labels, frame_scores[name], thresholds[name]) for name in names},
         "video": {name: binary_metrics(video_labels, video_scores[name], thresholds[name]) for name in names},
     }
-
-    fitted: dict[str, Any] = {}
-    for d in members:
-        raw = np.concatenate([s.logits[d.name] for s in scored])
-        calibration = fit_temperature(raw, frame_labels) if len(np.unique(frame_labels)) == 2 else d.calibration
-        after = binary_metrics(frame_labels, calibration.apply_logits(raw), d.threshold)["ece"]
-        fitted[d.name] = {"calibration": calibration.to_dict(), "frame_ece_after": after, "saved_to": None}
-        if save_calibration and d.checkpoint_path:
-            fitted[d.name]["saved_to"] = save_calibration_into(d.checkpoint_path, calibration, data_dir)
-            log(f"saved calibration {calibration.to_dict()} into {d.checkpoint_path}")
+    per_source: dict[str, dict[str, Any]] = {}
+    for source in sorted({source_of(s.item.path) for s in scored}):
+        rows = [s for s in scored if source_of(s.item.path) == source]
+        labels = np.array([s.item.label for s in rows])
+        m = binary_metrics(labels, np.array([s.video[ENSEMBLE] for s in rows], dtype=np.float64), threshold)
+        per_source[source] = {
+            **{k: m[k] for k in ("n_real", "n_fake", "auc_roc", "fpr", "tpr")},
+            "verdicts": {
+                label: sum(1 for s in rows if s.label == label)
+                for label in (aggregate.LABEL_AUTHENTIC, aggregate.LABEL_INCONCLUSIVE, aggregate.LABEL_MANIPULATED)
+            },
+        }
 
     misclassified_video = [
         {"path": str(s.item.path), "label": int(s.item.label), "score": float(s.video[ENSEMBLE])}
@@ -273,14 +308,13 @@ def evaluate(
     for s in scored:
         for k, p in enumerate(s.probs[ENSEMBLE]):
             if int(p >= threshold) != s.item.label:
-                error = abs(float(p) - s.item.label)
                 wrong_frames.append(
                     {
                         "path": str(s.item.path),
                         "frame_index": int(s.frame_indices[k]),
                         "label": s.item.label,
                         "score": float(p),
-                        "error": error,
+                        "error": abs(float(p) - s.item.label),
                     }
                 )
     wrong_frames.sort(key=lambda r: -r["error"])
@@ -289,7 +323,7 @@ def evaluate(
     report = {
         "data_dir": str(data_dir),
         "detectors": [d.name for d in members],
-        "ensemble_of": [d.name for d in voters],
+        "ensemble_of": voters.names,
         "checkpoints": {d.name: d.describe() for d in members},
         "untrained": untrained,
         "items": len(scored),
@@ -300,7 +334,7 @@ def evaluate(
         "no_faces": no_faces,
         "aggregation": policy.to_dict(),
         "metrics": metrics,
-        "fitted_calibration": fitted,
+        "per_source": per_source,
         "misclassified": {
             "video": misclassified_video,
             "frame": wrong_frames[:MAX_MISCLASSIFIED_FRAMES],
@@ -310,9 +344,11 @@ def evaluate(
             {
                 "path": str(s.item.path),
                 "label": s.item.label,
+                "source": source_of(s.item.path),
                 "faces": len(s.frame_indices),
                 "median_face_px": round(s.face_px, 1),
-                "video_scores": {k: round(float(v), 6) for k, v in s.video.items()},
+                "verdict": s.label,
+                "video_scores": {k: None if v is None else round(float(v), 6) for k, v in s.video.items()},
             }
             for s in scored
         ],
@@ -321,17 +357,3 @@ def evaluate(
     (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     (out_dir / "report.md").write_text(markdown_report(report))
     return report
-
-
-def save_calibration_into(checkpoint_path: str | Path, calibration: Calibration, fitted_on: str | Path) -> str:
-    """Rewrite a checkpoint with a new calibration (its sha256 side file is rewritten too)."""
-    loaded = checkpoints.load(checkpoint_path)
-    metrics = {**loaded.metrics, "calibration_fitted_on": str(fitted_on)}
-    return checkpoints.save(
-        checkpoint_path,
-        config=loaded.config,
-        state_dict=loaded.state_dict,
-        calibration=calibration.to_dict(),
-        threshold=loaded.threshold,
-        metrics=metrics,
-    )

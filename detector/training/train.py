@@ -30,6 +30,7 @@ from detector.calibration import Calibration, fit_isotonic, fit_temperature
 from detector.faces import narrow_crop
 from detector.registry import DetectorConfig, create, resolve_device
 from detector.training.augment import augmentations_for
+from detector.training.calibrate import calibrate_checkpoint, needs_dev_calibration
 from detector.training.config import AugmentConfig, TrainConfig
 from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_folder, split_by_group, write_split
 from detector.training.losses import BoundaryHead, boundary_loss, detector_loss, mixup
@@ -331,6 +332,8 @@ def choose_threshold(rule: str | float, labels: np.ndarray, probs: np.ndarray) -
         return 0.5
     if rule == "best_f1":
         return best_f1_threshold(labels, probs)[0]
+    if rule == "fpr_5pct_dev_videos":
+        return 0.5  # chosen on the dev videos once the checkpoint exists (detector/training/calibrate.py)
     return threshold_at_fpr(labels, probs, 0.01)
 
 
@@ -601,4 +604,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
         model.load_state_dict(best_state)
     dev_logits = predict_logits(model, dev_batch, device)
     extra = {"train_seconds": round(time.perf_counter() - started, 1), "train_samples": len(samples)}
-    return finish(config, detector_config, model.state_dict(), dev_logits, dev_y, extra, log)
+    path = finish(config, detector_config, model.state_dict(), dev_logits, dev_y, extra, log)
+    if needs_dev_calibration(config):
+        calibrate_checkpoint(path, config, output / "split.json", log)
+    return path

@@ -92,7 +92,7 @@ def test_train_then_evaluate_a_cnn_from_the_command_line(tmp_path: Path, face_fo
 
     out = tmp_path / "eval"
     args = ["evaluate", str(face_folder), "--detectors", "custom_cnn", "--checkpoint", f"custom_cnn={checkpoint}"]
-    args += ["--out", str(out), "--face-mode", "as_is", "--save-calibration"]
+    args += ["--out", str(out), "--face-mode", "as_is"]
     assert main(args) == 0
     report = json.loads((out / "report.json").read_text())
     for level in ("frame", "video"):
@@ -103,9 +103,6 @@ def test_train_then_evaluate_a_cnn_from_the_command_line(tmp_path: Path, face_fo
             assert (out / f"{plot}_{level}.png").stat().st_size > 1000
     assert "# Evaluation of custom_cnn" in (out / "report.md").read_text()
     assert isinstance(report["misclassified"]["video"], list)
-    # --save-calibration rewrote the checkpoint, and its side file still matches.
-    recalibrated = checkpoints.load(checkpoint)
-    assert recalibrated.calibration == report["fitted_calibration"]["custom_cnn"]["calibration"]
 
 
 def test_training_resumes_from_the_last_epoch(tmp_path: Path, face_folder: Path, capsys: pytest.CaptureFixture) -> None:
@@ -154,3 +151,49 @@ def test_a_config_with_an_unknown_key_fails_before_any_work(tmp_path: Path, face
     config = write_config(tmp_path, face_folder, "custom_cnn", learning_rate=0.1)
     assert main(["train", str(config)]) == 2
     assert not (tmp_path / "run").exists()
+
+
+def test_recipe_run_calibrates_threshold_and_band_on_its_dev_videos(tmp_path: Path, face_folder: Path) -> None:
+    """Landmark self-blends on a wide crop, one-cycle, keep-last; then the threshold is chosen on the dev
+    clips as the pipeline scores them, and a job loading the checkpoint decides with that threshold and band."""
+    from detector.ensemble import load_ensemble
+    from detector.synthetic import write_moving_face_clip
+
+    clips = tmp_path / "clips"
+    for n, size in enumerate((150, 170, 190)):
+        write_moving_face_clip(clips / f"cam{n}_take.mp4", seconds=1.0, fps=8, face_px=size)
+    config = write_config(
+        tmp_path,
+        face_folder,
+        "custom_cnn",
+        data={
+            "crop_px": 96,
+            "crop_margin": 0.6,
+            "frames_per_video": 4,
+            "cache_dir": str(tmp_path / "cache"),
+            "dev_groups": ["cam2"],
+            "sbi_mask": "landmarks",
+            "sbi": {"mask_deform_p": 0.5, "partial_mask_p": 0.5},
+            "sources": [{"path": str(clips), "label": "real", "group_pattern": r"^(cam\d)_"}],
+        },
+        augment={"pipeline": "recipe", "jpeg_quality_range": [30, 90]},
+        optim={**TINY_OPTIM, "schedule": "onecycle", "keep": "last", "early_stopping_patience": None},
+        calibration_sources=[
+            {"path": str(face_folder / "real"), "label": "real", "face_mode": "as_is"},
+            {"path": str(face_folder / "fake"), "label": "fake", "face_mode": "as_is"},
+        ],
+        threshold="fpr_5pct_dev_videos",
+        uncertainty_band="dev",
+    )
+    assert main(["train", str(config)]) == 0
+    checkpoint = checkpoints.load(tmp_path / "run" / "custom_cnn.pt")
+    report = checkpoint.metrics["calibration_dev"]
+    assert list(report["dev_real_videos"]) == ["cam2_take.mp4"], "the dev clip, scored as a job scores it"
+    assert checkpoint.threshold >= 0.5 and checkpoint.threshold > report["dev_real_videos"]["cam2_take.mp4"]
+    assert report["dev_real_video_fpr"] == 0.0
+    assert 0.05 <= checkpoint.uncertainty_band <= 0.2
+    assert report["frames"]["n_fake"] == 4, "the labelled fakes of the calibration sources joined the fit"
+    assert checkpoints.expected_sha256(checkpoint.path) == checkpoint.sha256, "rewritten with its side file"
+    policy = load_ensemble(["custom_cnn"], device="cpu", checkpoints={"custom_cnn": checkpoint.path}).verdict_policy()
+    assert policy.threshold == pytest.approx(checkpoint.threshold)
+    assert policy.uncertainty_band == pytest.approx(checkpoint.uncertainty_band)
