@@ -98,6 +98,7 @@ MATRIX = [
         expect(401, 400, 202, 202, 202),
     ),
     ("jobs", "retrieve", "get", "/api/v1/jobs/{job}/", None, MEMBERS_READ),
+    ("jobs", "status", "get", "/api/v1/jobs/{job}/status/", None, MEMBERS_READ),
     ("jobs", "update", "patch", "/api/v1/jobs/{job}/", lambda w: {"state": "failed"}, NOT_ALLOWED),
     ("jobs", "delete", "delete", "/api/v1/jobs/{job}/", None, NOT_ALLOWED),
     ("jobs", "frames", "get", "/api/v1/jobs/{job}/frames/", None, MEMBERS_READ),

@@ -13,6 +13,8 @@ from cases.models import (
     FaceResult,
     FrameResult,
     JobReview,
+    JobStage,
+    JobState,
     Media,
     ReviewStatus,
     Verdict,
@@ -163,6 +165,25 @@ class JobSerializer(serializers.ModelSerializer):
         except Verdict.DoesNotExist:
             return None
         return VerdictSerializer(verdict, context=self.context).data
+
+
+class VerdictSummarySerializer(serializers.Serializer):
+    label = serializers.ChoiceField(choices=VerdictLabel.choices)
+    score = serializers.FloatField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    untrained = serializers.BooleanField()
+
+
+class JobStatusSerializer(serializers.Serializer):
+    """The lean status a poller asks for (cases.api.polling.job_status builds it from one query)."""
+
+    id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=JobState.choices)
+    stage = serializers.ChoiceField(choices=JobStage.choices)
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    error_code = serializers.CharField(allow_blank=True)
+    review_status = serializers.ChoiceField(choices=ReviewStatus.choices)
+    verdict = VerdictSummarySerializer(allow_null=True)
 
 
 class JobCreateSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +20,7 @@ from accounts.permissions import IsTeamReviewer
 from accounts.services import primary_team
 from audit.services import client_ip
 from cases import services, storage
+from cases.api import polling
 from cases.api.files import safe_child, serve_file
 from cases.api.filtersets import CaseFilter, JobFilter
 from cases.api.serializers import (
@@ -29,6 +30,7 @@ from cases.api.serializers import (
     FrameSerializer,
     JobCreateSerializer,
     JobSerializer,
+    JobStatusSerializer,
     MediaSerializer,
     ReviewSerializer,
     ReviewWriteSerializer,
@@ -137,6 +139,38 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     def get_throttles(self):
         self.throttle_scope = "submit" if self.action in ("create", "retry") else None
         return super().get_throttles() if self.throttle_scope else []
+
+    def filter_queryset(self, queryset):
+        # The list's filters, search and ordering mean nothing for one job by id; building their
+        # forms cost about a tenth of every poll.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def retrieve(self, request: Request, *args, **kwargs) -> HttpResponse:
+        # The ETag comes from one narrow query, so an unchanged job answers 304 before it is serialized.
+        version = polling.job_version(AnalysisJob.objects.for_user(request.user), kwargs["pk"])
+        if version is None:
+            raise Http404
+        etag = polling.etag_for(request, "job", version)
+        if polling.client_has(request, etag):
+            return not_modified(etag)
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = etag
+        return response
+
+    @extend_schema(
+        summary="Poll one job cheaply: state, stage, progress, verdict summary (304 while unchanged)",
+        tags=["jobs"],
+        responses=JobStatusSerializer,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def status(self, request: Request, pk=None) -> HttpResponse:
+        body = polling.job_status(AnalysisJob.objects.for_user(request.user), pk)
+        if body is None:
+            raise Http404
+        etag = polling.etag_for(request, "status", tuple(sorted(body.items())))
+        if polling.client_has(request, etag):
+            return not_modified(etag)
+        return Response(body, headers={"ETag": etag})
 
     @extend_schema(
         summary="Submit a video or image for analysis",
@@ -293,3 +327,9 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
     def content(self, request: Request, pk=None) -> HttpResponse:
         media = self.get_object()
         return serve_file(request, storage.original_path(media), media.mime_type)
+
+
+def not_modified(etag: str) -> HttpResponse:
+    response = HttpResponseNotModified()
+    response["ETag"] = etag
+    return response
