@@ -37,13 +37,15 @@ EVALUATION_DIR = REPO_ROOT / "var" / "runs" / "evaluation"
 FACES_GROUP_PATTERN = r"^((?:dfdc|genconvit)_[a-z]+)"
 
 LICENCE_NOTE = """\
-Trained on files from `../shared/data` (see its `MANIFEST.tsv` for each file's source repository and
-licence): LivePortrait driving clips (MIT repository), deepface unit-test photographs (MIT
-repository; the photographs show public figures and their own rights are not documented) and a
-sample of FFHQ faces from the "140k Real and Fake Faces" set. FFHQ is published by NVIDIA under
-CC BY-NC-SA 4.0 (the individual photographs under their Flickr licences): **these weights are for
-research and non-commercial use**. {extra}The evaluation data includes DFDC samples (DFDC terms of use:
-research only) and GPL-3.0 repository samples; they were not used for training."""
+Trained on files from `../shared/data` (its `MANIFEST.tsv` names each file's source repository and
+licence): camera recordings from face-animation, lip-sync and face-swap repositories (LivePortrait, DPE: MIT;
+X-Portrait, AniPortrait, IP_LAP, PaddleGAN: Apache-2.0; FSGAN: CC0-1.0; DaGAN, LIA: CC BY-NC 4.0; SPECTRE's
+MEAD and LRS3 samples: CC BY-NC-SA 4.0 and those data sets' terms; LipNet's GRID samples: MIT repository,
+GRID CC BY 4.0), deepface, face_recognition and facenet-pytorch example photographs (public figures; their
+own rights are not documented) and FFHQ faces from the "140k Real and Fake Faces" set (NVIDIA, CC BY-NC-SA
+4.0). Non-commercial terms carry over: **these weights are for research and non-commercial use**. {extra}
+Calibration may use the DFDC face crops of `faces/` (DFDC terms of use: research only); the test videos
+(DFDC, Celeb-DF, DeeperForensics samples, research only) were used for neither training nor tuning."""
 
 
 def ship(name: str, checkpoint: Path) -> None:
@@ -96,59 +98,109 @@ def _f(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def tuned_on_faces(checkpoint: LoadedCheckpoint) -> bool:
+    """True when the detector's calibration was fitted with the crops of ``faces/`` (then they are dev data)."""
+    sources = (checkpoint.metrics.get("calibration_dev") or {}).get("calibration_sources") or []
+    return any(Path(s).parent.name == "faces" for s in sources)
+
+
+def verdict_counts(report: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Ensemble verdict labels per true class: how often it says authentic / inconclusive / manipulated."""
+    out: dict[str, dict[str, int]] = {"real": {}, "fake": {}}
+    for row in report["per_item"]:
+        counts = out["fake" if row["label"] else "real"]
+        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+    return out
+
+
 def evaluation_markdown(
-    reports: dict[str, dict[str, Any]], train_seconds: dict[str, float], kept: list[str], total_seconds: float
+    reports: dict[str, dict[str, Any]],
+    train_seconds: dict[str, float],
+    kept: list[str],
+    total_seconds: float,
+    dev_on_faces: set[str] = frozenset(),
 ) -> str:
+    """EVALUATION.md; ``dev_on_faces`` names the detectors whose calibration used ``faces/``."""
     videos, faces = reports["videos"], reports["faces"]
+    names = [*videos["detectors"], ENSEMBLE]
+    policy = videos["aggregation"]
     lines = [
         "# Evaluation of the shipped detectors",
         "",
-        "Written by `python -m detector.training.reproduce`. Data: the part of `../shared/data` that no",
-        "training split used (files and source groups of `var/runs/*/split.json` left out):",
-        f"`videos/` ({videos['items_real']} real videos from other sources and identities than the training",
-        f"clips, {videos['items_fake']} manipulated videos; {videos['frames_per_video']} frames each, as a job",
-        f"samples them) and `faces/` ({faces['items_real']} real and {faces['items_fake']} fake DFDC face crops,",
-        "frame level only). No detector saw a real",
-        "manipulation in training: the fakes here are unseen kinds of manipulation.",
+        "Written by `python -m detector.training.reproduce`. Test data: the part of `../shared/data/videos` that no",
+        "training or dev split used (files and source groups of every shipped `split.json` left out):",
+        f"{videos['items_real']} real and {videos['items_fake']} manipulated videos, "
+        f"{videos['frames_per_video']} frames each, scored by the pipeline's own stages (faces, scores, tracks,",
+        "verdict) exactly as a job scores them.",
+        "No detector saw a real manipulation in training: the fakes are unseen kinds of manipulation.",
+        f"`faces/` ({faces['items_real']} real and {faces['items_fake']} fake DFDC face crops, frame level only) is",
+        "held out for detectors that did not use it, and **dev data** (calibration) for those marked *dev* below.",
         "",
-        f"`ensemble` is the default ensemble the pipeline runs, the mean of {' + '.join(videos['ensemble_of'])};",
-        "detectors outside it ship weights but run only when a job names them.",
+        f"`ensemble` is the default ensemble the pipeline runs, the mean of {' + '.join(videos['ensemble_of'])},",
+        f"deciding with threshold {policy['threshold']:.3f}: manipulated at {policy['manipulated']:.3f} and above,",
+        f"authentic at {policy['authentic']:.3f} and below, inconclusive between ({policy['strategy']} aggregation",
+        "per face track, the most suspicious track decides). Detectors outside it ship weights but run only when",
+        "a job names them.",
         "",
-        "| detector | video AUC | video log loss | video ECE | video FPR on reals @ threshold | video TPR "
+        "| detector | video AUC | video log loss | video ECE | FPR on real videos @ threshold | TPR @ threshold "
         "| threshold | frame AUC (videos) | frame AUC (faces/) | frame ECE (faces/) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name in [*videos["detectors"], ENSEMBLE]:
+    for name in names:
         v = videos["metrics"]["video"][name]
         fv = videos["metrics"]["frame"][name]
         ff = faces["metrics"]["frame"][name]
+        members = videos["ensemble_of"] if name == ENSEMBLE else [name]
+        tuned = " (dev)" if dev_on_faces.intersection(members) else ""
         lines.append(
             f"| {name} | {_f(v['auc_roc'])} | {_f(v['log_loss'])} | {_f(v['ece'])} | {_f(v['fpr'])} "
-            f"| {_f(v['tpr'])} | {_f(v['threshold'])} | {_f(fv['auc_roc'])} | {_f(ff['auc_roc'])} | {_f(ff['ece'])} |"
+            f"| {_f(v['tpr'])} | {_f(v['threshold'])} | {_f(fv['auc_roc'])} | {_f(ff['auc_roc'])}{tuned} "
+            f"| {_f(ff['ece'])}{tuned} |"
+        )
+    counts = verdict_counts(videos)
+    lines += [
+        "",
+        "Ensemble verdicts on the test videos: "
+        + "; ".join(
+            f"{cls} videos: " + ", ".join(f"{n} {label}" for label, n in sorted(c.items())) for cls, c in counts.items()
+        )
+        + ".",
+        "",
+        "Per source (ensemble):",
+        "",
+        "| source | real | fake | video AUC | FPR | TPR | authentic / inconclusive / manipulated |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for source, m in videos["per_source"].items():
+        verdicts = " / ".join(str(v) for v in m["verdicts"].values())
+        lines.append(
+            f"| {source} | {m['n_real']} | {m['n_fake']} | {_f(m['auc_roc'])} | {_f(m['fpr'])} | {_f(m['tpr'])} "
+            f"| {verdicts} |"
         )
     lines += [
         "",
-        "Per video (ensemble score, calibrated P(manipulated)):",
+        "Per video (calibrated P(manipulated) per detector; the ensemble's verdict):",
         "",
-        "| video | label | faces | median face px | " + " | ".join([*videos["detectors"], ENSEMBLE]) + " |",
-        "| --- | --- | --- | --- | " + " | ".join("---" for _ in [*videos["detectors"], ENSEMBLE]) + " |",
+        "| video | label | faces | median face px | " + " | ".join(names) + " | verdict |",
+        "| --- | --- | --- | --- | " + " | ".join("---" for _ in names) + " | --- |",
     ]
     for row in videos["per_item"]:
-        scores = " | ".join(_f(row["video_scores"][n]) for n in [*videos["detectors"], ENSEMBLE])
+        scores = " | ".join(_f(row["video_scores"][n]) for n in names)
         label = "fake" if row["label"] else "real"
         lines.append(
-            f"| {Path(row['path']).name} | {label} | {row['faces']} | {row['median_face_px']:.0f} | {scores} |"
+            f"| {Path(row['path']).name} | {label} | {row['faces']} | {row['median_face_px']:.0f} | {scores} "
+            f"| {row['verdict']} |"
         )
     lines += [
         "",
         training_time_line(train_seconds, kept, total_seconds),
         "",
         "Splits: training and dev files of each detector, with their groups and sha256, are in",
-        "`detector/weights/<name>.split.json`; the evaluation items are exactly the rows above (videos) and",
-        "every file of `faces/` (no `faces/` file or group appears in a training split).",
+        "`detector/weights/<name>.split.json`; the test items are exactly the rows above.",
         "",
-        "Caveats: 13 videos is a tiny test set (one video moves the AUC by ~0.03); ECE on a dozen videos is",
-        "noisy. Full reports with ROC/PR/reliability/confusion plots: `var/runs/evaluation/{videos,faces}/`.",
+        f"Caveats: {videos['items']} videos is a small test set (one fake video moves the AUC by up to",
+        f"{1 / max(1, videos['items_fake']):.2f}); ECE on a few dozen videos is noisy. Full reports with",
+        "ROC/PR/reliability/confusion plots: `var/runs/evaluation/{videos,faces}/`.",
         "",
     ]
     return "\n".join(lines)
@@ -164,58 +216,121 @@ def training_time_line(train_seconds: dict[str, float], kept: list[str], total_s
     return line + f". This run, face extraction and evaluation included, took {total_seconds / 60:.1f} min."
 
 
+def _pseudo_fakes_line(data: dict[str, Any]) -> str:
+    if data.get("pseudo_fakes") != "sbi":
+        return "Fakes: the labelled fakes of the sources above only."
+    if data.get("sbi_mask") == "landmarks":
+        extras = {k: v for k, v in (data.get("sbi") or {}).items() if k.endswith("_p") and v}
+        added = (
+            "; switched on beyond the recipe: " + ", ".join(f"{k} {v}" for k, v in sorted(extras.items()))
+            if extras
+            else ""
+        )
+        return (
+            "Fakes: self-blended pseudo-fakes (SBI): each real crop, cut with a "
+            f"{data.get('crop_margin')} margin, blended with a recoloured, sometimes blurred, slightly rotated, "
+            "scaled and shifted copy of itself through the convex hull of MTCNN's five landmarks and four box "
+            "points (edge blurred by 5-15 % of the face width, opacity 0.6-1.0); the model's own crop is cut "
+            f"from the blended region afterwards{added}."
+        )
+    return (
+        "Fakes: self-blended pseudo-fakes (SBI; a real face blended into a warped, recoloured, re-sampled "
+        "copy of itself through a random deformed ellipse or polygon mask inside the face box)."
+    )
+
+
 def model_card(name: str, loaded: LoadedCheckpoint, reports: dict[str, dict[str, Any]]) -> str:
     training = loaded.config.get("training", {})
+    data = training.get("data", {})
     dev = loaded.metrics.get("dev", {})
-    video = reports["videos"]["metrics"]["video"][name]
+    calibrated = loaded.metrics.get("calibration_dev") or {}
+    videos = reports["videos"]
+    video = videos["metrics"]["video"][name]
     frame_faces = reports["faces"]["metrics"]["frame"][name]
     sources = "\n".join(
         f"- `{s['path']}` ({s['label']}, faces {s['face_mode']}"
         + (f", only {', '.join(s['include'])}" if s["include"] else "")
+        + (f", except {', '.join(s['exclude'])}" if s.get("exclude") else "")
         + (f", first {s['limit']} files" if s["limit"] else "")
         + ")"
-        for s in training.get("data", {}).get("sources", [])
+        for s in data.get("sources", [])
     )
     extra = (
         "StyleGAN faces of the same set were the labelled fakes (NVIDIA StyleGAN output, non-commercial). "
-        if any(s["label"] == "fake" for s in training.get("data", {}).get("sources", []))
+        if any(s["label"] == "fake" for s in data.get("sources", []))
         else ""
     )
+    dev_groups = data.get("dev_groups") or []
+    dev_line = (
+        f"Dev part (written down by source, never trained on): {', '.join(dev_groups)}."
+        if dev_groups
+        else f"Dev part: {data.get('dev_share')} of the groups per label, drawn with the seed."
+    )
+    if calibrated:
+        reals = ", ".join(f"{k} {v:.3f}" for k, v in calibrated.get("dev_real_videos", {}).items())
+        used = ", ".join(f"`{s}`" for s in calibrated.get("calibration_sources", [])) or "none"
+        calibration_text = (
+            f"Fitted on the dev part's faces plus {used} (each class weighing the same; frame ECE "
+            f"{_f(calibrated.get('frame_ece_before'))} before, {_f(calibrated.get('frame_ece_after'))} after). "
+            f"Threshold rule `{calibrated.get('threshold_rule')}`: at most 5 % of the dev real videos flagged, "
+            f"scored by the pipeline's own aggregation (dev real videos: {reals}; flagged "
+            f"{_f(calibrated.get('dev_real_video_fpr'))}). Inconclusive band ±{_f(loaded.uncertainty_band)}: half "
+            "the way from the dev reals' median score to the threshold, within 0.05-0.2."
+        )
+    else:
+        calibration_text = "Fitted on the dev split's crops (reals and pseudo-fakes); threshold from the config."
+    per_source = "\n".join(
+        f"| {src} | {m['n_real']} | {m['n_fake']} | {_f(m['auc_roc'])} | {_f(m['fpr'])} | {_f(m['tpr'])} |"
+        for src, m in videos["per_source"].items()
+    )
+    faces_role = "dev data (it calibrated this model)" if tuned_on_faces(loaded) else "held out"
     config_keys = {k: v for k, v in loaded.config.items() if k not in ("training", "extra")}
+    band = "policy default" if loaded.uncertainty_band is None else f"±{loaded.uncertainty_band:.3f}"
     return f"""# Model card: `{name}`
 
 | | |
 | --- | --- |
-| architecture | `{loaded.config.get("architecture")}` |
+| architecture | `{loaded.config.get("architecture")}`, trained from scratch (no pretrained weights) |
 | input | {loaded.config.get("input_size")} px face crops, margin {loaded.config.get("crop_margin")} |
 | file | `detector/weights/{name}.pt`, {loaded.path.stat().st_size / 1e6:.2f} MB |
 | sha256 | `{loaded.sha256}` |
-| calibration | {loaded.calibration} (fitted on the dev split) |
+| calibration | {loaded.calibration} |
 | threshold | {loaded.threshold:.3f} (calibrated probability) |
-| training config | `detector/training/configs/{name}.yaml`, seed {training.get("seed")} |
-| reproduce | `python -m detector.training.reproduce` |
+| inconclusive band | {band} around the threshold |
+| training | `detector/training/configs/{name}.yaml`, seed {training.get("seed")}, \
+{float(loaded.metrics.get("train_seconds", 0)) / 60:.1f} min on two CPU cores |
+| reproduce | `python -m detector.training.reproduce` (`make train`) |
 | default ensemble | {default_membership(name, dev)} |
 
 ## Data
 Real faces only, from these sources (face crops by the inference `FaceFinder`, split by source
-video or identity with the seed above; the split, every file with its group and sha256, is
+video or identity; the split, every file with its group and sha256, is
 `detector/weights/{name}.split.json`):
 
 {sources}
 
-Fakes: self-blended pseudo-fakes (SBI; a real face blended into a warped, recoloured, re-sampled
-copy of itself through a random deformed ellipse or polygon mask inside the face box)
-{"plus the labelled fakes above" if extra else "only"}. The evaluation sources (video-retalking, SadTalker,
-face_recognition and facenet-pytorch clips, all fakes, `faces/`) were never used in training.
+{dev_line}
+
+{_pseudo_fakes_line(data)} {"Plus the labelled fakes above." if extra else ""}
+No real manipulation was used in training.
+
+## Calibration, threshold and band
+{calibration_text}
 
 ## Metrics
-Dev split (held-out groups of the training sources; reals and their pseudo-fakes):
-AUC {_f(dev.get("auc_roc"))}, log loss {_f(dev.get("log_loss"))}, ECE {_f(dev.get("ece"))},
-accuracy {_f(dev.get("accuracy"))} at the threshold ({dev.get("n_real")} real, {dev.get("n_fake")} fake crops).
+Dev part, self-blends of the dev sources: AUC {_f(dev.get("auc_roc"))}, log loss {_f(dev.get("log_loss"))}
+({dev.get("n_real")} real, {dev.get("n_fake")} pseudo-fake crops).
 
-Held-out evaluation (see `EVALUATION.md`): video AUC {_f(video["auc_roc"])}, log loss {_f(video["log_loss"])},
-ECE {_f(video["ece"])}, FPR on real videos {_f(video["fpr"])} at the threshold; frame AUC on the DFDC
-face crops of `faces/` {_f(frame_faces["auc_roc"])}.
+Test videos (`EVALUATION.md`: {videos["items_real"]} real and {videos["items_fake"]} manipulated videos no split
+used): video AUC {_f(video["auc_roc"])}, log loss {_f(video["log_loss"])}, ECE {_f(video["ece"])},
+FPR on real videos {_f(video["fpr"])} and TPR {_f(video["tpr"])} at the threshold. Frame AUC on the DFDC
+face crops of `faces/` ({faces_role}): {_f(frame_faces["auc_roc"])}.
+
+Per source (ensemble of the default detectors):
+
+| source | real | fake | video AUC | FPR | TPR |
+| --- | --- | --- | --- | --- | --- |
+{per_source}
 
 Config saved in the checkpoint: `{json.dumps(config_keys)}`
 
@@ -223,12 +338,12 @@ Config saved in the checkpoint: `{json.dumps(config_keys)}`
 {LICENCE_NOTE.format(extra=extra)}
 
 ## Known limits
-- Trained on CPU in minutes on a few hundred real faces of a handful of identities: a baseline,
-  not a forensic instrument. Scores must be read with the other detectors and a human analyst.
+- Trained on two CPU cores on a few thousand crops of about fifty recordings: scores must be read with
+  the evidence (timeline, crops, heatmaps) and by a human analyst.
 - Pseudo-fakes teach blending traces; whole-face synthesis, re-enactment without blending and
   heavy compression can leave none of them.
 - Staged, well-lit footage dominates training; beauty filters, low light and small faces raise
-  false positives. The evaluation set is small (13 videos) and its numbers are uncertain.
+  false positives. The test set is small ({videos["items"]} videos) and its numbers are uncertain.
 {measured_limit(video)}"""
 
 
@@ -298,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     train_seconds = {name: float(c.metrics.get("train_seconds", 0.0)) for name, c in shipped.items()}
     reports = run_evaluations(SHIPPED, list(splits.values()))
     total_seconds = time.perf_counter() - run_started
-    markdown = evaluation_markdown(reports, train_seconds, kept, total_seconds)
+    dev_on_faces = {name for name, c in shipped.items() if tuned_on_faces(c)}
+    markdown = evaluation_markdown(reports, train_seconds, kept, total_seconds, dev_on_faces)
     (WEIGHTS_DIR / "EVALUATION.md").write_text(markdown)
     for name, checkpoint in shipped.items():
         (WEIGHTS_DIR / f"{name}.md").write_text(model_card(name, checkpoint, reports))
