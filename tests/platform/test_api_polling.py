@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases import services
+from cases import lease, results
 from cases.api.serializers import JobSerializer
 from cases.models import JobReview, ReviewStatus
 from tests.factories import JobFactory, MediaFactory
@@ -31,7 +31,7 @@ def record_no_faces(job_id, worker="w1"):
         "diagnostics": {"warnings": []},
         "timings": {"total_s": 1.0},
     }
-    assert services.record_results(job_id, worker, result)
+    assert results.record_results(job_id, worker, result)
 
 
 def test_an_unchanged_job_answers_304_without_serializing_it(alice_client, job, monkeypatch):
@@ -49,13 +49,13 @@ def test_an_unchanged_job_answers_304_without_serializing_it(alice_client, job, 
 def test_the_full_job_etag_changes_with_progress_probe_verdict_and_review(alice_client, alice, job):
     url = f"/api/v1/jobs/{job.pk}/"
     seen = [etag(alice_client, url)]
-    assert services.claim_job(job.pk, "w1") is not None
+    assert lease.claim_job(job.pk, "w1") is not None
     seen.append(etag(alice_client, url))
-    services.report_progress(job.pk, "w1", "faces", 40)
+    lease.report_progress(job.pk, "w1", "faces", 40)
     seen.append(etag(alice_client, url))
-    services.record_probe(job.media_id, {"width": 1920, "height": 1080, "codec": "h264"})
+    results.record_probe(job.media_id, {"width": 1920, "height": 1080, "codec": "h264"})
     seen.append(etag(alice_client, url))
-    services.heartbeat(job.pk, "w1")  # the lease is not part of the representation
+    lease.heartbeat(job.pk, "w1")  # the lease is not part of the representation
     assert etag(alice_client, url) == seen[-1]
     record_no_faces(job.pk)
     seen.append(etag(alice_client, url))
@@ -74,7 +74,7 @@ def test_the_same_job_through_another_host_name_is_another_entity(alice_client, 
 def test_a_stale_etag_gets_the_full_job_with_the_new_one(alice_client, job):
     url = f"/api/v1/jobs/{job.pk}/"
     old = etag(alice_client, url)
-    services.claim_job(job.pk, "w1")
+    lease.claim_job(job.pk, "w1")
     response = alice_client.get(url, HTTP_IF_NONE_MATCH=old)
     assert response.status_code == 200 and response.json()["state"] == "running"
     assert response["ETag"] != old
@@ -93,7 +93,7 @@ def test_the_lean_status_shows_state_stage_progress_and_a_verdict_summary(alice_
         "review_status": "unreviewed",
         "verdict": None,
     }
-    services.claim_job(job.pk, "w1")
+    lease.claim_job(job.pk, "w1")
     record_no_faces(job.pk)
     done = alice_client.get(url).json()
     assert done["state"] == "succeeded" and done["progress"] == 100
@@ -105,7 +105,7 @@ def test_the_lean_status_answers_304_until_the_job_moves(alice_client, job):
     tag = etag(alice_client, url)
     assert alice_client.get(url, HTTP_IF_NONE_MATCH=tag).status_code == 304
     assert alice_client.get(url, HTTP_IF_NONE_MATCH=f"W/{tag}").status_code == 304
-    services.claim_job(job.pk, "w1")
+    lease.claim_job(job.pk, "w1")
     moved = alice_client.get(url, HTTP_IF_NONE_MATCH=tag)
     assert moved.status_code == 200 and moved.json()["state"] == "running"
 
