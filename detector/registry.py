@@ -186,10 +186,7 @@ class Detector:
                 for c in crops
             ]
         )
-        tensor = torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255.0)
-        mean = torch.tensor(self.config.mean).view(1, 3, 1, 1)
-        std = torch.tensor(self.config.std).view(1, 3, 1, 1)
-        return (tensor - mean) / std
+        return normalise(batch, self.config)
 
     @property
     def sequence_length(self) -> int:
@@ -265,6 +262,17 @@ class Detector:
         for start in range(0, len(crops), batch_size):
             raw.append(self.logits(self.preprocess(crops[start : start + batch_size], source_margin)).numpy())
         return np.concatenate(raw).astype(np.float64)
+
+
+def normalise(images: np.ndarray, config: DetectorConfig) -> torch.Tensor:
+    """(B, S, S, 3) uint8 RGB → the (B, 3, S, S) float batch a model takes, with the config's mean and std.
+
+    Inference (:meth:`Detector.preprocess`) and training both normalise through here.
+    """
+    tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(config.mean).view(1, 3, 1, 1)
+    std = torch.tensor(config.std).view(1, 3, 1, 1)
+    return (tensor - mean) / std
 
 
 def track_sample_indices(length: int, steps: int) -> list[int]:

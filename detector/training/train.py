@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from detector import checkpoints
 from detector.calibration import Calibration, fit_isotonic, fit_temperature
 from detector.faces import narrow_crop
-from detector.registry import DetectorConfig, create, resolve_device
+from detector.registry import Detector, DetectorConfig, create, normalise, resolve_device
 from detector.training.augment import augmentations_for
 from detector.training.calibrate import calibrate_checkpoint, needs_dev_calibration
 from detector.training.config import AugmentConfig, TrainConfig
@@ -66,14 +66,6 @@ def build_samples(faces: list[FaceCrops], pseudo_fakes_per_real: int, sbi: bool)
             if sbi:
                 samples.extend(Sample(i, j, "sbi") for _ in range(pseudo_fakes_per_real))
     return samples
-
-
-def normalise(images: np.ndarray, config: DetectorConfig) -> torch.Tensor:
-    """(B, S, S, 3) uint8 → the normalised (B, 3, S, S) float batch ``Detector.preprocess`` makes."""
-    tensor = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(config.mean).view(1, 3, 1, 1)
-    std = torch.tensor(config.std).view(1, 3, 1, 1)
-    return (tensor - mean) / std
 
 
 def resize_like_inference(crop: np.ndarray, size: int) -> np.ndarray:
@@ -337,15 +329,11 @@ def choose_threshold(rule: str | float, labels: np.ndarray, probs: np.ndarray) -
     return threshold_at_fpr(labels, probs, 0.01)
 
 
-@torch.no_grad()
-def predict_logits(model: nn.Module, batch: torch.Tensor, device: torch.device, batch_size: int = 64) -> np.ndarray:
-    model.eval()
-    out = []
-    for start in range(0, len(batch), batch_size):
-        chunk = batch[start : start + batch_size].to(device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            out.append(model(chunk).float().reshape(-1).cpu())
-    return torch.cat(out).numpy().astype(np.float64) if out else np.zeros(0)
+def predict_logits(scorer: Detector, batch: torch.Tensor, batch_size: int = 64) -> np.ndarray:
+    """Raw logits of a normalised batch, scored as inference scores it (:meth:`Detector.logits`)."""
+    scorer.model.eval()
+    out = [scorer.logits(batch[start : start + batch_size]).numpy() for start in range(0, len(batch), batch_size)]
+    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
 
 def progress_line(
@@ -425,7 +413,8 @@ def train_sklearn(config: TrainConfig, data: PreparedData, log: Log) -> Path:
     labels = [s.label for s in samples]
     model = fit_spectral_lr(images, labels, regularisation_c=config.spectral_c)
     dev_x, dev_y = dev_images(data.dev_faces, config, spec)
-    dev_logits = predict_logits(model, normalise(dev_x, detector_config), torch.device("cpu"))
+    scorer = Detector(detector_config, model, torch.device("cpu"))
+    dev_logits = predict_logits(scorer, normalise(dev_x, detector_config))
     elapsed = time.perf_counter() - started
     log(f"spectral_lr fitted on {len(samples)} samples in {elapsed:.1f} s")
     extra = {"train_samples": len(samples), "train_seconds": round(elapsed, 1)}
@@ -472,6 +461,8 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
     steps_per_epoch = max(1, per_epoch // optim.batch_size)
     dev_x, dev_y = dev_images(data.dev_faces, config, spec)
     dev_batch = normalise(dev_x, detector_config)
+    # Dev batches are scored as inference scores crops (precision, memory format) by a Detector around the model.
+    scorer = Detector(detector_config, model, device)
     log(f"train samples {len(samples)} ({per_epoch} per epoch), dev {len(dev_y)} ({int(dev_y.sum())} fake)")
 
     boundary_head = None
@@ -561,7 +552,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             if optim.log_every_batches and batch_no % optim.log_every_batches == 0:
                 done = step - start_step
                 log(progress_line(epoch, batch_no, len(loader), optim, epoch_started, done, started, losses))
-        dev_logits = predict_logits(model, dev_batch, device)
+        dev_logits = predict_logits(scorer, dev_batch)
         dev_probs = Calibration.identity().apply_logits(dev_logits)
         dev = binary_metrics(dev_y, dev_probs, 0.5)
         values = {
@@ -602,7 +593,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
     scalars.close()
     if best_state is not None and optim.keep == "best_dev_loss":
         model.load_state_dict(best_state)
-    dev_logits = predict_logits(model, dev_batch, device)
+    dev_logits = predict_logits(scorer, dev_batch)
     extra = {"train_seconds": round(time.perf_counter() - started, 1), "train_samples": len(samples)}
     path = finish(config, detector_config, model.state_dict(), dev_logits, dev_y, extra, log)
     if needs_dev_calibration(config):
