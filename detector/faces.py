@@ -1,14 +1,22 @@
-"""Find faces in sampled frames (facenet-pytorch MTCNN, batched) and cut square crops.
+"""Find faces in sampled frames (MTCNN, batched) and cut square crops.
 
 Detection runs on a downscaled copy of each frame (boxes are mapped back to full
 resolution); crops are taken from the full-resolution frame with a margin so that the
 blending boundary a face swap leaves around the face stays inside the crop.
+
+The frames of a video are not all searched in full: MTCNN searches every ``detect_every``-th
+sampled frame (and the last) for faces of any size; a face found on two such keyframes is carried
+to the frames between them (its box interpolated) where its pixels show it did not move, and
+the frames where it did move are searched again, only for faces of about its size (a downscaled
+search: MTCNN's image pyramid starts from the known face size instead of the smallest one).
+bench/RESULTS.md measures each of these for speed and for the evaluation's AUC.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import cv2
@@ -32,6 +40,17 @@ SMALL_FACE_PX = 40
 LOW_CONFIDENCE = 0.95
 # MTCNN's proposal network slides a 12 px window; it cannot look for anything smaller.
 MTCNN_WINDOW_PX = 12
+# Sampled frames searched in full: every DETECT_EVERY-th and the last. 32 frames of a 10 s clip are
+# 0.3 s apart, so keyframes are 1.2 s apart: a face must stay in view that long to be sure of a search.
+DETECT_EVERY = 4
+# A face carried between keyframes must look the same as on the nearer keyframe: the mean absolute
+# difference of their zero-mean grey thumbnails (0-255 levels) must stay under this, or the frame is
+# searched again. Talking and blinking move a face's thumbnail by a few levels, a turn or a walk by tens.
+STILL_DIFF_LEVELS = 12.0
+STILL_THUMB_PX = 16
+# A frame searched again between keyframes looks only for faces at least this share of the smallest
+# face on its keyframes (a face does not halve in size within a second).
+GUIDED_MIN_FACE_RATIO = 0.5
 
 
 @dataclass
@@ -97,13 +116,33 @@ def narrow_crop(crop: np.ndarray, source_margin: float, margin: float) -> np.nda
     return np.ascontiguousarray(crop[top : top + side, left : left + side])
 
 
+def _interpolate(a: np.ndarray | None, b: np.ndarray | None, weight: float) -> np.ndarray | None:
+    if a is None or b is None:
+        return None
+    return (1.0 - weight) * np.asarray(a, dtype=np.float64) + weight * np.asarray(b, dtype=np.float64)
+
+
+def face_thumbnail(rgb: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """The face's box as a zero-mean grey STILL_THUMB_PX square: what 'did it move' compares."""
+    height, width = rgb.shape[:2]
+    x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
+    x2, y2 = min(width, int(np.ceil(box[2]))), min(height, int(np.ceil(box[3])))
+    if x2 - x1 < 2 or y2 - y1 < 2:
+        return np.zeros((STILL_THUMB_PX, STILL_THUMB_PX), dtype=np.float32)
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
+    thumb = cv2.resize(grey, (STILL_THUMB_PX, STILL_THUMB_PX), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return thumb - thumb.mean()
+
+
 class FaceFinder:
-    """Batched MTCNN over frames of one size; created once per process (it holds weights).
+    """Batched MTCNN over the sampled frames of a video or an image; created once per process (it holds weights).
 
     ``thresholds`` are MTCNN's three stage thresholds; ``detect_max_side_px`` the downscale
     before detection; ``search_min_face_px`` the smallest face searched for and
     ``small_face_px`` / ``low_confidence`` the limits below which a found face is flagged
-    (all sizes in full-frame pixels). :meth:`settings` reports them with every result.
+    (all sizes in full-frame pixels). ``detect_every``, ``still_diff_levels`` and
+    ``guided_min_face_ratio`` set how much of a video is searched in full (module docstring;
+    ``detect_every=1`` searches every frame). :meth:`settings` reports them with every result.
     """
 
     def __init__(
@@ -115,8 +154,11 @@ class FaceFinder:
         small_face_px: int = SMALL_FACE_PX,
         low_confidence: float = LOW_CONFIDENCE,
         batch_size: int = 16,
+        detect_every: int = DETECT_EVERY,
+        still_diff_levels: float = STILL_DIFF_LEVELS,
+        guided_min_face_ratio: float = GUIDED_MIN_FACE_RATIO,
     ) -> None:
-        from facenet_pytorch import MTCNN
+        from detector.mtcnn import BatchedMTCNN
 
         thresholds = tuple(float(t) for t in thresholds)
         if len(thresholds) != 3 or not all(0.0 < t < 1.0 for t in thresholds):
@@ -129,6 +171,12 @@ class FaceFinder:
             raise ValueError(f"low_confidence must be in [0, 1], got {low_confidence}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if detect_every < 1:
+            raise ValueError(f"detect_every must be at least 1, got {detect_every}")
+        if still_diff_levels < 0:
+            raise ValueError(f"still_diff_levels must not be negative, got {still_diff_levels}")
+        if not 0.0 < guided_min_face_ratio <= 1.0:
+            raise ValueError(f"guided_min_face_ratio must be in (0, 1], got {guided_min_face_ratio}")
         self.device = torch.device(device)
         self.thresholds = thresholds
         self.detect_max_side_px = int(detect_max_side_px)
@@ -136,15 +184,10 @@ class FaceFinder:
         self.small_face_px = int(small_face_px)
         self.low_confidence = float(low_confidence)
         self.batch_size = int(batch_size)
-        # min_face_size is set per batch from search_min_face_px and the detection scale.
-        self.mtcnn = MTCNN(
-            keep_all=True,
-            device=self.device,
-            thresholds=list(thresholds),
-            min_face_size=MTCNN_WINDOW_PX,
-            post_process=False,
-            select_largest=False,
-        )
+        self.detect_every = int(detect_every)
+        self.still_diff_levels = float(still_diff_levels)
+        self.guided_min_face_ratio = float(guided_min_face_ratio)
+        self.mtcnn = BatchedMTCNN(self.device)
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -155,77 +198,142 @@ class FaceFinder:
             "small_face_px": self.small_face_px,
             "low_confidence": self.low_confidence,
             "batch_size": self.batch_size,
+            "detect_every": self.detect_every,
+            "still_diff_levels": self.still_diff_levels,
+            "guided_min_face_ratio": self.guided_min_face_ratio,
         }
 
     def detection_scale(self, height: int, width: int) -> float:
         return min(1.0, self.detect_max_side_px / max(height, width))
 
-    def mtcnn_min_face_size(self, height: int, width: int) -> int:
-        """MTCNN's ``min_face_size`` at detection scale: the search limit scaled, within what MTCNN can do.
+    def mtcnn_min_face_size(self, height: int, width: int, search_px: float | None = None) -> int:
+        """MTCNN's smallest face at detection scale: the search limit scaled, within what MTCNN can do.
 
         Never below its 12 px window, and never above the frame's shorter side at detection
-        scale (MTCNN builds no pyramid at all then, and fails).
+        scale (MTCNN builds no pyramid at all then, and fails). ``search_px`` (full-frame pixels)
+        replaces ``search_min_face_px`` for a guided search.
         """
         scale = self.detection_scale(height, width)
+        search = self.search_min_face_px if search_px is None else search_px
         shorter = max(MTCNN_WINDOW_PX, int(min(height, width) * scale))
-        return int(min(shorter, max(MTCNN_WINDOW_PX, round(self.search_min_face_px * scale))))
+        return int(min(shorter, max(MTCNN_WINDOW_PX, round(search * scale))))
 
-    def _detect_batch(
-        self, frames: list[np.ndarray]
-    ) -> list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]]:
+    def _detect(
+        self, frames: list[np.ndarray], search_px: float | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(boxes, probabilities, landmarks) per frame of one size, in full-frame pixels, batch by batch."""
         height, width = frames[0].shape[:2]
         scale = self.detection_scale(height, width)
         if min(height, width) * scale < MTCNN_WINDOW_PX:
             # A sliver of a frame (e.g. 7680x16) shrinks below MTCNN's window: no face can be in it.
-            return [(None, None, None)] * len(frames)
-        if scale < 1.0:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
-        else:
-            small = frames
-        self.mtcnn.min_face_size = self.mtcnn_min_face_size(height, width)
-        with torch.inference_mode():
-            # The landmarks come from MTCNN's last stage at no extra cost; self-blending draws its masks from them.
-            boxes, probs, points = self.mtcnn.detect(np.stack(small), landmarks=True)
+            return [(np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2)))] * len(frames)
+        min_face = self.mtcnn_min_face_size(height, width, search_px)
         out = []
-        for b, p, q in zip(boxes, probs, points, strict=True):
-            if b is None:
-                out.append((None, None, None))
-            else:
-                marks = None if q is None else np.asarray(q, dtype=np.float64).reshape(-1, 5, 2) / scale
-                out.append((np.asarray(b, dtype=np.float64) / scale, np.asarray(p, dtype=np.float64), marks))
+        for start in range(0, len(frames), self.batch_size):
+            chunk = frames[start : start + self.batch_size]
+            if scale < 1.0:
+                size = (max(1, round(width * scale)), max(1, round(height * scale)))
+                chunk = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in chunk]
+            # The landmarks come from MTCNN's last stage at no extra cost; self-blending draws its masks from them.
+            for found in self.mtcnn.detect(chunk, min_face, self.thresholds):
+                out.append((found.boxes / scale, found.probs, found.landmarks / scale))
         return out
 
     def find(self, frames: list[tuple[int, np.ndarray]], margin: float = 0.3) -> list[list[Face]]:
-        """Faces per frame for ``(frame_index, rgb)`` pairs, in the same order."""
-        results: list[list[Face]] = []
+        """Faces per frame for ``(frame_index, rgb)`` pairs (a video's in time order), in the same order."""
         # MTCNN batches only frames of equal size; video frames are, images come one by one.
         groups: dict[tuple[int, int], list[int]] = {}
         for pos, (_, rgb) in enumerate(frames):
             groups.setdefault(rgb.shape[:2], []).append(pos)
         by_pos: dict[int, list[Face]] = {}
         for positions in groups.values():
-            for start in range(0, len(positions), self.batch_size):
-                chunk = positions[start : start + self.batch_size]
-                detections = self._detect_batch([frames[p][1] for p in chunk])
-                for pos, (boxes, probs, marks) in zip(chunk, detections, strict=True):
-                    index, rgb = frames[pos]
-                    by_pos[pos] = self._faces_from_boxes(index, rgb, boxes, probs, margin, marks)
-        for pos in range(len(frames)):
-            results.append(by_pos.get(pos, []))
-        return results
+            found = self._find_in_sequence([frames[p] for p in positions], margin)
+            by_pos.update(zip(positions, found, strict=True))
+        return [by_pos.get(pos, []) for pos in range(len(frames))]
+
+    def _find_in_sequence(self, frames: list[tuple[int, np.ndarray]], margin: float) -> list[list[Face]]:
+        """Keyframes searched in full, faces carried between them where they did not move, the rest searched again."""
+        count = len(frames)
+        keys = sorted({*range(0, count, self.detect_every), count - 1}) if count else []
+        faces: dict[int, list[Face]] = {}
+        for pos, found in zip(keys, self._detect([frames[p][1] for p in keys]), strict=True):
+            faces[pos] = self._faces_from_boxes(*frames[pos], *found, margin)
+        for before, after in pairwise(keys):
+            between = range(before + 1, after)
+            if not between:
+                continue
+            pairs = _pair_faces(faces[before], faces[after])
+            search_again = []
+            for pos in between:
+                carried = self._carry(pairs, frames, before, after, pos, margin) if pairs is not None else None
+                if carried is None:
+                    search_again.append(pos)
+                else:
+                    faces[pos] = carried
+            if search_again:
+                known = [f.size_px for f in faces[before] + faces[after]]
+                # Faces that appear or vanish between keyframes are searched for at any size.
+                guided = self.guided_min_face_ratio * min(known) if known and pairs is not None else None
+                found = self._detect([frames[p][1] for p in search_again], guided)
+                for pos, detections in zip(search_again, found, strict=True):
+                    faces[pos] = self._faces_from_boxes(*frames[pos], *detections, margin)
+        return [faces[pos] for pos in range(count)]
+
+    def _carry(
+        self,
+        pairs: list[tuple[Face, Face]],
+        frames: list[tuple[int, np.ndarray]],
+        before: int,
+        after: int,
+        pos: int,
+        margin: float,
+    ) -> list[Face] | None:
+        """The keyframes' faces at ``pos``, boxes interpolated; None if one of them moved (search again)."""
+        weight = (pos - before) / (after - before)
+        index, rgb = frames[pos]
+        nearer = before if weight <= 0.5 else after
+        carried = []
+        for first, last in pairs:
+            box = tuple(float(v) for v in _interpolate(first.box, last.box, weight))
+            reference = first if nearer == before else last
+            moved = np.abs(face_thumbnail(rgb, box) - face_thumbnail(frames[nearer][1], reference.box)).mean()
+            if moved > self.still_diff_levels:
+                return None
+            probability = min(first.probability, last.probability)
+            landmarks = _interpolate(first.landmarks, last.landmarks, weight)
+            carried.append(self._face(index, rgb, box, probability, margin, landmarks, tracked=True))
+        return carried
+
+    def _face(
+        self,
+        index: int,
+        rgb: np.ndarray,
+        box: tuple[float, float, float, float],
+        probability: float,
+        margin: float,
+        landmarks: np.ndarray | None,
+        tracked: bool = False,
+    ) -> Face:
+        flags = []
+        if box_size_px(box) < self.small_face_px:
+            flags.append("small")
+        if probability < self.low_confidence:
+            flags.append("low_confidence")
+        if tracked:
+            # Not searched on this frame: carried from the keyframes around it (module docstring).
+            flags.append("tracked")
+        crop = square_crop(rgb, box, margin)
+        return Face(index, box, float(probability), crop, flags=flags, landmarks=landmarks)
 
     def _faces_from_boxes(
         self,
         index: int,
         rgb: np.ndarray,
-        boxes: np.ndarray | None,
-        probs: np.ndarray | None,
+        boxes: np.ndarray,
+        probs: np.ndarray,
+        marks: np.ndarray,
         margin: float,
-        marks: np.ndarray | None = None,
     ) -> list[Face]:
-        if boxes is None or probs is None:
-            return []
         height, width = rgb.shape[:2]
         faces = []
         for n, (box, prob) in enumerate(zip(boxes, probs, strict=True)):
@@ -234,12 +342,33 @@ class FaceFinder:
             x2, y2 = min(float(width), x2), min(float(height), y2)
             if x2 - x1 < 2 or y2 - y1 < 2:
                 continue
-            flags = []
-            if box_size_px((x1, y1, x2, y2)) < self.small_face_px:
-                flags.append("small")
-            if prob < self.low_confidence:
-                flags.append("low_confidence")
-            crop = square_crop(rgb, (x1, y1, x2, y2), margin)
-            landmarks = marks[n] if marks is not None and n < len(marks) else None
-            faces.append(Face(index, (x1, y1, x2, y2), float(prob), crop, flags=flags, landmarks=landmarks))
+            landmarks = marks[n] if n < len(marks) else None
+            faces.append(self._face(index, rgb, (x1, y1, x2, y2), float(prob), margin, landmarks))
         return faces
+
+
+def _pair_faces(first: list[Face], last: list[Face]) -> list[tuple[Face, Face]] | None:
+    """Each face of one keyframe with the same face on the next (tracking's matching); None unless all pair up."""
+    from detector.tracking import IOU_MATCH, match_priority
+
+    if len(first) != len(last):
+        return None
+    candidates = sorted(
+        (
+            (key, i, j)
+            for i, a in enumerate(first)
+            for j, b in enumerate(last)
+            if (key := match_priority(a.box, b.box, IOU_MATCH)) is not None
+        ),
+        reverse=True,
+    )
+    used_first: set[int] = set()
+    used_last: set[int] = set()
+    pairs = []
+    for _key, i, j in candidates:
+        if i in used_first or j in used_last:
+            continue
+        used_first.add(i)
+        used_last.add(j)
+        pairs.append((first[i], last[j]))
+    return pairs if len(pairs) == len(first) else None

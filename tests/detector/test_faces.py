@@ -130,7 +130,7 @@ def test_impossible_settings_are_refused(kwargs):
 
 def test_settings_report_what_detection_ran_with():
     finder = FaceFinder(thresholds=(0.5, 0.6, 0.9), detect_max_side_px=480, search_min_face_px=30)
-    assert finder.mtcnn.thresholds == [0.5, 0.6, 0.9]
+    assert finder.thresholds == (0.5, 0.6, 0.9)
     settings = finder.settings()
     assert settings["thresholds"] == [0.5, 0.6, 0.9]
     assert (settings["detect_max_side_px"], settings["search_min_face_px"]) == (480, 30)

@@ -1,0 +1,185 @@
+"""Side by side, in one run: the simple approach such tools start from, and our pipeline, on the same labelled clips.
+
+    python bench/side_by_side.py                  # every clip of ../shared/data/videos/{real,fake}
+    flock /work/train.lock python bench/side_by_side.py
+
+Baseline, as such tools are commonly built: ResNeXt50 (timm ``resnext50_32x4d``) on 20 evenly spaced
+full frames per video, each squashed to 224 x 224 and scored one frame at a time, no face detection;
+the video's score is the mean of its frames' probabilities. No trained weights for it exist here and
+none can be downloaded, so it runs with seeded random weights (``--baseline-checkpoint`` loads a
+state_dict instead): its times are what such a model costs, and its AUC is measured with the
+weights it has, which for random weights is chance.
+
+Ours: ``detector.pipeline.analyze`` as a worker runs it (32 frames, face detection, the default
+ensemble with its shipped weights, crops and Grad-CAM heatmaps written), the verdict's score as the
+video's (a clip with no face scores 0.5: no evidence either way).
+
+Both run on the same clips, interleaved clip by clip so that anything else on the machine slows
+both alike; models are loaded and warmed up before timing. Prints each side's seconds, the ratio,
+and each side's video AUC on every labelled clip and on the held-out clips the evaluation reports
+(files and groups of the shipped detectors' training splits left out: the others trained them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from detector.ensemble import DEFAULT_ENSEMBLE, load_ensemble, weights_dir
+from detector.faces import FaceFinder
+from detector.media import DEFAULT_FRAMES, sample_frames
+from detector.pipeline import analyze
+
+VIDEOS_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
+VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
+BASELINE_FRAMES = 20
+BASELINE_INPUT_PX = 224
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+
+class FullFrameResNeXt:
+    """The baseline: a ResNeXt50 binary classifier on whole frames, one frame per forward pass."""
+
+    def __init__(self, checkpoint: str | None = None) -> None:
+        import timm
+
+        torch.manual_seed(0)
+        self.model = timm.create_model("resnext50_32x4d", pretrained=False, num_classes=1).eval()
+        self.weights = "random (seed 0)"
+        if checkpoint:
+            self.model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
+            self.weights = checkpoint
+
+    @torch.inference_mode()
+    def score_video(self, path: Path, frames: int = BASELINE_FRAMES) -> float:
+        sampled, _ = sample_frames(path, samples=frames)
+        probabilities = []
+        for frame in sampled:
+            if frame.rgb is None:
+                continue
+            image = cv2.resize(frame.rgb, (BASELINE_INPUT_PX, BASELINE_INPUT_PX), interpolation=cv2.INTER_AREA)
+            image = (image.astype(np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
+            batch = torch.from_numpy(image.transpose(2, 0, 1)).unsqueeze(0)
+            probabilities.append(torch.sigmoid(self.model(batch)).item())
+        return float(np.mean(probabilities)) if probabilities else 0.5
+
+
+def labelled_clips(videos: Path) -> list[tuple[Path, int]]:
+    clips = []
+    for folder, label in (("real", 0), ("fake", 1)):
+        clips += [(p, label) for p in sorted((videos / folder).iterdir()) if p.suffix.lower() in VIDEO_SUFFIXES]
+    return clips
+
+
+def held_out(clips: list[tuple[Path, int]]) -> set[Path]:
+    """The clips the evaluation reports: none of their files or groups is in a shipped detector's training split."""
+    from detector.training.data import scan_labelled_dir
+    from detector.training.evaluate import select_items
+
+    splits = sorted(weights_dir().glob("*.split.json"))
+    videos = clips[0][0].parent.parent
+    items = select_items(scan_labelled_dir(videos), splits, log=lambda line: None)
+    return {Path(i.path).resolve() for i in items}
+
+
+def auc(labels: list[int], scores: list[float]) -> float | None:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores)) if len(set(labels)) == 2 else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--videos", default=str(VIDEOS_DIR), help="folder with real/ and fake/")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N clips of each label")
+    parser.add_argument("--baseline-checkpoint", help="a ResNeXt50 state_dict for the baseline (default: random)")
+    parser.add_argument("--json", help="write the per-clip numbers to this file")
+    args = parser.parse_args(argv)
+
+    videos = Path(args.videos)
+    clips = labelled_clips(videos)
+    if args.limit:
+        clips = [c for label in (0, 1) for c in [c for c in clips if c[1] == label][: args.limit]]
+    baseline = FullFrameResNeXt(args.baseline_checkpoint)
+    ensemble = load_ensemble(list(DEFAULT_ENSEMBLE), device="cpu")
+    finder = FaceFinder(device="cpu")
+    print(
+        f"{len(clips)} labelled clips ({sum(1 for _, y in clips if y == 0)} real, {sum(y for _, y in clips)} fake); "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; load average "
+        + " ".join(f"{v:.1f}" for v in os.getloadavg())
+    )
+    print(f"baseline: ResNeXt50 on {BASELINE_FRAMES} full frames, one at a time; weights: {baseline.weights}")
+    print(
+        f"ours: {DEFAULT_FRAMES} frames, faces, ensemble {'+'.join(ensemble.names)} "
+        f"(trained: {', '.join(d.name for d in ensemble.trained) or 'none'}), crops and heatmaps written"
+    )
+    baseline.score_video(clips[0][0], frames=2)  # warm-up
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="forensics-side-by-side-") as tmp:
+        analyze(clips[0][0], frames=4, ensemble=ensemble, face_finder=finder)  # warm-up
+        for n, (path, label) in enumerate(clips):
+            wall, cpu = time.perf_counter(), time.process_time()
+            base_score = baseline.score_video(path)
+            base_wall, base_cpu = time.perf_counter() - wall, time.process_time() - cpu
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = analyze(path, ensemble=ensemble, face_finder=finder, artifacts_dir=Path(tmp) / str(n))
+            ours_wall, ours_cpu = time.perf_counter() - wall, time.process_time() - cpu
+            score = result["verdict"].get("score")
+            rows.append(
+                {
+                    "clip": str(path.relative_to(videos)),
+                    "label": label,
+                    "baseline_s": base_wall,
+                    "baseline_cpu_s": base_cpu,
+                    "baseline_score": base_score,
+                    "ours_s": ours_wall,
+                    "ours_cpu_s": ours_cpu,
+                    "ours_score": 0.5 if score is None else float(score),
+                    "ours_label": result["verdict"]["label"],
+                }
+            )
+            print(
+                f"  {rows[-1]['clip']:<48} baseline {base_wall:6.2f} s   ours {ours_wall:6.2f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    kept = held_out(clips)
+    subsets = {
+        "every labelled clip": rows,
+        "held-out clips": [r for r in rows if (videos / r["clip"]).resolve() in kept],
+    }
+    base_total = sum(r["baseline_s"] for r in rows)
+    ours_total = sum(r["ours_s"] for r in rows)
+    print(f"\n{'':<22}{'baseline':>12}{'ours':>12}")
+    print(f"{'wall s, all clips':<22}{base_total:>12.1f}{ours_total:>12.1f}")
+    base_cpu = sum(r["baseline_cpu_s"] for r in rows)
+    ours_cpu = sum(r["ours_cpu_s"] for r in rows)
+    print(f"{'CPU s, all clips':<22}{base_cpu:>12.1f}{ours_cpu:>12.1f}")
+    print(f"{'wall s per clip':<22}{base_total / len(rows):>12.2f}{ours_total / len(rows):>12.2f}")
+    for name, subset in subsets.items():
+        labels = [r["label"] for r in subset]
+        b, o = auc(labels, [r["baseline_score"] for r in subset]), auc(labels, [r["ours_score"] for r in subset])
+        line = f"video AUC, {name} ({len(subset)})"
+        print(f"{line:<22}{'n/a' if b is None else f'{b:.3f}':>12}{'n/a' if o is None else f'{o:.3f}':>12}")
+    ratio, cpu_ratio = base_total / ours_total, base_cpu / ours_cpu
+    print(f"\nours is {ratio:.2f}x faster than the baseline (wall; {cpu_ratio:.2f}x in CPU seconds)")
+    print("load average at end: " + " ".join(f"{v:.1f}" for v in os.getloadavg()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""MTCNN (Zhang et al. 2016) over a batch of frames, with facenet-pytorch's three networks and weights.
+
+facenet-pytorch's ``detect_face`` cuts every candidate box of the second and third stage with its
+own ``interpolate`` call: on a CPU, a 1080p talking-head frame leaves about a hundred candidates, and
+those calls were 60 % of the face stage. Here each stage cuts all its candidates in one
+``torchvision.ops.roi_align`` call (bilinear samples averaged per output pixel), on the CPU or a GPU
+alike. The cascade is otherwise facenet-pytorch's: the same image pyramid (area resampling, factor
+0.709), stage thresholds, box regression, squaring and non-maximum suppression, so detections agree
+with it (tests/detector/test_mtcnn.py compares them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from torchvision.ops import batched_nms, roi_align
+
+PNET_WINDOW_PX = 12
+PYRAMID_FACTOR = 0.709
+# Bilinear samples per output pixel and axis when a candidate is cut: 2 x 2 is an area average for
+# a candidate up to twice the network's input and a light low-pass beyond.
+ROI_SAMPLES = 2
+
+
+@dataclass
+class Detections:
+    """One frame's faces: boxes (n, 4) x1 y1 x2 y2, probabilities (n,), landmarks (n, 5, 2); pixels."""
+
+    boxes: np.ndarray
+    probs: np.ndarray
+    landmarks: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+
+def _empty() -> Detections:
+    return Detections(np.zeros((0, 4)), np.zeros((0,)), np.zeros((0, 5, 2)))
+
+
+def pyramid_scales(height: int, width: int, min_face_px: float, factor: float = PYRAMID_FACTOR) -> list[float]:
+    """Scales at which the 12 px proposal window covers faces from ``min_face_px`` up to the frame's shorter side."""
+    scale = PNET_WINDOW_PX / float(min_face_px)
+    shorter = min(height, width) * scale
+    scales = []
+    while shorter >= PNET_WINDOW_PX:
+        scales.append(scale)
+        scale *= factor
+        shorter *= factor
+    return scales
+
+
+def _square(boxes: torch.Tensor) -> torch.Tensor:
+    """Grow each box to a square around its centre (facenet-pytorch's ``rerec``)."""
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    side = torch.maximum(w, h)
+    out = boxes.clone()
+    out[:, 0] = boxes[:, 0] + w * 0.5 - side * 0.5
+    out[:, 1] = boxes[:, 1] + h * 0.5 - side * 0.5
+    out[:, 2] = out[:, 0] + side
+    out[:, 3] = out[:, 1] + side
+    return out
+
+
+def _regress(boxes: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """Apply the networks' box offsets, in units of the box's size (+1, as facenet-pytorch's ``bbreg``)."""
+    w = boxes[:, 2] - boxes[:, 0] + 1
+    h = boxes[:, 3] - boxes[:, 1] + 1
+    out = boxes.clone()
+    out[:, 0] = boxes[:, 0] + offsets[:, 0] * w
+    out[:, 1] = boxes[:, 1] + offsets[:, 1] * h
+    out[:, 2] = boxes[:, 2] + offsets[:, 2] * w
+    out[:, 3] = boxes[:, 3] + offsets[:, 3] * h
+    return out
+
+
+def _nms_min(boxes: np.ndarray, scores: np.ndarray, groups: np.ndarray, threshold: float) -> np.ndarray:
+    """Greedy NMS where overlap is intersection over the smaller box, per group (the last stage's)."""
+    keep: list[int] = []
+    for group in np.unique(groups):
+        members = np.flatnonzero(groups == group)
+        x1, y1, x2, y2 = (boxes[members, i] for i in range(4))
+        area = (x2 - x1 + 1) * (y2 - y1 + 1)
+        order = members[np.argsort(scores[members], kind="stable")]
+        local = {m: n for n, m in enumerate(members)}
+        while order.size:
+            best = order[-1]
+            keep.append(int(best))
+            rest = order[:-1]
+            b, r = local[best], np.array([local[m] for m in rest], dtype=np.int64)
+            iw = np.maximum(0.0, np.minimum(x2[b], x2[r]) - np.maximum(x1[b], x1[r]) + 1)
+            ih = np.maximum(0.0, np.minimum(y2[b], y2[r]) - np.maximum(y1[b], y1[r]) + 1)
+            overlap = iw * ih / np.minimum(area[b], area[r])
+            order = rest[overlap <= threshold]
+    return np.array(sorted(keep, key=lambda i: (groups[i], -scores[i])), dtype=np.int64)
+
+
+class BatchedMTCNN:
+    """The three MTCNN networks on one device, run over batches of equal-size RGB uint8 frames."""
+
+    def __init__(self, device: str | torch.device = "cpu") -> None:
+        from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
+
+        self.device = torch.device(device)
+        self.pnet = PNet().to(self.device).eval()
+        self.rnet = RNet().to(self.device).eval()
+        self.onet = ONet().to(self.device).eval()
+
+    def _cut(self, images: torch.Tensor, boxes: torch.Tensor, frame_of: torch.Tensor, size: int) -> torch.Tensor:
+        """Each box's pixels (clipped to the frame, as facenet-pytorch's ``pad``) resampled to size x size."""
+        height, width = images.shape[2:]
+        whole = boxes.trunc()
+        x1 = whole[:, 0].clamp(min=1) - 1
+        y1 = whole[:, 1].clamp(min=1) - 1
+        x2 = torch.maximum(whole[:, 2].clamp(max=width), x1 + 1)
+        y2 = torch.maximum(whole[:, 3].clamp(max=height), y1 + 1)
+        rois = torch.stack([frame_of.to(images.dtype), x1, y1, x2, y2], dim=1)
+        return roi_align(images, rois, (size, size), spatial_scale=1.0, sampling_ratio=ROI_SAMPLES, aligned=True)
+
+    @torch.inference_mode()
+    def detect(self, frames: Sequence[np.ndarray], min_face_px: float, thresholds: Sequence[float]) -> list[Detections]:
+        """Faces in each frame (all frames the same size), searched from ``min_face_px`` up, in frame pixels."""
+        if not len(frames):
+            return []
+        batch = torch.as_tensor(np.stack(frames), device=self.device)
+        images = (batch.permute(0, 3, 1, 2).float() - 127.5) * 0.0078125
+        count, _, height, width = images.shape
+
+        # Stage 1: the proposal network slides over every pyramid level.
+        proposals, proposal_frames = [], []
+        for scale in pyramid_scales(height, width, min_face_px):
+            level = F.interpolate(images, size=(int(height * scale + 1), int(width * scale + 1)), mode="area")
+            offsets, probs = self.pnet(level)
+            face = probs[:, 1]
+            hits = (face >= thresholds[0]).nonzero()
+            if not len(hits):
+                continue
+            frame_of, rows, cols = hits[:, 0], hits[:, 1], hits[:, 2]
+            cells = torch.stack([cols, rows], dim=1).to(images.dtype)
+            corner1 = ((2 * cells + 1) / scale).floor()
+            corner2 = ((2 * cells + PNET_WINDOW_PX) / scale).floor()
+            score = face[frame_of, rows, cols]
+            reg = offsets[frame_of, :, rows, cols]
+            boxes = torch.cat([corner1, corner2, score[:, None], reg], dim=1)
+            keep = batched_nms(boxes[:, :4], boxes[:, 4], frame_of, 0.5)
+            proposals.append(boxes[keep])
+            proposal_frames.append(frame_of[keep])
+        if not proposals:
+            return [_empty() for _ in range(count)]
+        boxes = torch.cat(proposals)
+        frame_of = torch.cat(proposal_frames)
+        keep = batched_nms(boxes[:, :4], boxes[:, 4], frame_of, 0.7)
+        boxes, frame_of = boxes[keep], frame_of[keep]
+        w = boxes[:, 2] - boxes[:, 0]
+        h = boxes[:, 3] - boxes[:, 1]
+        refined = torch.stack(
+            [
+                boxes[:, 0] + boxes[:, 5] * w,
+                boxes[:, 1] + boxes[:, 6] * h,
+                boxes[:, 2] + boxes[:, 7] * w,
+                boxes[:, 3] + boxes[:, 8] * h,
+            ],
+            dim=1,
+        )
+        boxes = _square(refined)
+
+        # Stage 2: the refinement network on every proposal, cut at 24 x 24.
+        offsets, probs = self.rnet(self._cut(images, boxes, frame_of, 24))
+        passed = probs[:, 1] > thresholds[1]
+        boxes, frame_of, offsets, score = boxes[passed], frame_of[passed], offsets[passed], probs[passed, 1]
+        if not len(boxes):
+            return [_empty() for _ in range(count)]
+        keep = batched_nms(boxes, score, frame_of, 0.7)
+        boxes = _square(_regress(boxes[keep], offsets[keep]))
+        frame_of = frame_of[keep]
+
+        # Stage 3: the output network, cut at 48 x 48, gives the final boxes, scores and landmarks.
+        offsets, marks, probs = self.onet(self._cut(images, boxes, frame_of, 48))
+        passed = probs[:, 1] > thresholds[2]
+        boxes, frame_of, offsets, marks, score = (
+            boxes[passed],
+            frame_of[passed],
+            offsets[passed],
+            marks[passed],
+            probs[passed, 1],
+        )
+        w = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
+        h = (boxes[:, 3] - boxes[:, 1] + 1)[:, None]
+        points = torch.stack([w * marks[:, :5] + boxes[:, :1] - 1, h * marks[:, 5:] + boxes[:, 1:2] - 1], dim=2)
+        boxes = _regress(boxes, offsets)
+        boxes_np = boxes.cpu().numpy().astype(np.float64)
+        score_np = score.cpu().numpy().astype(np.float64)
+        frames_np = frame_of.cpu().numpy()
+        keep_np = _nms_min(boxes_np, score_np, frames_np, 0.7)
+        points_np = points.cpu().numpy().astype(np.float64)
+        out = []
+        for n in range(count):
+            mine = keep_np[frames_np[keep_np] == n]
+            out.append(Detections(boxes_np[mine], score_np[mine], points_np[mine]))
+        return out
