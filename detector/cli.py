@@ -53,6 +53,7 @@ def _load_models(args: argparse.Namespace):
         thresholds=args.face_thresholds,
         detect_max_side_px=args.detect_max_side,
         search_min_face_px=args.min_face,
+        detect_every=args.detect_every,
     )
     return ensemble, face_finder
 
@@ -194,7 +195,7 @@ def stage_thresholds(text: str) -> tuple[float, float, float]:
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by analyze and analyze-folder: detectors, device, sampling and face detection."""
     from detector.aggregate import STRATEGIES, VerdictPolicy
-    from detector.faces import DEFAULT_THRESHOLDS, DETECT_MAX_SIDE_PX, SEARCH_MIN_FACE_PX
+    from detector.faces import DEFAULT_THRESHOLDS, DETECT_EVERY, DETECT_MAX_SIDE_PX, SEARCH_MIN_FACE_PX
 
     parser.add_argument("--detectors", help="comma-separated detector names (default: the shipped ensemble)")
     parser.add_argument(
@@ -247,6 +248,14 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         default=SEARCH_MIN_FACE_PX,
         metavar="PX",
         help=f"smallest face searched for, in frame pixels (default {SEARCH_MIN_FACE_PX})",
+    )
+    faces.add_argument(
+        "--detect-every",
+        type=positive_int,
+        default=DETECT_EVERY,
+        metavar="K",
+        help="search every K-th sampled frame in full and carry faces that did not move to the frames "
+        f"between (1: search every frame; default {DETECT_EVERY})",
     )
 
 

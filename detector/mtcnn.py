@@ -2,11 +2,11 @@
 
 facenet-pytorch's ``detect_face`` cuts every candidate box of the second and third stage with its
 own ``interpolate`` call: on a CPU, a 1080p talking-head frame leaves about a hundred candidates, and
-those calls were 60 % of the face stage. Here each stage cuts all its candidates in one
-``torchvision.ops.roi_align`` call (bilinear samples averaged per output pixel), on the CPU or a GPU
-alike. The cascade is otherwise facenet-pytorch's: the same image pyramid (area resampling, factor
-0.709), stage thresholds, box regression, squaring and non-maximum suppression, so detections agree
-with it (tests/detector/test_mtcnn.py compares them).
+those calls were 60 % of the face stage. Here each stage cuts all its candidates at once, on the CPU
+or a GPU alike: the same area averages (``adaptive_avg_pool2d``'s windows), read as box sums from one
+summed-area table per frame. The cascade is otherwise facenet-pytorch's: the same image pyramid (area
+resampling, factor 0.709), stage thresholds, box regression, squaring and non-maximum suppression,
+so detections agree with it (tests/detector/test_mtcnn.py compares them).
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch.nn import functional as F
-from torchvision.ops import batched_nms, roi_align
+from torchvision.ops import batched_nms
 
 PNET_WINDOW_PX = 12
 PYRAMID_FACTOR = 0.709
-# Bilinear samples per output pixel and axis when a candidate is cut: 2 x 2 is an area average for
-# a candidate up to twice the network's input and a light low-pass beyond.
-ROI_SAMPLES = 2
 
 
 @dataclass
@@ -111,25 +108,51 @@ class BatchedMTCNN:
         self.rnet = RNet().to(self.device).eval()
         self.onet = ONet().to(self.device).eval()
 
-    def _cut(self, images: torch.Tensor, boxes: torch.Tensor, frame_of: torch.Tensor, size: int) -> torch.Tensor:
-        """Each box's pixels (clipped to the frame, as facenet-pytorch's ``pad``) resampled to size x size."""
-        height, width = images.shape[2:]
-        whole = boxes.trunc()
-        x1 = whole[:, 0].clamp(min=1) - 1
-        y1 = whole[:, 1].clamp(min=1) - 1
-        x2 = torch.maximum(whole[:, 2].clamp(max=width), x1 + 1)
-        y2 = torch.maximum(whole[:, 3].clamp(max=height), y1 + 1)
-        rois = torch.stack([frame_of.to(images.dtype), x1, y1, x2, y2], dim=1)
-        return roi_align(images, rois, (size, size), spatial_scale=1.0, sampling_ratio=ROI_SAMPLES, aligned=True)
+    @staticmethod
+    def _cut(table: torch.Tensor, boxes: torch.Tensor, frame_of: torch.Tensor, size: int) -> torch.Tensor:
+        """Each box's pixels (clipped to the frame, as facenet-pytorch's ``pad``) area-resampled to size x size.
+
+        ``table`` is the frames' summed-area table (B, C, H + 1, W + 1). Output pixel i of a crop n
+        pixels long averages input pixels floor(i n / size) to ceil((i + 1) n / size) - 1, exactly
+        the windows of ``adaptive_avg_pool2d`` (which ``interpolate(mode="area")`` is).
+        """
+        height, width = table.shape[2] - 1, table.shape[3] - 1
+        whole = boxes.trunc().long()
+        x0 = whole[:, 0].clamp(min=1) - 1
+        y0 = whole[:, 1].clamp(min=1) - 1
+        x1 = torch.maximum(whole[:, 2].clamp(max=width), x0 + 1)
+        y1 = torch.maximum(whole[:, 3].clamp(max=height), y0 + 1)
+        steps = torch.arange(size, device=table.device)
+
+        def windows(start: torch.Tensor, end: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            length = (end - start)[:, None]
+            first = start[:, None] + torch.div(steps * length, size, rounding_mode="floor")
+            last = start[:, None] - torch.div(-(steps + 1) * length, size, rounding_mode="floor")
+            return first, last
+
+        top, bottom = windows(y0, y1)
+        left, right = windows(x0, x1)
+        frame = frame_of[:, None, None]
+
+        def corner(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+            return table[frame, :, rows[:, :, None], cols[:, None, :]]  # (n, size, size, C)
+
+        sums = corner(bottom, right) - corner(top, right) - corner(bottom, left) + corner(top, left)
+        area = ((bottom - top)[:, :, None] * (right - left)[:, None, :]).unsqueeze(-1)
+        mean = (sums.double() / area).permute(0, 3, 1, 2)
+        return ((mean - 127.5) * 0.0078125).float()
 
     @torch.inference_mode()
     def detect(self, frames: Sequence[np.ndarray], min_face_px: float, thresholds: Sequence[float]) -> list[Detections]:
         """Faces in each frame (all frames the same size), searched from ``min_face_px`` up, in frame pixels."""
         if not len(frames):
             return []
-        batch = torch.as_tensor(np.stack(frames), device=self.device)
-        images = (batch.permute(0, 3, 1, 2).float() - 127.5) * 0.0078125
+        batch = torch.as_tensor(np.stack(frames), device=self.device).permute(0, 3, 1, 2)
+        images = (batch.float() - 127.5) * 0.0078125
         count, _, height, width = images.shape
+        # Summed-area table of the raw pixels: integers, so every window's sum is exact (at most
+        # 255 x 640 x 640 for the frame sizes detection runs on, well within int32).
+        table = F.pad(batch.int().cumsum(2, dtype=torch.int32).cumsum(3, dtype=torch.int32), (1, 0, 1, 0))
 
         # Stage 1: the proposal network slides over every pyramid level.
         proposals, proposal_frames = [], []
@@ -170,7 +193,7 @@ class BatchedMTCNN:
         boxes = _square(refined)
 
         # Stage 2: the refinement network on every proposal, cut at 24 x 24.
-        offsets, probs = self.rnet(self._cut(images, boxes, frame_of, 24))
+        offsets, probs = self.rnet(self._cut(table, boxes, frame_of, 24))
         passed = probs[:, 1] > thresholds[1]
         boxes, frame_of, offsets, score = boxes[passed], frame_of[passed], offsets[passed], probs[passed, 1]
         if not len(boxes):
@@ -180,7 +203,7 @@ class BatchedMTCNN:
         frame_of = frame_of[keep]
 
         # Stage 3: the output network, cut at 48 x 48, gives the final boxes, scores and landmarks.
-        offsets, marks, probs = self.onet(self._cut(images, boxes, frame_of, 48))
+        offsets, marks, probs = self.onet(self._cut(table, boxes, frame_of, 48))
         passed = probs[:, 1] > thresholds[2]
         boxes, frame_of, offsets, marks, score = (
             boxes[passed],

@@ -151,3 +151,83 @@ def test_a_detector_narrows_a_wider_crop_to_exactly_the_crop_of_its_own_margin(u
     assert np.array_equal(det.score_crops([wide], source_margin=0.5), det.score_crops([own]))
     with pytest.raises(ValueError, match="margin"):
         det.crops_for([own], source_margin=0.1)
+
+
+def portrait_at(x: int, y: int, canvas_hw: tuple[int, int] = (360, 480), noise_seed: int = 0) -> np.ndarray:
+    """The astronaut's head (about 100 px) with its top-left corner at (x, y) on a lightly noisy grey canvas."""
+    head = cv2.resize(astronaut_rgb()[0:300, 100:400], (150, 150), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(noise_seed)
+    canvas = np.clip(118 + rng.normal(0, 2, (*canvas_hw, 3)), 0, 255).astype(np.uint8)
+    canvas[y : y + 150, x : x + 150] = head
+    return canvas
+
+
+class SearchLog:
+    """Wraps a FaceFinder's MTCNN: how many frames it searched, and from which face size."""
+
+    def __init__(self, finder: FaceFinder) -> None:
+        self.frames = 0
+        self.min_faces: list[float] = []
+        detect = finder.mtcnn.detect
+
+        def logged(frames, min_face_px, thresholds):
+            self.frames += len(frames)
+            self.min_faces.append(min_face_px)
+            return detect(frames, min_face_px, thresholds)
+
+        finder.mtcnn.detect = logged
+
+
+def test_a_still_face_is_carried_between_keyframes_without_searching_them():
+    finder = FaceFinder(detect_every=4)
+    log = SearchLog(finder)
+    frames = [(i * 10, portrait_at(100, 60, noise_seed=i)) for i in range(9)]
+    found = finder.find(frames)
+    assert log.frames == 3  # keyframes 0, 4 and 8
+    assert [len(per) for per in found] == [1] * 9
+    tracked = [i for i, per in enumerate(found) if "tracked" in per[0].flags]
+    assert tracked == [1, 2, 3, 5, 6, 7]
+    assert all(per[0].frame_index == i * 10 for i, per in enumerate(found))
+    # A carried box lies between its keyframes' boxes, and its crop is cut from its own frame.
+    assert np.abs(np.subtract(found[2][0].box, found[0][0].box)).max() < 5
+    assert found[2][0].crop.shape == found[0][0].crop.shape
+
+
+def test_a_face_that_moved_between_keyframes_is_searched_again_from_its_own_size():
+    finder = FaceFinder(detect_every=4)
+    log = SearchLog(finder)
+    # The head sits still on the keyframes but is elsewhere on frames 1-3 (a turn away and back).
+    positions = [(100, 60), (300, 150), (300, 150), (300, 150), (100, 60)]
+    found = finder.find([(i, portrait_at(x, y)) for i, (x, y) in enumerate(positions)])
+    assert log.frames == 5
+    assert [len(per) for per in found] == [1] * 5
+    assert not any("tracked" in per[0].flags for per in found)
+    assert found[2][0].box[0] > 250  # found where it really was, not where interpolation put it
+    keyframe_search, again = log.min_faces
+    face_px = found[0][0].size_px
+    assert keyframe_search == finder.mtcnn_min_face_size(360, 480)
+    assert again == finder.mtcnn_min_face_size(360, 480, finder.guided_min_face_ratio * face_px) > keyframe_search
+
+
+def test_frames_between_keyframes_with_different_faces_are_searched_for_any_size():
+    finder = FaceFinder(detect_every=4)
+    log = SearchLog(finder)
+    blank = np.full((360, 480, 3), 118, dtype=np.uint8)
+    found = finder.find([(0, blank), (1, portrait_at(100, 60)), (2, portrait_at(100, 60)), (3, portrait_at(100, 60))])
+    assert log.frames == 4
+    assert log.min_faces == [finder.mtcnn_min_face_size(360, 480)] * 2
+    assert [len(per) for per in found] == [0, 1, 1, 1]
+
+
+def test_detect_every_one_searches_every_frame():
+    finder = FaceFinder(detect_every=1)
+    log = SearchLog(finder)
+    found = finder.find([(i, portrait_at(100, 60, noise_seed=i)) for i in range(5)])
+    assert log.frames == 5
+    assert not any("tracked" in face.flags for per in found for face in per)
+
+
+@pytest.mark.parametrize("kwargs", [{"detect_every": 0}, {"still_diff_levels": -1.0}, {"guided_min_face_ratio": 0.0}])
+def test_impossible_face_stage_economies_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        FaceFinder(**kwargs)
