@@ -7,7 +7,7 @@ Open loop: request ``i`` of a step is sent at ``start + i / rate`` whether or no
 answered, and its latency is counted from that scheduled instant. A closed-loop tool (locust's users,
 ab, wrk) waits for an answer before a user sends again, so a slow server is offered less load and its
 queueing never shows in the percentiles ("coordinated omission"); here a server that falls behind sees
-the full rate and its backlog shows up as latency. Each request uses a pooled keep-alive connection when
+the full rate and its backlog shows up as latency (a request unanswered after 10 s counts as 10 s). Each request uses a pooled keep-alive connection when
 the server keeps one open (gthread workers) and a new one otherwise (sync workers close after each
 answer).
 
@@ -136,7 +136,8 @@ async def _exchange(pool: Connections, request: bytes) -> int:
     length = int(headers.get("content-length", "0"))
     if length:
         await reader.readexactly(length)
-    if headers.get("connection", "").lower() == "close" or ("content-length" not in headers and status != 304):
+    closes = headers.get("connection", "").lower() == "close" or lines[0].startswith("HTTP/1.0")
+    if closes or ("content-length" not in headers and status != 304):
         writer.close()
     else:
         pool.give_back(reader, writer)
@@ -168,7 +169,9 @@ async def run_step(host: str, port: int, request: bytes, rate: float, seconds: f
         try:
             status = await asyncio.wait_for(_exchange(pool, request), REQUEST_TIMEOUT_S)
         except TimeoutError:
+            # Counted in the percentiles at the timeout (a lower bound): dropping them would hide the backlog.
             counts["timeouts"] += 1
+            latencies.append(REQUEST_TIMEOUT_S)
             return
         except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             counts["errors"] += 1

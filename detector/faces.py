@@ -4,11 +4,11 @@ Detection runs on a downscaled copy of each frame (boxes are mapped back to full
 resolution); crops are taken from the full-resolution frame with a margin so that the
 blending boundary a face swap leaves around the face stays inside the crop.
 
-The frames of a video are not all searched in full: MTCNN searches every ``detect_every``-th
-sampled frame (and the last) for faces of any size; a face found on two such keyframes is carried
-to the frames between them (its box interpolated) where its pixels show it did not move, and
-the frames where it did move are searched again, only for faces of about its size (a downscaled
-search: MTCNN's image pyramid starts from the known face size instead of the smallest one).
+With ``detect_every`` above 1 the frames of a video are not all searched in full: MTCNN searches
+every ``detect_every``-th sampled frame (and the last) for faces of any size; a face found on two
+such keyframes is carried to the frames between them (its box interpolated) where its pixels show
+it did not move, and the frames where it did move are searched again, only for faces of about its
+size (a downscaled search: MTCNN's image pyramid starts from the known face size, not the smallest).
 bench/RESULTS.md measures each of these for speed and for the evaluation's AUC.
 """
 
@@ -40,9 +40,11 @@ SMALL_FACE_PX = 40
 LOW_CONFIDENCE = 0.95
 # MTCNN's proposal network slides a 12 px window; it cannot look for anything smaller.
 MTCNN_WINDOW_PX = 12
-# Sampled frames searched in full: every DETECT_EVERY-th and the last. 32 frames of a 10 s clip are
-# 0.3 s apart, so keyframes are 1.2 s apart: a face must stay in view that long to be sure of a search.
-DETECT_EVERY = 4
+# Sampled frames searched in full: every DETECT_EVERY-th and the last. With 4, keyframes of a 10 s
+# clip sampled at 32 frames are 1.2 s apart: a face must stay in view that long to be sure of a search.
+# The default searches every frame until the evaluation of the shipped detectors has been measured with
+# 4 on a quiet machine (bench/RESULTS.md): a change to what the detectors see must keep their AUC.
+DETECT_EVERY = 1
 # A face carried between keyframes must look the same as on the nearer keyframe: the mean absolute
 # difference of their zero-mean grey thumbnails (0-255 levels) must stay under this, or the frame is
 # searched again. Talking and blinking move a face's thumbnail by a few levels, a turn or a walk by tens.
