@@ -7,9 +7,9 @@ Open loop: request ``i`` of a step is sent at ``start + i / rate`` whether or no
 answered, and its latency is counted from that scheduled instant. A closed-loop tool (locust's users,
 ab, wrk) waits for an answer before a user sends again, so a slow server is offered less load and its
 queueing never shows in the percentiles ("coordinated omission"); here a server that falls behind sees
-the full rate and its backlog shows up as latency (a request unanswered after 10 s counts as 10 s). Each request uses a pooled keep-alive connection when
-the server keeps one open (gthread workers) and a new one otherwise (sync workers close after each
-answer).
+the full rate and its backlog shows up as latency (a request unanswered after 10 s counts as 10 s).
+Each request uses a pooled keep-alive connection when the server keeps one open (gthread workers) and
+a new one otherwise (sync workers close after each answer).
 
 The generator shares the machine with the server, so each step also reports the CPU seconds the
 generator used per wall second (its share of one core), and, with ``--server-pids``, the server
