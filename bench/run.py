@@ -131,11 +131,9 @@ def bench_end_to_end(
         result = analyze(
             clip, frames=frames, ensemble=ensemble, face_finder=finder, artifacts_dir=workdir / f"artifacts{i}"
         )
-        for stage, seconds in result["timings"].items():
+        for stage, seconds in result.timings.items():
             totals[stage] = totals.get(stage, 0.0) + seconds
-        label = (
-            f"{result['verdict']['label']}, {result['tracks']} track(s), {result['diagnostics']['faces_total']} faces"
-        )
+        label = f"{result.verdict.label}, {result.tracks} track(s), {result.diagnostics.faces_total} faces"
     videos_per_s = len(clips) / (time.perf_counter() - started)
     # CPU seconds this process used per clip (all its threads): unlike wall time, barely moved by
     # other processes competing for the cores, so it is the number to compare on a shared machine.

@@ -1,41 +1,34 @@
 """Face-manipulation forensics without Django: probe media, find faces, score them, aggregate.
 
 ``detector.create(name)`` builds a registered detector; ``detector.analyze(path)`` runs
-the whole pipeline on a video or image and returns a JSON-ready result;
+the whole pipeline on a video or image and returns an :class:`detector.contract.AnalysisResult`;
 ``detector.predict_image`` / ``detector.predict_batch`` give library users a flat answer.
+
+Importing the package loads nothing heavy: the web process imports ``detector.contract`` (its
+enums) and must never load torch, so the registry's names are resolved on first use.
 """
 
-from detector.registry import Detector, DetectorConfig, create, get_config, list_detectors, register_detector
+from importlib import import_module
 
-__all__ = [
-    "Detector",
-    "DetectorConfig",
-    "analyze",
-    "create",
-    "get_config",
-    "list",
-    "list_detectors",
-    "predict_batch",
-    "predict_image",
-    "register_detector",
-]
+# Public name → the module that defines it (loaded on first access).
+_LAZY = {
+    "Detector": "detector.registry",
+    "DetectorConfig": "detector.registry",
+    "create": "detector.registry",
+    "get_config": "detector.registry",
+    "list_detectors": "detector.registry",
+    "register_detector": "detector.registry",
+    "analyze": "detector.pipeline",
+    "predict_image": "detector.predict",
+    "predict_batch": "detector.predict",
+}
 
-list = list_detectors  # noqa: A001  (timm-style ``detector.list()``)
-
-
-def analyze(*args, **kwargs):
-    from detector.pipeline import analyze as _analyze
-
-    return _analyze(*args, **kwargs)
+__all__ = [*_LAZY, "list"]
 
 
-def predict_image(*args, **kwargs):
-    from detector.predict import predict_image as _predict_image
-
-    return _predict_image(*args, **kwargs)
-
-
-def predict_batch(*args, **kwargs):
-    from detector.predict import predict_batch as _predict_batch
-
-    return _predict_batch(*args, **kwargs)
+def __getattr__(name: str):
+    if name == "list":  # timm-style ``detector.list()``
+        name = "list_detectors"
+    if name not in _LAZY:
+        raise AttributeError(f"module 'detector' has no attribute {name!r}")
+    return getattr(import_module(_LAZY[name]), name)

@@ -7,15 +7,18 @@ among several, and averaging over everyone would dilute it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-LABEL_MANIPULATED = "manipulated"
-LABEL_AUTHENTIC = "authentic"
-LABEL_INCONCLUSIVE = "inconclusive"
-LABEL_NO_FACES = "no_faces"
+from detector.contract import TrackScore, VerdictLabel, VerdictThresholds
+
+# The contract's labels under the names detector.training still reads (until it reads VerdictLabel).
+LABEL_MANIPULATED = VerdictLabel.MANIPULATED
+LABEL_AUTHENTIC = VerdictLabel.AUTHENTIC
+LABEL_INCONCLUSIVE = VerdictLabel.INCONCLUSIVE
+LABEL_NO_FACES = VerdictLabel.NO_FACES
 
 
 def mean_strategy(scores: Sequence[float]) -> float:
@@ -80,43 +83,22 @@ class VerdictPolicy:
             raise ValueError(f"min_faces must be at least 1, got {self.min_faces}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "strategy": self.strategy,
-            "threshold": self.threshold,
-            "uncertainty_band": self.uncertainty_band,
-            "min_faces": self.min_faces,
-            "manipulated": round(min(1.0, self.threshold + self.uncertainty_band), 4),
-            "authentic": round(max(0.0, self.threshold - self.uncertainty_band), 4),
-        }
+        return VerdictThresholds(
+            strategy=self.strategy,
+            threshold=self.threshold,
+            uncertainty_band=self.uncertainty_band,
+            min_faces=self.min_faces,
+            manipulated=round(min(1.0, self.threshold + self.uncertainty_band), 4),
+            authentic=round(max(0.0, self.threshold - self.uncertainty_band), 4),
+        ).to_dict()
 
 
-@dataclass
-class TrackScore:
-    track_id: int
-    score: float
-    faces: int
-    label: str
-    frame_indices: list[int] = field(default_factory=list)
-    # Each trained detector's score for this track (frame detectors: their frames aggregated).
-    detector_scores: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "track_id": self.track_id,
-            "score": round(self.score, 6),
-            "faces": self.faces,
-            "label": self.label,
-            "frames": self.frame_indices,
-            "detector_scores": {name: round(s, 6) for name, s in self.detector_scores.items()},
-        }
-
-
-def label_for(score: float, policy: VerdictPolicy) -> str:
+def label_for(score: float, policy: VerdictPolicy) -> VerdictLabel:
     if score >= policy.threshold + policy.uncertainty_band:
-        return LABEL_MANIPULATED
+        return VerdictLabel.MANIPULATED
     if score <= policy.threshold - policy.uncertainty_band:
-        return LABEL_AUTHENTIC
-    return LABEL_INCONCLUSIVE
+        return VerdictLabel.AUTHENTIC
+    return VerdictLabel.INCONCLUSIVE
 
 
 def confidence_for(score: float, policy: VerdictPolicy) -> float:
@@ -182,7 +164,7 @@ def aggregate_video_score(
     """The video verdict from its tracks: the most suspicious sufficiently long track decides."""
     if not tracks:
         return {
-            "label": LABEL_NO_FACES,
+            "label": VerdictLabel.NO_FACES,
             "score": None,
             "confidence": None,
             "reason": "no face was found in any sampled frame",
@@ -196,7 +178,7 @@ def aggregate_video_score(
     label = label_for(score, policy)
     reason = f"track {deciding.track_id} ({deciding.faces} faces) decides with {policy.strategy} score {score:.3f}"
     if longest < min_faces:
-        label = LABEL_INCONCLUSIVE
+        label = VerdictLabel.INCONCLUSIVE
         reason = f"only {longest} scored face(s) in the longest track; at least {min_faces} are needed"
     return {
         "label": label,

@@ -8,34 +8,34 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from detector.contract import PIPELINE_STAGES, AnalysisResult
 from detector.media import DEFAULT_FRAMES, MediaError
 
 
-def _print_human(result: dict[str, Any]) -> None:
-    verdict = result["verdict"]
-    score = "n/a" if verdict["score"] is None else f"{verdict['score']:.3f}"
-    print(f"verdict: {verdict['label']}  score (probability manipulated): {score}")
-    print(f"reason:  {verdict['reason']}")
-    if verdict.get("untrained"):
-        print(f"warning: without trained weights, not used: {', '.join(verdict['untrained_detectors'])}")
-    for track in verdict.get("per_track", []):
-        print(f"  track {track['track_id']}: {track['label']} {track['score']:.3f} over {track['faces']} faces")
-    for name, score in verdict.get("per_detector", {}).items():
+def _print_human(result: AnalysisResult) -> None:
+    verdict = result.verdict
+    score = "n/a" if verdict.score is None else f"{verdict.score:.3f}"
+    print(f"verdict: {verdict.label}  score (probability manipulated): {score}")
+    print(f"reason:  {verdict.reason}")
+    if verdict.untrained:
+        print(f"warning: without trained weights, not used: {', '.join(verdict.untrained_detectors)}")
+    for track in verdict.per_track:
+        print(f"  track {track.track_id}: {track.label} {track.score:.3f} over {track.faces} faces")
+    for name, score in verdict.per_detector.items():
         print(f"  detector {name}: {'n/a' if score is None else f'{score:.3f}'}")
-    for warning in result["diagnostics"]["warnings"]:
+    for warning in result.diagnostics.warnings:
         print(f"  input warning: {warning}")
-    print("timings: " + ", ".join(f"{k} {v:.2f}" for k, v in result["timings"].items()))
+    print("timings: " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
 
 
 def _progress_bar():
     from tqdm import tqdm
 
-    bar = tqdm(total=400, disable=not sys.stderr.isatty(), unit="%", leave=False)
-    stages = ["decoding", "faces", "scoring", "aggregating"]
+    bar = tqdm(total=100 * len(PIPELINE_STAGES), disable=not sys.stderr.isatty(), unit="%", leave=False)
 
     def update(stage: str, percent: int) -> None:
         bar.set_description(stage)
-        bar.n = stages.index(stage) * 100 + percent
+        bar.n = PIPELINE_STAGES.index(stage) * 100 + percent
         bar.refresh()
 
     return bar, update
@@ -102,7 +102,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         return _error(args, exc.code, exc.message)
     bar.close()
     if args.json:
-        print(json.dumps(result, indent=None if args.compact else 2))
+        print(json.dumps(result.to_dict(), indent=None if args.compact else 2))
     else:
         _print_human(result)
     return 0
@@ -156,17 +156,17 @@ def cmd_analyze_folder(args: argparse.Namespace) -> int:
             except MediaError as exc:
                 row.update(error_code=exc.code, error_message=exc.message)
             else:
-                verdict = result["verdict"]
+                verdict = result.verdict
                 row.update(
-                    kind=result["media"]["kind"],
-                    label=verdict["label"],
-                    score=verdict["score"],
-                    confidence=verdict.get("confidence"),
-                    faces=result["diagnostics"]["faces_total"],
-                    tracks=result["tracks"],
-                    untrained_detectors=";".join(verdict["untrained_detectors"]),
+                    kind=result.media.kind,
+                    label=verdict.label,
+                    score=verdict.score,
+                    confidence=verdict.confidence,
+                    faces=result.diagnostics.faces_total,
+                    tracks=result.tracks,
+                    untrained_detectors=";".join(verdict.untrained_detectors),
                 )
-                for name, score in verdict["per_detector"].items():
+                for name, score in verdict.per_detector.items():
                     row[f"score_{name}"] = score
             row["seconds"] = round(time.perf_counter() - started, 3)
             writer.writerow(row)

@@ -70,16 +70,6 @@ class Face:
     def size_px(self) -> float:
         return box_size_px(self.box)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "frame_index": self.frame_index,
-            "track_id": self.track_id,
-            "box": [round(float(v), 1) for v in self.box],
-            "det_prob": round(float(self.probability), 4),
-            "size_px": round(self.size_px, 1),
-            "flags": list(self.flags),
-        }
-
 
 def box_size_px(box: Sequence[float]) -> float:
     """A face's size: the longer side of its (x1, y1, x2, y2) box, in the box's pixels."""

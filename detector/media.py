@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 # Must be set before cv2 opens anything: only plain local files may be read by FFmpeg, so a
 # hostile file (an HLS playlist, a concat list) cannot reach the network or other files.
@@ -20,6 +19,8 @@ os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "protocol_whitelist;file"
 
 import cv2
 import numpy as np
+
+from detector.contract import MediaProbe
 
 # Frames sampled evenly from a video when a job, the CLI or an evaluation names no number.
 DEFAULT_FRAMES = 32
@@ -40,21 +41,6 @@ class MediaError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-@dataclass
-class MediaProbe:
-    kind: str  # "video" | "image"
-    width: int
-    height: int
-    fps: float | None = None
-    frame_count: int | None = None
-    duration_s: float | None = None
-    codec: str | None = None
-    bitrate_kbps: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

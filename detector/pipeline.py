@@ -1,7 +1,7 @@
 """One analysis, start to end: sample frames → faces → tracks → ensemble scores → verdict.
 
-``analyze`` returns a JSON-ready dict; the worker stores it and the CLI prints it, so the
-platform and the library can never disagree on what a result is.
+``analyze`` returns a :class:`detector.contract.AnalysisResult`; the worker stores it and the
+CLI prints its ``to_dict()``, so the platform and the library can never disagree on what a result is.
 """
 
 from __future__ import annotations
@@ -16,6 +16,18 @@ import cv2
 import numpy as np
 
 from detector import aggregate
+from detector.contract import (
+    AnalysisResult,
+    AnalysisSettings,
+    DetectorInfo,
+    Diagnostics,
+    Explanations,
+    FaceResult,
+    FrameResult,
+    JobStage,
+    Verdict,
+    VerdictLabel,
+)
 from detector.ensemble import Ensemble, load_ensemble
 from detector.faces import Face, FaceFinder
 from detector.media import DEFAULT_FRAMES, MediaProbe, SampledFrame, SamplingReport, read_media
@@ -43,7 +55,7 @@ def _blur_score(crop: np.ndarray) -> float:
 
 def input_diagnostics(
     media: MediaProbe, frames_total: int, unreadable: list[int], faces: list[list[Face]]
-) -> dict[str, Any]:
+) -> Diagnostics:
     """What about the input limits the verdict: resolution, bitrate, face sizes, blur, decode failures.
 
     ``faces`` holds the faces of each readable sampled frame; ``unreadable`` the indices of
@@ -65,29 +77,29 @@ def input_diagnostics(
         warnings.append("faces are blurred (median variance of Laplacian < 50)")
     if media.bitrate_kbps is not None and media.bitrate_kbps < 300:
         warnings.append(f"heavy compression (about {media.bitrate_kbps:.0f} kb/s) hides manipulation traces")
-    return {
-        "width": media.width,
-        "height": media.height,
-        "bitrate_kbps": round(media.bitrate_kbps, 1) if media.bitrate_kbps else None,
-        "frames_sampled": frames_total,
-        "frames_unreadable": len(unreadable),
-        "unreadable_frame_indices": unreadable,
-        "faces_total": len(flat),
-        "faces_per_frame": [len(per) for per in faces],
-        "frames_with_faces": sum(1 for per in faces if per),
-        "face_size_px": {
+    return Diagnostics(
+        width=media.width,
+        height=media.height,
+        bitrate_kbps=round(media.bitrate_kbps, 1) if media.bitrate_kbps else None,
+        frames_sampled=frames_total,
+        frames_unreadable=len(unreadable),
+        unreadable_frame_indices=unreadable,
+        faces_total=len(flat),
+        faces_per_frame=[len(per) for per in faces],
+        frames_with_faces=sum(1 for per in faces if per),
+        face_size_px={
             "min": round(min(sizes), 1) if sizes else None,
             "median": round(float(np.median(sizes)), 1) if sizes else None,
             "max": round(max(sizes), 1) if sizes else None,
         },
-        "blur_laplacian_var": {
+        blur_laplacian_var={
             "median": round(float(np.median(blurs)), 1) if blurs else None,
             "min": round(min(blurs), 1) if blurs else None,
         },
-        "small_faces": sum("small" in f.flags for f in flat),
-        "low_confidence_faces": sum("low_confidence" in f.flags for f in flat),
-        "warnings": warnings,
-    }
+        small_faces=sum("small" in f.flags for f in flat),
+        low_confidence_faces=sum("low_confidence" in f.flags for f in flat),
+        warnings=warnings,
+    )
 
 
 def _save_crop(directory: Path, face: Face) -> str:
@@ -111,7 +123,7 @@ def _write_heatmaps(
     directory: Path,
     detectors: list[Detector],
     faces: list[Face],
-    rows: list[dict[str, Any]],
+    rows: list[FaceResult],
     source_margin: float,
 ) -> list[str]:
     """Grad-CAM overlays of ``faces`` for each of ``detectors``; sets heatmap paths on the matching rows."""
@@ -131,8 +143,8 @@ def _write_heatmaps(
             save_overlay_png(directory / name, crop, cam)
             relative = f"heatmaps/{name}"
             row = row_by_face[id(face)]
-            row["heatmap_paths"][det.name] = relative
-            row["heatmap_path"] = row["heatmap_path"] or relative
+            row.heatmap_paths[det.name] = relative
+            row.heatmap_path = row.heatmap_path or relative
             written.append(relative)
     return written
 
@@ -210,7 +222,7 @@ def decide(
     elif scored.ensemble is None and not scored.track_detector_scores:
         tracks = []
         verdict = {
-            "label": aggregate.LABEL_INCONCLUSIVE,
+            "label": VerdictLabel.INCONCLUSIVE,
             "score": None,
             "confidence": None,
             "reason": f"no trained detector ran (without trained weights: {', '.join(untrained)}); "
@@ -256,7 +268,7 @@ def analyze(
     progress: ProgressCallback | None = None,
     heatmap_faces: int = DEFAULT_HEATMAP_FACES,
     heatmap_detectors: str = "first",
-) -> dict[str, Any]:
+) -> AnalysisResult:
     """Analyse one video or image. Raises :class:`detector.media.MediaError` on unusable media.
 
     ``ensemble`` and ``face_finder`` let a long-lived process (a worker) load models once.
@@ -268,10 +280,10 @@ def analyze(
     started = time.perf_counter()
     path = Path(path)
 
-    progress("decoding", 0)
+    progress(JobStage.DECODING, 0)
     media, sampled, sampling = read_media(path, samples=frames, kind=kind)
     decode_s = time.perf_counter() - started
-    progress("decoding", 100)
+    progress(JobStage.DECODING, 100)
     return analyze_frames(
         media,
         sampled,
@@ -306,7 +318,7 @@ def analyze_frames(
     heatmap_faces: int = DEFAULT_HEATMAP_FACES,
     heatmap_detectors: str = "first",
     decode_s: float = 0.0,
-) -> dict[str, Any]:
+) -> AnalysisResult:
     """Everything after decoding, for frames already in memory (see :func:`analyze`)."""
     if heatmap_detectors not in HEATMAP_DETECTORS:
         raise ValueError(f"heatmap_detectors must be one of {HEATMAP_DETECTORS}, not {heatmap_detectors!r}")
@@ -320,106 +332,111 @@ def analyze_frames(
     policy = policy or ensemble.verdict_policy()
     single_image = media.kind == "image"
 
-    progress("faces", 0)
+    progress(JobStage.FACES, 0)
     t0 = time.perf_counter()
     faces_per_frame, n_tracks = detect_faces(sampled, face_finder, margin)
     timings["faces_s"] = time.perf_counter() - t0
-    progress("faces", 100)
+    progress(JobStage.FACES, 100)
 
-    progress("scoring", 0)
+    progress(JobStage.SCORING, 0)
     t0 = time.perf_counter()
     scored = score_faces(faces_per_frame, ensemble, margin, policy, single_image)
     flat = scored.faces
     timings["scoring_s"] = time.perf_counter() - t0
-    progress("scoring", 100)
+    progress(JobStage.SCORING, 100)
 
-    progress("aggregating", 0)
+    progress(JobStage.AGGREGATING, 0)
     t0 = time.perf_counter()
     artifacts = Path(artifacts_dir) if artifacts_dir else None
-    face_rows = []
-    for i, face in enumerate(flat):
-        row = face.to_dict()
-        row["detector_scores"] = {name: round(float(s[i]), 6) for name, s in scored.per_detector.items()}
-        row["score"] = round(float(scored.ensemble[i]), 6) if scored.ensemble is not None else None
-        row["crop_path"] = _save_crop(artifacts / "crops", face) if artifacts else None
-        row["heatmap_path"] = None
-        row["heatmap_paths"] = {}
-        face_rows.append(row)
-    verdict = decide(scored, ensemble, policy, single_image)
+    face_rows = [
+        FaceResult(
+            frame_index=face.frame_index,
+            track_id=face.track_id,
+            box=[round(float(v), 1) for v in face.box],
+            det_prob=round(float(face.probability), 4),
+            size_px=round(face.size_px, 1),
+            flags=list(face.flags),
+            detector_scores={name: round(float(s[i]), 6) for name, s in scored.per_detector.items()},
+            score=round(float(scored.ensemble[i]), 6) if scored.ensemble is not None else None,
+            crop_path=_save_crop(artifacts / "crops", face) if artifacts else None,
+        )
+        for i, face in enumerate(flat)
+    ]
+    verdict = Verdict.from_dict(decide(scored, ensemble, policy, single_image))
     timings["aggregate_s"] = time.perf_counter() - t0
-    progress("aggregating", 50)
+    progress(JobStage.AGGREGATING, 50)
 
     t0 = time.perf_counter()
     explanations = _explain(artifacts, verdict, flat, face_rows, ensemble, heatmap_faces, heatmap_detectors)
     timings["heatmaps_s"] = time.perf_counter() - t0
 
-    faces_by_frame: dict[int, list[dict[str, Any]]] = {}
+    faces_by_frame: dict[int, list[FaceResult]] = {}
     for row in face_rows:
-        faces_by_frame.setdefault(row["frame_index"], []).append(row)
+        faces_by_frame.setdefault(row.frame_index, []).append(row)
     frame_rows = [
-        {
-            "frame_index": f.index,
-            "timestamp_s": round(f.timestamp_s, 4),
-            "readable": f.rgb is not None,
-            "error": f.error,
-            "faces": faces_by_frame.get(f.index, []),
-        }
+        FrameResult(
+            frame_index=f.index,
+            timestamp_s=round(f.timestamp_s, 4),
+            readable=f.rgb is not None,
+            error=f.error,
+            faces=faces_by_frame.get(f.index, []),
+        )
         for f in sampled
     ]
     timings["total_s"] = time.perf_counter() - started
-    progress("aggregating", 100)
-    return {
-        "media": media.to_dict(),
-        "settings": {
-            "frames": frames,
-            "detectors": ensemble.names,
-            "crop_margin": margin,
-            "face_detection": face_finder.settings(),
-        },
-        "detectors": ensemble.describe(),
-        "frames": frame_rows,
-        "tracks": n_tracks,
-        "verdict": verdict,
-        "explanations": explanations,
-        "diagnostics": input_diagnostics(media, len(sampled), sampling.unreadable, faces_per_frame),
-        "timings": {k: round(v, 4) for k, v in timings.items()},
-    }
+    progress(JobStage.AGGREGATING, 100)
+    return AnalysisResult(
+        media=media,
+        settings=AnalysisSettings(
+            frames=frames,
+            detectors=ensemble.names,
+            crop_margin=margin,
+            face_detection=face_finder.settings(),
+        ),
+        detectors=[DetectorInfo.from_dict(d) for d in ensemble.describe()],
+        frames=frame_rows,
+        tracks=n_tracks,
+        verdict=verdict,
+        explanations=explanations,
+        diagnostics=input_diagnostics(media, len(sampled), sampling.unreadable, faces_per_frame),
+        timings={k: round(v, 4) for k, v in timings.items()},
+    )
 
 
 def _explain(
     artifacts: Path | None,
-    verdict: dict[str, Any],
+    verdict: Verdict,
     flat: list[Face],
-    face_rows: list[dict[str, Any]],
+    face_rows: list[FaceResult],
     ensemble: Ensemble,
     heatmap_faces: int,
     heatmap_detectors: str,
-) -> dict[str, Any]:
+) -> Explanations:
     """Grad-CAM overlays for the faces of the deciding track; a summary of what was (not) written."""
-    summary: dict[str, Any] = {"method": "gradcam", "track_id": None, "detectors": [], "files": [], "skipped": None}
-    deciding = verdict.get("deciding_track")
+    summary = Explanations()
+    deciding = verdict.deciding_track
     # Explaining with random weights would show noise as if it were evidence.
     candidates = [d for d in ensemble.trained + ensemble.trained_track if d.config.cam_layer]
     if artifacts is None:
-        summary["skipped"] = "no artifacts directory"
+        summary.skipped = "no artifacts directory"
     elif heatmap_faces <= 0:
-        summary["skipped"] = "heatmaps disabled"
+        summary.skipped = "heatmaps disabled"
     elif deciding is None:
-        summary["skipped"] = "no deciding track"
+        summary.skipped = "no deciding track"
     elif not candidates:
-        summary["skipped"] = "no trained detector with a spatial map (cam_layer)"
-    if summary["skipped"]:
+        summary.skipped = "no trained detector with a spatial map (cam_layer)"
+    if summary.skipped:
         return summary
     chosen = candidates[:1] if heatmap_detectors == "first" else candidates
-    in_track = [(face, row["score"]) for face, row in zip(flat, face_rows, strict=True) if face.track_id == deciding]
+    in_track = [(face, row.score) for face, row in zip(flat, face_rows, strict=True) if face.track_id == deciding]
     faces = _heatmap_faces(in_track, heatmap_faces)
     row_index = {id(face): i for i, face in enumerate(flat)}
     rows = [face_rows[row_index[id(face)]] for face in faces]
-    summary["track_id"] = deciding
-    summary["detectors"] = [d.name for d in chosen]
+    summary.track_id = deciding
+    summary.detectors = [d.name for d in chosen]
     try:
-        summary["files"] = _write_heatmaps(artifacts / "heatmaps", chosen, faces, rows, ensemble.crop_margin)
+        summary.files = _write_heatmaps(artifacts / "heatmaps", chosen, faces, rows, ensemble.crop_margin)
     except (RuntimeError, ValueError, OSError) as exc:
         # A failed explanation must not cost the analyst the verdict it would have illustrated.
-        summary["skipped"] = f"Grad-CAM failed: {exc.__class__.__name__}: {exc}"
+        summary.skipped = f"Grad-CAM failed: {exc.__class__.__name__}: {exc}"
     return summary

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from detector.contract import AnalysisResult
 from detector.ensemble import Ensemble, load_ensemble
 from detector.faces import FaceFinder
 from detector.media import MEDIA_EXTENSIONS, MediaError, MediaProbe, SampledFrame, SamplingReport, _check_dimensions
@@ -40,21 +41,20 @@ def rgb_from_array(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array[:, :, :3])
 
 
-def summarise(result: dict[str, Any], source: str) -> dict[str, Any]:
+def summarise(result: AnalysisResult, source: str) -> dict[str, Any]:
     """The flat answer a library user wants first; the full pipeline result stays under ``result``."""
-    verdict = result["verdict"]
-    faces = [face for frame in result["frames"] for face in frame["faces"]]
+    verdict = result.verdict
     return {
         "source": source,
-        "label": verdict["label"],
-        "score": verdict["score"],
-        "confidence": verdict.get("confidence"),
-        "reason": verdict.get("reason"),
-        "faces": len(faces),
-        "tracks": result["tracks"],
-        "per_detector": verdict.get("per_detector", {}),
-        "untrained_detectors": verdict.get("untrained_detectors", []),
-        "warnings": result["diagnostics"]["warnings"],
+        "label": verdict.label,
+        "score": verdict.score,
+        "confidence": verdict.confidence,
+        "reason": verdict.reason,
+        "faces": len(result.faces()),
+        "tracks": result.tracks,
+        "per_detector": verdict.per_detector,
+        "untrained_detectors": verdict.untrained_detectors,
+        "warnings": result.diagnostics.warnings,
         "error": None,
         "result": result,
     }

@@ -1,7 +1,9 @@
 """Shared fixtures: personas, API clients, generated media, and the real services tests need.
 
 Postgres and Redis are the real ones on loopback. A test that needs one that is not
-reachable is skipped on a developer machine and fails loudly in CI (CI=true).
+reachable is skipped on a developer machine and fails loudly in CI (CI=true). Only tests
+that use the database need Postgres, and nothing here imports the platform until a fixture
+asks for it: tests/detector and tests/training run without Postgres or the Django apps.
 """
 
 from __future__ import annotations
@@ -13,10 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from rest_framework.test import APIClient
 
-from accounts.models import Role
-from tests.factories import CaseFactory, TeamFactory, UserFactory
 from workers import processes
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -41,8 +40,9 @@ def require_path(path: Path, what: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _postgres_is_up():
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """pytest-django's hook before it creates the test database: the first test that uses it checks Postgres."""
     require_service("127.0.0.1", 5432, "Postgres")
 
 
@@ -59,28 +59,41 @@ def pytest_configure(config):
 
 @pytest.fixture
 def team(db):
+    from tests.factories import TeamFactory
+
     return TeamFactory(name="Alpha")
 
 
 @pytest.fixture
 def other_team(db):
+    from tests.factories import TeamFactory
+
     return TeamFactory(name="Bravo")
+
+
+def analyst_in(team, username: str):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(username=username, team=team, team__role=Role.ANALYST)
 
 
 @pytest.fixture
 def alice(team):
     """Alice: an analyst in team Alpha."""
-    return UserFactory(username="alice", team=team, team__role=Role.ANALYST)
+    return analyst_in(team, "alice")
 
 
 @pytest.fixture
 def bob(other_team):
     """Bob: an analyst in another team; must never see Alpha's data."""
-    return UserFactory(username="bob", team=other_team, team__role=Role.ANALYST)
+    return analyst_in(other_team, "bob")
 
 
 @pytest.fixture
 def case(team, alice):
+    from tests.factories import CaseFactory
+
     return CaseFactory(team=team, created_by=alice, title="Suspicious interview")
 
 
@@ -117,7 +130,9 @@ def poll_until_done(url: str, headers: dict, timeout_s: float = 300.0, interval_
     raise AssertionError(f"job at {url} not finished in {timeout_s} s; states seen: {seen}")
 
 
-def client_for(user) -> APIClient:
+def client_for(user):
+    from rest_framework.test import APIClient
+
     client = APIClient()
     if user is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
@@ -136,7 +151,7 @@ def bob_client(bob):
 
 @pytest.fixture
 def anon_client():
-    return APIClient()
+    return client_for(None)
 
 
 # --- media ------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""factory_boy factories for the platform's records."""
+"""factory_boy factories for the platform's records, and analysis results built from the contract."""
 
 import factory
 from django.contrib.auth import get_user_model
 
 from accounts.models import Membership, Role, Team
 from cases.models import AnalysisJob, Case, Media
+from detector import contract
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -59,3 +60,49 @@ class JobFactory(factory.django.DjangoModelFactory):
     media = factory.SubFactory(MediaFactory)
     created_by = factory.SelfAttribute("media.uploaded_by")
     settings = factory.LazyFunction(lambda: {"frames": 8, "detectors": []})
+
+
+def fake_result(frames: int = 3, faces_per_frame: int = 1, score: float = 0.8) -> contract.AnalysisResult:
+    """A finished analysis as detector.pipeline.analyze returns it, with fixed numbers."""
+    detector = contract.DetectorInfo(name="efficientnet_b0", version="1", sha256="ab" * 32, trained=True)
+    return contract.AnalysisResult(
+        media=contract.MediaProbe(
+            kind="video", width=480, height=360, fps=15.0, frame_count=30, duration_s=2.0, codec="mp4v"
+        ),
+        settings=contract.AnalysisSettings(frames=frames, detectors=[detector.name]),
+        detectors=[detector],
+        frames=[
+            contract.FrameResult(
+                frame_index=i * 10,
+                timestamp_s=i * 0.66,
+                faces=[
+                    contract.FaceResult(
+                        frame_index=i * 10,
+                        track_id=t,
+                        box=[10, 10, 100, 100],
+                        det_prob=0.99,
+                        score=score,
+                        detector_scores={detector.name: score},
+                        crop_path=f"crops/f{i}_t{t}.jpg",
+                    )
+                    for t in range(faces_per_frame)
+                ],
+            )
+            for i in range(frames)
+        ],
+        tracks=faces_per_frame,
+        verdict=contract.Verdict(
+            label=contract.VerdictLabel.MANIPULATED,
+            score=score,
+            confidence=0.6,
+            reason="test",
+            aggregation="confident",
+            thresholds={"manipulated": 0.6, "authentic": 0.4},
+            per_track=[
+                contract.TrackScore(track_id=0, score=score, faces=frames, label=contract.VerdictLabel.MANIPULATED)
+            ],
+            per_detector={detector.name: score},
+        ),
+        diagnostics=contract.Diagnostics(width=480, height=360, frames_sampled=frames),
+        timings={"total_s": 1.0},
+    )

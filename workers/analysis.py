@@ -10,16 +10,17 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings as django_settings
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
 from cases import lease, results, storage
-from detector.media import MediaError
+from cases.models import AnalysisJob
+from detector.media import DEFAULT_FRAMES, MediaError
 from detector.pipeline import analyze
-from workers import faults, model_cache
+from workers import model_cache
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_S = 10.0
@@ -113,16 +114,18 @@ class Heartbeat(threading.Thread):
             connection.close()
 
 
-def store_results(job_id: int, worker: str, result: dict, job_settings: dict, attempt: int) -> bool:
-    """results.record_results, with the fault-injection point inside its transaction."""
-    with transaction.atomic():
-        stored = results.record_results(job_id, worker, result)
-        faults.inject(job_id, job_settings, attempt, "results_written")
-    return stored
+# Called with the job and a point ("claimed", a pipeline stage as it starts, "results_written"):
+# the chaos tests' fault hooks (workers.faults); production workers run without one.
+Checkpoint = Callable[[AnalysisJob, str], None]
 
 
-def run_job(job_id: int, worker: str) -> str:
+def _no_checkpoint(job: AnalysisJob, point: str) -> None:
+    return None
+
+
+def run_job(job_id: int, worker: str, checkpoint: Checkpoint | None = None) -> str:
     """Run one job to an end state; return that state (or 'skipped' when not ours to run)."""
+    reached = checkpoint or _no_checkpoint
     job = lease.claim_job(job_id, worker)
     if job is None:
         logger.info("job %s not claimed by %s (finished, cancelled or held elsewhere)", job_id, worker)
@@ -130,9 +133,7 @@ def run_job(job_id: int, worker: str) -> str:
     if not storage.verify_original(job.media):
         lease.fail_job(job_id, "original_modified", "The stored original is missing or its sha256 changed.", worker)
         return "failed"
-    settings = job.settings or {}
-    faults.inject(job_id, settings, job.attempts, "claimed")
-    names = tuple(settings.get("detectors") or ())
+    reached(job, "claimed")
     last_report = [0.0]
 
     def progress(stage: str, percent: int) -> None:
@@ -141,31 +142,32 @@ def run_job(job_id: int, worker: str) -> str:
             last_report[0] = now
             lease.report_progress(job_id, worker, stage, percent)
         if percent == 0:
-            faults.inject(job_id, settings, job.attempts, stage)
+            reached(job, stage)
 
     cancel = CancelSwitch()
     beat = Heartbeat(job_id, worker, cancel)
     with cancel.installed():
         beat.start()
         try:
-            return _analyse(job, worker, settings, names, progress, cancel)
+            return _analyse(job, worker, progress, cancel, reached)
         finally:
             beat.stopped.set()
 
 
-def _analyse(job, worker: str, settings: dict, names: tuple[str, ...], progress, cancel: CancelSwitch) -> str:
+def _analyse(job: AnalysisJob, worker: str, progress, cancel: CancelSwitch, reached: Checkpoint) -> str:
     job_id = job.pk
+    job_settings = job.settings or {}
     try:
         cancel.arm()
         device = model_cache.worker_device()
         try:
-            ensemble = model_cache.ensemble(names, device)
+            ensemble = model_cache.ensemble(tuple(job_settings.get("detectors") or ()), device)
         except KeyError as exc:
             lease.fail_job(job_id, "unknown_detector", str(exc.args[0]), worker)
             return "failed"
         result = analyze(
             storage.original_path(job.media),
-            frames=int(settings.get("frames") or 32),
+            frames=int(job_settings.get("frames") or DEFAULT_FRAMES),
             kind=job.media.kind,
             ensemble=ensemble,
             face_finder=model_cache.face_finder(device),
@@ -174,8 +176,11 @@ def _analyse(job, worker: str, settings: dict, names: tuple[str, ...], progress,
         )
         # From here the job finishes normally: a cancel arriving now must not tear a results write.
         cancel.disarm()
-        results.record_probe(job.media_id, result["media"])
-        if not store_results(job_id, worker, result, settings, job.attempts):
+        results.record_probe(job.media_id, result.media)
+        with transaction.atomic():
+            stored = results.record_results(job_id, worker, result)
+            reached(job, "results_written")  # inside the transaction: a kill here must leave no results
+        if not stored:
             logger.warning("job %s results discarded: it is no longer held by %s", job_id, worker)
             return "skipped"
         return "succeeded"
@@ -193,7 +198,7 @@ def _analyse(job, worker: str, settings: dict, names: tuple[str, ...], progress,
         # broker's redelivery (or the reaper) runs it again. Re-raise so Celery logs it.
         raise
     except SoftTimeLimitExceeded:
-        message = f"The analysis ran past its time limit of {django_settings.JOB_TIME_LIMIT_S} s."
+        message = f"The analysis ran past its time limit of {settings.JOB_TIME_LIMIT_S} s."
         lease.fail_job(job_id, "time_limit_exceeded", message, worker)
         return "failed"
     except Exception as exc:

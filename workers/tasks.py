@@ -7,12 +7,15 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from workers import faults
 from workers.analysis import run_job
 from workers.limits import time_limits
 
 logger = logging.getLogger(__name__)
 # Past the soft limit the job is failed; this much later a task stuck in native code ends its process.
 HARD_LIMIT_GRACE_S = 60
+# Read once: None in production; the chaos tests' workers (FAULT_INJECTION) get the fault hooks.
+JOB_CHECKPOINT = faults.checkpoint()
 
 
 @shared_task(
@@ -28,7 +31,7 @@ def analyze_job(job_id: int) -> str:
     worker = f"{current_task.request.hostname}:{current_task.request.id}"
     # Enforced by the task itself, not Celery's time_limit options: those do nothing in the solo pool.
     with time_limits(settings.JOB_TIME_LIMIT_S, settings.JOB_TIME_LIMIT_S + HARD_LIMIT_GRACE_S):
-        return run_job(int(job_id), worker)
+        return run_job(int(job_id), worker, checkpoint=JOB_CHECKPOINT)
 
 
 # The housekeeping tasks run on the cpu workers' prefork pool, where Celery's own limits apply.

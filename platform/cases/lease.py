@@ -42,7 +42,8 @@ def _worker_name(worker: str) -> str:
     return worker[: AnalysisJob._meta.get_field("worker").max_length]
 
 
-def _held_by(job_id: int, worker: str) -> QuerySet[AnalysisJob]:
+def held_by(job_id: int, worker: str) -> QuerySet[AnalysisJob]:
+    """The job, if it is running and ``worker`` holds it (empty otherwise)."""
     return AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING, worker=_worker_name(worker))
 
 
@@ -109,7 +110,7 @@ def claim_job(job_id: int, worker: str) -> AnalysisJob | None:
 
 def report_progress(job_id: int, worker: str, stage: str, progress: int) -> None:
     """Record stage + progress and renew the lease; raise if the job was cancelled or taken over."""
-    updated = _held_by(job_id, worker).update(
+    updated = held_by(job_id, worker).update(
         stage=stage, progress=max(0, min(100, int(progress))), heartbeat_at=timezone.now()
     )
     if not updated:
@@ -120,7 +121,7 @@ def report_progress(job_id: int, worker: str, stage: str, progress: int) -> None
 
 def heartbeat(job_id: int, worker: str) -> bool:
     """Renew ``worker``'s lease on a running job; False if the job is no longer its."""
-    return bool(_held_by(job_id, worker).update(heartbeat_at=timezone.now()))
+    return bool(held_by(job_id, worker).update(heartbeat_at=timezone.now()))
 
 
 def request_cancel(job_id: int) -> bool:

@@ -8,6 +8,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import JSONObject
 
 from accounts.models import Team, TeamScopedQuerySet
+from detector import contract
 
 
 class CaseQuerySet(TeamScopedQuerySet):
@@ -105,13 +106,8 @@ class JobState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class JobStage(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    DECODING = "decoding", "Decoding"
-    FACES = "faces", "Finding faces"
-    SCORING = "scoring", "Scoring"
-    AGGREGATING = "aggregating", "Aggregating"
-    DONE = "done", "Done"
+# Stages and labels are the analysis contract's (detector.contract, standard library only: no torch here).
+JobStage = models.TextChoices("JobStage", [(s.name, (s.value, contract.STAGE_NAMES[s])) for s in contract.JobStage])
 
 
 ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
@@ -202,11 +198,9 @@ class FaceResult(models.Model):
         return f"job {self.job_id} frame {self.frame_id} track {self.track_id}"
 
 
-class VerdictLabel(models.TextChoices):
-    MANIPULATED = "manipulated", "Manipulated"
-    AUTHENTIC = "authentic", "Authentic"
-    INCONCLUSIVE = "inconclusive", "Inconclusive"
-    NO_FACES = "no_faces", "No faces"
+VerdictLabel = models.TextChoices(
+    "VerdictLabel", [(label.name, (label.value, contract.LABEL_NAMES[label])) for label in contract.VerdictLabel]
+)
 
 
 class Verdict(models.Model):

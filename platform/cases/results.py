@@ -6,33 +6,33 @@ holds the job, replacing any rows an earlier attempt left: a retry never duplica
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import AnalysisJob, FaceResult, FrameResult, JobStage, JobState, Media, Verdict
+from cases import lease
+from cases.models import FaceResult, FrameResult, JobStage, JobState, Media, Verdict
+from detector import contract
 
 
-def record_probe(media_id: int, probe: dict[str, Any]) -> None:
+def record_probe(media_id: int, probe: contract.MediaProbe) -> None:
     Media.objects.filter(pk=media_id).update(
-        duration_s=probe.get("duration_s"),
-        fps=probe.get("fps"),
-        width=probe.get("width"),
-        height=probe.get("height"),
-        frame_count=probe.get("frame_count"),
-        codec=(probe.get("codec") or "")[:32],
+        duration_s=probe.duration_s,
+        fps=probe.fps,
+        width=probe.width,
+        height=probe.height,
+        frame_count=probe.frame_count,
+        codec=(probe.codec or "")[:32],
     )
 
 
-def record_results(job_id: int, worker: str, result: dict[str, Any]) -> bool:
+def record_results(job_id: int, worker: str, result: contract.AnalysisResult) -> bool:
     """Write a finished analysis in one transaction, replacing any rows an earlier attempt left.
 
     Returns False (and writes nothing) if the job is no longer running on this worker.
     """
     with transaction.atomic():
-        job = AnalysisJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.state != JobState.RUNNING or job.worker != worker[:200]:
+        job = lease.held_by(job_id, worker).select_for_update().first()
+        if job is None:
             return False
         FaceResult.objects.filter(job=job).delete()
         FrameResult.objects.filter(job=job).delete()
@@ -41,53 +41,52 @@ def record_results(job_id: int, worker: str, result: dict[str, Any]) -> bool:
             [
                 FrameResult(
                     job=job,
-                    frame_index=f["frame_index"],
-                    timestamp_s=f["timestamp_s"],
-                    readable=f["readable"],
-                    error=(f.get("error") or "")[:200],
-                    face_count=len(f["faces"]),
-                    max_score=max((x["score"] for x in f["faces"] if x["score"] is not None), default=None),
+                    frame_index=f.frame_index,
+                    timestamp_s=f.timestamp_s,
+                    readable=f.readable,
+                    error=(f.error or "")[:200],
+                    face_count=len(f.faces),
+                    max_score=f.max_score,
                 )
-                for f in result["frames"]
+                for f in result.frames
             ]
         )
-        faces = []
-        for frame_row, frame in zip(frames, result["frames"], strict=True):
-            for face in frame["faces"]:
-                faces.append(
-                    FaceResult(
-                        job=job,
-                        frame=frame_row,
-                        track_id=face["track_id"],
-                        box=face["box"],
-                        det_prob=face["det_prob"],
-                        flags=face.get("flags", []),
-                        score=face["score"],
-                        detector_scores=face["detector_scores"],
-                        crop_path=face.get("crop_path") or "",
-                        heatmap_path=face.get("heatmap_path") or "",
-                    )
-                )
+        faces = [
+            FaceResult(
+                job=job,
+                frame=frame_row,
+                track_id=face.track_id,
+                box=face.box,
+                det_prob=face.det_prob,
+                flags=face.flags,
+                score=face.score,
+                detector_scores=face.detector_scores,
+                crop_path=face.crop_path or "",
+                heatmap_path=face.heatmap_path or "",
+            )
+            for frame_row, frame in zip(frames, result.frames, strict=True)
+            for face in frame.faces
+        ]
         FaceResult.objects.bulk_create(faces, batch_size=500)
-        v = result["verdict"]
+        v = result.verdict
         Verdict.objects.create(
             job=job,
-            label=v["label"],
-            score=v["score"],
-            confidence=v.get("confidence"),
-            aggregation=v.get("aggregation", ""),
-            thresholds=v.get("thresholds", {}),
-            reason=v.get("reason", ""),
-            untrained=v.get("untrained", False),
-            per_track=v.get("per_track", []),
-            per_detector=v.get("per_detector", {}),
+            label=v.label,
+            score=v.score,
+            confidence=v.confidence,
+            aggregation=v.aggregation,
+            thresholds=v.thresholds,
+            reason=v.reason,
+            untrained=v.untrained,
+            per_track=[t.to_dict() for t in v.per_track],
+            per_detector=v.per_detector,
         )
         job.state = JobState.SUCCEEDED
         job.stage = JobStage.DONE
         job.progress = 100
-        job.detector_set = result.get("detectors", [])
-        job.diagnostics = result.get("diagnostics", {})
-        job.timings = result.get("timings", {})
+        job.detector_set = [d.to_dict() for d in result.detectors]
+        job.diagnostics = result.diagnostics.to_dict()
+        job.timings = result.timings
         job.finished_at = timezone.now()
         job.save(update_fields=["state", "stage", "progress", "detector_set", "diagnostics", "timings", "finished_at"])
     return True

@@ -29,31 +29,18 @@ from cases.uploads import SubmissionError
 logger = logging.getLogger(__name__)
 
 
-def _audit_media(
-    action: str, media: Media, user: AbstractBaseUser, ip: str | None, detail: dict[str, Any] | None = None
+def _audit(
+    action: str, subject: Media | AnalysisJob, user: AbstractBaseUser, ip: str | None, detail: dict | None = None
 ) -> None:
+    """A custody event about an original or a job, with the original's sha256 and the case's team."""
+    media = subject if isinstance(subject, Media) else subject.media
     audit(
         action,
         actor=user,
         team=media.case.team_id,
-        object_type="media",
-        object_id=media.pk,
+        object_type="media" if subject is media else "job",
+        object_id=subject.pk,
         sha256=media.sha256,
-        ip=ip,
-        detail=detail,
-    )
-
-
-def _audit_job(
-    action: str, job: AnalysisJob, user: AbstractBaseUser, ip: str | None, detail: dict[str, Any] | None = None
-) -> None:
-    audit(
-        action,
-        actor=user,
-        team=job.media.case.team_id,
-        object_type="job",
-        object_id=job.pk,
-        sha256=job.media.sha256,
         ip=ip,
         detail=detail,
     )
@@ -115,8 +102,8 @@ def submit_job(
         )
         Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
         detail = {"original_name": media.original_name, "size_bytes": media.size_bytes, "case": case.pk}
-        _audit_media(AuditAction.MEDIA_UPLOADED, media, user, ip, detail)
-        _audit_job(AuditAction.JOB_SUBMITTED, job, user, ip, {"settings": job_settings})
+        _audit(AuditAction.MEDIA_UPLOADED, media, user, ip, detail)
+        _audit(AuditAction.JOB_SUBMITTED, job, user, ip, {"settings": job_settings})
         transaction.on_commit(lambda: lease.enqueue(job))
     logger.info("job %s queued for media %s (%s)", job.pk, media.pk, media.sha256)
     return job
@@ -132,7 +119,7 @@ def retry_job(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -
             max_attempts=settings.JOB_MAX_ATTEMPTS,
             retry_of=job,
         )
-        _audit_job(AuditAction.JOB_RETRIED, new, user, ip, {"retry_of": job.pk})
+        _audit(AuditAction.JOB_RETRIED, new, user, ip, {"retry_of": job.pk})
         transaction.on_commit(lambda: lease.enqueue(new))
     return new
 
@@ -141,7 +128,7 @@ def cancel_job(job: AnalysisJob, user: AbstractBaseUser | None = None, ip: str |
     """A queued job is cancelled at once; a running one is flagged and its worker stops at its next report."""
     with transaction.atomic():
         if lease.request_cancel(job.pk) and user is not None:
-            _audit_job(AuditAction.JOB_CANCELLED, job, user, ip)
+            _audit(AuditAction.JOB_CANCELLED, job, user, ip)
     job.refresh_from_db()
     return job
 
@@ -180,7 +167,7 @@ def review_job(
         )
         AnalysisJob.objects.filter(pk=locked.pk).update(review_status=status)
         detail = {"status": status, "override_label": override_label, "reason": reason}
-        _audit_job(AuditAction.JOB_REVIEWED, job, reviewer, ip, detail)
+        _audit(AuditAction.JOB_REVIEWED, job, reviewer, ip, detail)
     return review
 
 
@@ -189,9 +176,9 @@ def review_job(
 
 def original_downloaded(media: Media, user: AbstractBaseUser, ip: str | None = None) -> None:
     """Custody: an original left the platform (the view serves the bytes)."""
-    _audit_media(AuditAction.MEDIA_DOWNLOADED, media, user, ip)
+    _audit(AuditAction.MEDIA_DOWNLOADED, media, user, ip)
 
 
 def report_downloaded(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -> None:
     """Custody: a job's report was downloaded to be handed on."""
-    _audit_job(AuditAction.REPORT_DOWNLOADED, job, user, ip)
+    _audit(AuditAction.REPORT_DOWNLOADED, job, user, ip)

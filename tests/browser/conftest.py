@@ -110,6 +110,7 @@ def scored_job(analyst, playable_clip_path):
 
     from cases import lease, results, storage
     from cases.models import JobState
+    from detector.contract import AnalysisResult, MediaProbe
     from tests.factories import CaseFactory, JobFactory, MediaFactory
 
     team = analyst.memberships.get().team
@@ -118,9 +119,8 @@ def scored_job(analyst, playable_clip_path):
         SimpleUploadedFile("interview.webm", playable_clip_path.read_bytes(), content_type="video/webm")
     )
     media = MediaFactory(case=case, original_name="interview.webm", uploaded_by=analyst, **stored)
-    results.record_probe(
-        media.pk, {"duration_s": 2.0, "fps": 15.0, "width": 480, "height": 360, "frame_count": 30, "codec": "VP80"}
-    )
+    probe = MediaProbe(kind="video", width=480, height=360, fps=15.0, frame_count=30, duration_s=2.0, codec="VP80")
+    results.record_probe(media.pk, probe)
     job = JobFactory(media=media, state=JobState.QUEUED, settings={"frames": 16, "detectors": []})
     worker = "fixture-scorer"
     assert lease.claim_job(job.pk, worker) is not None
@@ -154,6 +154,8 @@ def scored_job(analyst, playable_clip_path):
             }
         )
     result = {
+        "media": probe.to_dict(),
+        "settings": {"frames": frames_sampled, "detectors": [d["name"] for d in SCORED_DETECTORS]},
         "frames": frames,
         "detectors": SCORED_DETECTORS,
         "verdict": {
@@ -170,10 +172,11 @@ def scored_job(analyst, playable_clip_path):
         "diagnostics": {
             "width": 480,
             "height": 360,
+            "frames_sampled": frames_sampled,
             "warnings": ["faces are small (median 74 px)"],
             "faces_per_frame": [1] * frames_sampled,
         },
         "timings": {"total_s": 1.0},
     }
-    assert results.record_results(job.pk, worker, result)
+    assert results.record_results(job.pk, worker, AnalysisResult.from_dict(result))
     return job

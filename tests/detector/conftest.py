@@ -11,12 +11,20 @@ import pytest
 import torch
 
 import detector
-from detector import Detector, aggregate
+from detector import Detector
+from detector.aggregate import VerdictPolicy, label_for
 from detector.checkpoints import save
+from detector.contract import SCORED_LABELS
 from detector.faces import FaceFinder
-from detector.synthetic import astronaut_rgb, write_moving_face_clip
+from detector.synthetic import astronaut_rgb
 
-LABELS = {aggregate.LABEL_MANIPULATED, aggregate.LABEL_AUTHENTIC, aggregate.LABEL_INCONCLUSIVE}
+LABELS = SCORED_LABELS
+
+
+def label_from_thresholds(score: float, thresholds: dict) -> str:
+    """The label a verdict's own recorded thresholds give its score: what a correct label must be."""
+    policy = VerdictPolicy(**{k: thresholds[k] for k in ("strategy", "threshold", "uncertainty_band", "min_faces")})
+    return label_for(score, policy)
 
 
 def save_random_checkpoint(name: str, path: Path, **overrides) -> Path:
@@ -59,11 +67,6 @@ def synthetic_face_crop(size: int, seed: int) -> np.ndarray:
         colour = tuple(float(v) for v in rng.uniform(0, 255, size=3))
         cv2.circle(crop, centre, int(rng.integers(size // 12, size // 5)), colour, thickness=-1)
     return np.clip(crop, 0, 255).astype(np.uint8)
-
-
-@pytest.fixture(scope="session")
-def clip(media_dir) -> Path:
-    return write_moving_face_clip(media_dir / "astronaut_2s.mp4", seconds=2.0)
 
 
 @pytest.fixture(scope="session")

@@ -25,27 +25,27 @@ def test_a_good_input_has_no_warnings_and_reports_every_measure():
     media = MediaProbe(kind="video", width=1280, height=720, fps=25.0, frame_count=250, bitrate_kbps=2500.0)
     faces = [[face(200, sharp_crop(0))], [face(210, sharp_crop(1)), face(190, sharp_crop(2))], []]
     d = input_diagnostics(media, 3, [], faces)
-    assert (d["width"], d["height"], d["bitrate_kbps"]) == (1280, 720, 2500.0)
-    assert d["faces_per_frame"] == [1, 2, 0]
-    assert d["frames_with_faces"] == 2
-    assert d["faces_total"] == 3
-    assert d["face_size_px"] == {"min": 190.0, "median": 200.0, "max": 210.0}
-    assert d["blur_laplacian_var"]["min"] > 1000
-    assert d["frames_unreadable"] == 0
-    assert d["warnings"] == []
+    assert (d.width, d.height, d.bitrate_kbps) == (1280, 720, 2500.0)
+    assert d.faces_per_frame == [1, 2, 0]
+    assert d.frames_with_faces == 2
+    assert d.faces_total == 3
+    assert d.face_size_px == {"min": 190.0, "median": 200.0, "max": 210.0}
+    assert d.blur_laplacian_var["min"] > 1000
+    assert d.frames_unreadable == 0
+    assert d.warnings == []
 
 
 def test_a_poor_input_is_warned_about_on_every_count():
     media = MediaProbe(kind="video", width=320, height=240, bitrate_kbps=120.0)
     faces = [[face(30, flat_crop(), ["small", "low_confidence"])], [face(32, flat_crop(), ["small"])]]
     d = input_diagnostics(media, 4, [7, 9], faces)
-    assert d["frames_sampled"] == 4
-    assert d["frames_unreadable"] == 2
-    assert d["unreadable_frame_indices"] == [7, 9]
-    assert d["small_faces"] == 2
-    assert d["low_confidence_faces"] == 1
-    assert d["blur_laplacian_var"]["median"] == 0.0
-    text = " ".join(d["warnings"])
+    assert d.frames_sampled == 4
+    assert d.frames_unreadable == 2
+    assert d.unreadable_frame_indices == [7, 9]
+    assert d.small_faces == 2
+    assert d.low_confidence_faces == 1
+    assert d.blur_laplacian_var["median"] == 0.0
+    text = " ".join(d.warnings)
     for expected in ("low resolution", "could not be decoded", "small", "blurred", "compression"):
         assert expected in text
 
@@ -53,7 +53,7 @@ def test_a_poor_input_is_warned_about_on_every_count():
 def test_no_faces_is_reported_not_hidden():
     media = MediaProbe(kind="image", width=640, height=480)
     d = input_diagnostics(media, 1, [], [[]])
-    assert d["faces_total"] == 0
-    assert d["face_size_px"] == {"min": None, "median": None, "max": None}
-    assert d["bitrate_kbps"] is None
-    assert any("no face" in w for w in d["warnings"])
+    assert d.faces_total == 0
+    assert d.face_size_px == {"min": None, "median": None, "max": None}
+    assert d.bitrate_kbps is None
+    assert any("no face" in w for w in d.warnings)

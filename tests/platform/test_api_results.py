@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import lease, results, storage
+from detector.contract import AnalysisResult
 from detector.ensemble import load_ensemble
 from detector.faces import FaceFinder
 from detector.pipeline import analyze
@@ -23,7 +24,7 @@ def custom_cnn_checkpoint(tmp_path_factory):
 
 
 @pytest.fixture
-def analysed_job(alice_client, case, sample_clip_path, custom_cnn_checkpoint) -> tuple[int, dict]:
+def analysed_job(alice_client, case, sample_clip_path, custom_cnn_checkpoint) -> tuple[int, AnalysisResult]:
     """A job run through the real pipeline exactly as workers.analysis does, and its stored result."""
     upload = SimpleUploadedFile("clip.mp4", sample_clip_path.read_bytes(), content_type="video/mp4")
     job_id = alice_client.post("/api/v1/jobs/", {"file": upload, "case": case.pk}, format="multipart").json()["id"]
@@ -50,7 +51,7 @@ def test_heatmaps_of_the_deciding_faces_are_linked_and_served_as_png(alice_clien
     job_id, result = analysed_job
     faces = faces_of(alice_client, job_id)
     linked = [face for face in faces if face["heatmap_url"]]
-    assert len(linked) == len(result["explanations"]["files"]) == 2
+    assert len(linked) == len(result.explanations.files) == 2
     for face in linked:
         assert f"/api/v1/jobs/{job_id}/files/heatmaps/" in face["heatmap_url"]
         response = alice_client.get(face["heatmap_url"])
@@ -80,13 +81,13 @@ def test_the_job_shows_input_diagnostics_track_verdicts_detector_scores_and_chec
     job_id, result = analysed_job
     body = alice_client.get(f"/api/v1/jobs/{job_id}/").json()
     diagnostics = body["diagnostics"]
-    assert diagnostics == result["diagnostics"]
+    assert diagnostics == result.diagnostics.to_dict()
     assert (diagnostics["width"], diagnostics["height"]) == (480, 360)
     assert diagnostics["bitrate_kbps"] > 0
     assert diagnostics["faces_per_frame"] == [1] * 6 and diagnostics["frames_unreadable"] == 0
     assert diagnostics["face_size_px"]["median"] > 40 and diagnostics["blur_laplacian_var"]["median"] > 0
     verdict = body["verdict"]
-    assert verdict["per_track"] == result["verdict"]["per_track"] and len(verdict["per_track"]) == 1
+    assert verdict["per_track"] == [t.to_dict() for t in result.verdict.per_track] and len(verdict["per_track"]) == 1
     assert set(verdict["per_detector"]) == {"custom_cnn"}
     (described,) = body["detector_set"]
     assert described["sha256"] == custom_cnn_checkpoint.with_name("custom_cnn.pt.sha256").read_text().split()[0]

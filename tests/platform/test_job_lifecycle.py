@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from cases import lease, results, services
 from cases.models import AnalysisJob, FaceResult, FrameResult, JobState, Verdict
-from tests.factories import JobFactory
-from tests.platform.test_api_jobs import fake_result
+from tests.factories import JobFactory, fake_result
 
 
 @pytest.mark.django_db(transaction=True)

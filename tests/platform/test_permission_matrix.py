@@ -18,8 +18,7 @@ from accounts.services import issue_token
 from audit.models import AuditEvent
 from cases import lease, results, services, storage
 from tests.conftest import client_for
-from tests.factories import UserFactory
-from tests.platform.test_api_jobs import fake_result
+from tests.factories import UserFactory, fake_result
 
 pytestmark = pytest.mark.django_db
 

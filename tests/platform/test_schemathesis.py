@@ -49,7 +49,7 @@ def alice_world(alice, case, face_jpeg_path):
     from accounts.models import ApiToken
     from audit.models import AuditEvent
     from cases import lease, results, services
-    from tests.platform.test_api_jobs import fake_result
+    from tests.factories import fake_result
 
     upload = SimpleUploadedFile("face.jpg", face_jpeg_path.read_bytes(), "image/jpeg")
     job = services.submit_job(alice, upload, case=case, frames=1)

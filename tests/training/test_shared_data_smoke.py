@@ -33,5 +33,13 @@ def test_shipped_ensemble_scores_real_face_crops(shared_faces: Path, tmp_path: P
     assert main(["evaluate", str(shared_faces), "--out", str(out), "--face-mode", "as_is"]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["items"] == 4 and not report["untrained"]
+    # Every crop got a probability from the shipped weights, and they do not all say the same.
+    scores = {item["path"]: item["video_scores"]["ensemble"] for item in report["per_item"]}
+    assert len(scores) == 4 and all(0.0 <= s <= 1.0 for s in scores.values())
+    assert len(set(scores.values())) > 1, scores
+    # The reported AUC is the one these scores give (one crop per item: frame and item scores agree).
+    fake = [s for path, s in scores.items() if "/fake/" in path]
+    real = [s for path, s in scores.items() if "/real/" in path]
+    pairs = [(f > r) + 0.5 * (f == r) for f in fake for r in real]
     frame = report["metrics"]["frame"]["ensemble"]
-    assert frame["n"] == 4 and 0.0 <= frame["auc_roc"] <= 1.0
+    assert frame["n"] == 4 and frame["auc_roc"] == pytest.approx(sum(pairs) / len(pairs), abs=1e-6)

@@ -1,0 +1,322 @@
+"""The analysis contract: the stages a job goes through, the verdict labels, and the result's shape.
+
+The pipeline produces an :class:`AnalysisResult`; the worker hands it to the platform, which
+stores it; the CLI prints its ``to_dict()``. Everything that names a stage, a label or a result
+field imports it from here. Standard library only: the web process imports this module (for
+its enums) and must never load torch, OpenCV or numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+# Bumped when a field changes meaning or is removed; from_dict refuses a result of another version.
+CONTRACT_VERSION = 1
+
+
+class JobStage(StrEnum):
+    """Where a job is, in order; the pipeline reports the four in PIPELINE_STAGES as it enters them."""
+
+    QUEUED = "queued"
+    DECODING = "decoding"
+    FACES = "faces"
+    SCORING = "scoring"
+    AGGREGATING = "aggregating"
+    DONE = "done"
+
+
+PIPELINE_STAGES = (JobStage.DECODING, JobStage.FACES, JobStage.SCORING, JobStage.AGGREGATING)
+STAGE_NAMES = {
+    JobStage.QUEUED: "Queued",
+    JobStage.DECODING: "Decoding",
+    JobStage.FACES: "Finding faces",
+    JobStage.SCORING: "Scoring",
+    JobStage.AGGREGATING: "Aggregating",
+    JobStage.DONE: "Done",
+}
+
+
+class VerdictLabel(StrEnum):
+    MANIPULATED = "manipulated"
+    AUTHENTIC = "authentic"
+    INCONCLUSIVE = "inconclusive"
+    NO_FACES = "no_faces"
+
+
+LABEL_NAMES = {
+    VerdictLabel.MANIPULATED: "Manipulated",
+    VerdictLabel.AUTHENTIC: "Authentic",
+    VerdictLabel.INCONCLUSIVE: "Inconclusive",
+    VerdictLabel.NO_FACES: "No faces",
+}
+# The labels a scored verdict can have (NO_FACES means nothing was scored).
+SCORED_LABELS = frozenset({VerdictLabel.MANIPULATED, VerdictLabel.AUTHENTIC, VerdictLabel.INCONCLUSIVE})
+
+
+def _known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``data`` that are fields of ``cls``: a newer producer's extra keys are ignored."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+class _Record:
+    """to_dict / from_dict for a dataclass whose fields are plain JSON values."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls(**_known_fields(cls, data))
+
+
+@dataclass
+class MediaProbe(_Record):
+    """What the decoder found out about a file before sampling it."""
+
+    kind: str  # "video" | "image"
+    width: int
+    height: int
+    fps: float | None = None
+    frame_count: int | None = None
+    duration_s: float | None = None
+    codec: str | None = None
+    bitrate_kbps: float | None = None
+
+
+@dataclass
+class DetectorInfo(_Record):
+    """One detector that ran: what the platform records to say which models produced a verdict."""
+
+    name: str
+    version: str = ""
+    architecture: str = ""
+    input_size: int | None = None
+    checkpoint: str | None = None
+    sha256: str | None = None
+    trained: bool = False
+    calibration: dict[str, Any] = field(default_factory=dict)
+    threshold: float | None = None
+    device: str = "cpu"
+    precision: str = "float32"
+
+
+# {detector name: calibrated probability manipulated}
+DetectorScores = dict[str, float]
+
+
+@dataclass
+class FaceResult(_Record):
+    """One face on one sampled frame with every detector's score and the files drawn from it."""
+
+    frame_index: int
+    track_id: int
+    box: list[float]  # x1, y1, x2, y2 in full-frame pixels
+    det_prob: float
+    size_px: float = 0.0
+    flags: list[str] = field(default_factory=list)  # "small", "low_confidence"
+    detector_scores: DetectorScores = field(default_factory=dict)
+    score: float | None = None  # the ensemble's; None when no trained frame detector ran
+    crop_path: str | None = None  # relative to the job's artefacts directory
+    heatmap_path: str | None = None
+    heatmap_paths: dict[str, str] = field(default_factory=dict)  # {detector name: path}
+
+
+@dataclass
+class FrameResult:
+    """One sampled frame: readable or not, and its faces."""
+
+    frame_index: int
+    timestamp_s: float
+    readable: bool = True
+    error: str | None = None
+    faces: list[FaceResult] = field(default_factory=list)
+
+    @property
+    def max_score(self) -> float | None:
+        """The most suspicious face's ensemble score (None: no scored face)."""
+        return max((f.score for f in self.faces if f.score is not None), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frame_index": self.frame_index,
+            "timestamp_s": self.timestamp_s,
+            "readable": self.readable,
+            "error": self.error,
+            "faces": [f.to_dict() for f in self.faces],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls(**{**_known_fields(cls, data), "faces": [FaceResult.from_dict(f) for f in data.get("faces", [])]})
+
+
+@dataclass
+class TrackScore:
+    """One face track's score and label, with each trained detector's score for it."""
+
+    JSON_KEYS: ClassVar[dict[str, str]] = {"frame_indices": "frames"}
+
+    track_id: int
+    score: float
+    faces: int
+    label: str
+    frame_indices: list[int] = field(default_factory=list)
+    # Each trained detector's score for this track (frame detectors: their frames aggregated).
+    detector_scores: DetectorScores = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "track_id": self.track_id,
+            "score": round(self.score, 6),
+            "faces": self.faces,
+            "label": self.label,
+            self.JSON_KEYS["frame_indices"]: self.frame_indices,
+            "detector_scores": {name: round(s, 6) for name, s in self.detector_scores.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls(
+            track_id=data["track_id"],
+            score=data["score"],
+            faces=data.get("faces", 0),
+            label=data.get("label", ""),
+            frame_indices=list(data.get(cls.JSON_KEYS["frame_indices"], [])),
+            detector_scores=dict(data.get("detector_scores", {})),
+        )
+
+
+@dataclass
+class VerdictThresholds(_Record):
+    """The verdict policy a verdict was decided under (detector.aggregate.VerdictPolicy.to_dict)."""
+
+    strategy: str = ""
+    threshold: float | None = None
+    uncertainty_band: float | None = None
+    min_faces: int | None = None
+    manipulated: float | None = None  # a score at or above it is manipulated
+    authentic: float | None = None  # a score at or below it is authentic
+
+
+@dataclass
+class Verdict:
+    """The video's (or image's) answer and how it was reached."""
+
+    label: VerdictLabel
+    score: float | None  # probability manipulated; None without evidence
+    confidence: float | None = None
+    reason: str = ""
+    deciding_track: int | None = None
+    aggregation: str = ""
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    untrained: bool = False
+    untrained_detectors: list[str] = field(default_factory=list)
+    per_track: list[TrackScore] = field(default_factory=list)
+    per_detector: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "label": str(self.label), "per_track": [t.to_dict() for t in self.per_track]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls(
+            **{
+                **_known_fields(cls, data),
+                "label": VerdictLabel(data["label"]),
+                "per_track": [TrackScore.from_dict(t) for t in data.get("per_track", [])],
+            }
+        )
+
+
+@dataclass
+class Diagnostics(_Record):
+    """What about the input limits the verdict: resolution, compression, face sizes, blur, decode failures."""
+
+    width: int | None = None
+    height: int | None = None
+    bitrate_kbps: float | None = None
+    frames_sampled: int = 0
+    frames_unreadable: int = 0
+    unreadable_frame_indices: list[int] = field(default_factory=list)
+    faces_total: int = 0
+    faces_per_frame: list[int] = field(default_factory=list)
+    frames_with_faces: int = 0
+    face_size_px: dict[str, float | None] = field(default_factory=dict)  # min, median, max
+    blur_laplacian_var: dict[str, float | None] = field(default_factory=dict)  # median, min
+    small_faces: int = 0
+    low_confidence_faces: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Explanations(_Record):
+    """Which Grad-CAM overlays were written, or why none were."""
+
+    method: str = "gradcam"
+    track_id: int | None = None
+    detectors: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+
+@dataclass
+class AnalysisSettings(_Record):
+    """What the analysis ran with."""
+
+    frames: int
+    detectors: list[str] = field(default_factory=list)
+    crop_margin: float | None = None
+    face_detection: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AnalysisResult:
+    """Everything one analysis found: per frame, per face, per detector, and the verdict."""
+
+    media: MediaProbe
+    settings: AnalysisSettings
+    detectors: list[DetectorInfo]
+    frames: list[FrameResult]
+    verdict: Verdict
+    tracks: int = 0
+    explanations: Explanations = field(default_factory=Explanations)
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    timings: dict[str, float] = field(default_factory=dict)
+    version: int = CONTRACT_VERSION
+
+    def faces(self) -> list[FaceResult]:
+        return [face for frame in self.frames for face in frame.faces]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "media": self.media.to_dict(),
+            "settings": self.settings.to_dict(),
+            "detectors": [d.to_dict() for d in self.detectors],
+            "frames": [f.to_dict() for f in self.frames],
+            "tracks": self.tracks,
+            "verdict": self.verdict.to_dict(),
+            "explanations": self.explanations.to_dict(),
+            "diagnostics": self.diagnostics.to_dict(),
+            "timings": dict(self.timings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        version = data.get("version", CONTRACT_VERSION)
+        if version != CONTRACT_VERSION:
+            raise ValueError(f"analysis result version {version} is not {CONTRACT_VERSION}, the one this code reads")
+        return cls(
+            media=MediaProbe.from_dict(data["media"]),
+            settings=AnalysisSettings.from_dict(data["settings"]),
+            detectors=[DetectorInfo.from_dict(d) for d in data.get("detectors", [])],
+            frames=[FrameResult.from_dict(f) for f in data.get("frames", [])],
+            verdict=Verdict.from_dict(data["verdict"]),
+            tracks=data.get("tracks", 0),
+            explanations=Explanations.from_dict(data.get("explanations", {})),
+            diagnostics=Diagnostics.from_dict(data.get("diagnostics", {})),
+            timings=dict(data.get("timings", {})),
+        )
