@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv demo test test-fast lint frontend browser train bench clean
+.PHONY: venv demo test test-fast lint frontend api-types browser train bench clean
 
 ## venv: create .venv and install requirements; reused while requirements.txt is unchanged
 venv:
@@ -14,6 +14,10 @@ venv:
 ## frontend: build the dashboard bundle (npm ci from the committed lockfile); reused while sources are unchanged
 frontend:
 	@bash deploy/scripts/ensure-frontend.sh
+
+## api-types: regenerate the dashboard's API types (frontend/src/api/schema.gen.ts) from the OpenAPI schema
+api-types: venv frontend
+	@bash deploy/scripts/api-types.sh
 
 ## browser: install Debian's chromium (browser tests) and nginx (the web image's config check) if missing
 browser:

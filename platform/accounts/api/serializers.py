@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Role
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -26,10 +26,16 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
         read_only_fields = fields
 
 
+class TeamMembershipSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    teams = serializers.ListField(child=serializers.DictField())
+    teams = TeamMembershipSerializer(many=True)
 
 
 class LoginSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team
+from cases.api.contract_fields import contract_json_field
 from cases.models import (
     AnalysisJob,
     Case,
@@ -20,6 +21,7 @@ from cases.models import (
     Verdict,
     VerdictLabel,
 )
+from detector import contract
 
 
 def _absolute(request, path: str) -> str:
@@ -66,6 +68,12 @@ class MediaSerializer(serializers.ModelSerializer):
 
 
 class VerdictSerializer(serializers.ModelSerializer):
+    thresholds = contract_json_field(contract.VerdictThresholds)
+    per_track = contract_json_field(contract.TrackScore, many=True)
+    per_detector = serializers.DictField(
+        child=serializers.FloatField(allow_null=True), read_only=True, help_text="{detector: video score}"
+    )
+
     class Meta:
         model = Verdict
         fields = [
@@ -103,8 +111,18 @@ class ReviewWriteSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=4000)
 
 
+class JobSettingsSerializer(serializers.Serializer):
+    """What the submitter asked for (cases.services.normalise_job_settings)."""
+
+    frames = serializers.IntegerField()
+    detectors = serializers.ListField(child=serializers.CharField())
+
+
 class JobSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    settings = JobSettingsSerializer(read_only=True)
+    detector_set = contract_json_field(contract.DetectorInfo, many=True)
+    diagnostics = contract_json_field(contract.Diagnostics)
     case = serializers.IntegerField(source="media.case_id", read_only=True)
     media = MediaSerializer(read_only=True)
     verdict = serializers.SerializerMethodField()
@@ -207,6 +225,11 @@ class JobCreateSerializer(serializers.Serializer):
 
 
 class FaceSerializer(serializers.ModelSerializer):
+    box = serializers.ListField(child=serializers.FloatField(), help_text="[x1, y1, x2, y2] in full-frame pixels")
+    flags = serializers.ListField(child=serializers.CharField(), help_text='"small", "low_confidence"')
+    detector_scores = serializers.DictField(
+        child=serializers.FloatField(allow_null=True), help_text="{detector: calibrated probability}"
+    )
     crop_url = serializers.SerializerMethodField()
     heatmap_url = serializers.SerializerMethodField()
 
@@ -245,7 +268,7 @@ class FrameSerializer(serializers.ModelSerializer):
 
 
 class LatestVerdictSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.ChoiceField(choices=VerdictLabel.choices)
     score = serializers.FloatField(allow_null=True)
     untrained = serializers.BooleanField()
     job = serializers.IntegerField()
@@ -253,6 +276,7 @@ class LatestVerdictSerializer(serializers.Serializer):
 
 class CaseSerializer(serializers.ModelSerializer):
     team = TeamSerializer(read_only=True)
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     media_count = serializers.IntegerField(read_only=True)
     job_count = serializers.IntegerField(read_only=True)

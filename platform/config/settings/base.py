@@ -156,10 +156,12 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.document_error_responses",
     ],
-    # One name per choice set used by several fields (the verdict's label and a review's override_label).
+    # One name per choice set, the contract's (the dashboard's generated types use these names).
     "ENUM_NAME_OVERRIDES": {
         "VerdictLabelEnum": "cases.models.VerdictLabel",
         "ReviewStatusEnum": "cases.models.ReviewStatus",
+        "JobStageEnum": "cases.models.JobStage",
+        "JobStateEnum": "cases.models.JobState",
     },
 }
 

@@ -1,0 +1,82 @@
+import { useState } from "react";
+import type { Job } from "../../api/types";
+import { formatBytes, formatDateTime, formatTimestamp } from "../../lib/format";
+
+export function EvidencePanel({ job }: { job: Job }) {
+  const media = job.media;
+  const [copied, setCopied] = useState(false);
+  async function copyHash() {
+    try {
+      await navigator.clipboard.writeText(media.sha256);
+      setCopied(true);
+      window.setTimeout(() => setCopied(false), 2000);
+    } catch {
+      setCopied(false);
+    }
+  }
+  return (
+    <section className="card" aria-labelledby="evidence-title">
+      <h2 id="evidence-title">Evidence</h2>
+      <dl className="facts">
+        <dt>SHA-256</dt>
+        <dd>
+          <code className="hash" data-testid="media-sha256">
+            {media.sha256}
+          </code>{" "}
+          <button type="button" className="button ghost small" onClick={copyHash}>
+            {copied ? "Copied" : "Copy"}
+          </button>
+        </dd>
+        <dt>Type</dt>
+        <dd>
+          {media.mime_type} · {formatBytes(media.size_bytes)}
+        </dd>
+        {media.kind === "video" && (
+          <>
+            <dt>Video</dt>
+            <dd>
+              {media.width && media.height
+                ? `${media.width}×${media.height} · ${formatTimestamp(media.duration_s)} · ${media.fps ? `${media.fps.toFixed(2)} fps` : "— fps"}`
+                : "not probed (the worker could not read it)"}
+              {media.codec && ` · ${media.codec}`}
+            </dd>
+          </>
+        )}
+        {media.kind === "image" && (
+          <>
+            <dt>Image</dt>
+            <dd>
+              {media.width}×{media.height}
+            </dd>
+          </>
+        )}
+        <dt>Analysed</dt>
+        <dd>
+          {media.kind === "video" && `${framesSampled(job) ?? "—"} frames sampled · `}started {formatDateTime(job.started_at)} · finished{" "}
+          {formatDateTime(job.finished_at)}
+        </dd>
+      </dl>
+      <div className="actions">
+        {job.state === "succeeded" && (
+          <>
+            <a className="button primary" href={job.report_url} target="_blank" rel="noopener" data-testid="export-report">
+              Open report (HTML)
+            </a>
+            <a className="button" href={`${job.report_url}?download=1`} data-testid="download-report">
+              Download report
+            </a>
+          </>
+        )}
+        <a className="button" href={media.download_url} download={media.original_name} data-testid="download-original">
+          Download original
+        </a>
+      </div>
+    </section>
+  );
+}
+
+/** What the worker sampled (a short clip has fewer frames than asked for), else what was asked. */
+function framesSampled(job: Job): number | null {
+  const sampled = job.diagnostics?.frames_sampled;
+  return typeof sampled === "number" ? sampled : (job.settings?.frames ?? null);
+}

@@ -1,0 +1,36 @@
+import type { Job } from "../../api/types";
+import { formatScore, shortHash } from "../../lib/format";
+
+export function ModelsPanel({ job }: { job: Job }) {
+  if (!job.detector_set.length) return null;
+  // A list rather than a table: the details column is narrow and a hash does not wrap.
+  return (
+    <section className="card" aria-labelledby="models-title" data-testid="models-used">
+      <h2 id="models-title">Models used</h2>
+      <ul className="models">
+        {job.detector_set.map((d) => (
+          <li key={d.name} data-testid="model-row">
+            <div className="model-head">
+              <strong>{d.name}</strong> <span className="muted small">v{d.version}</span>
+              {!d.trained && <span className="badge warn small-badge">untrained</span>}
+              <span className="model-score" title="This detector's video-level score">
+                {d.trained ? formatScore(job.verdict?.per_detector?.[d.name]) : "not scored"}
+              </span>
+            </div>
+            <div className="muted small">{d.architecture}</div>
+            <div className="small">
+              Checkpoint{" "}
+              {d.sha256 ? (
+                <code className="hash" title={d.sha256}>
+                  sha256 {shortHash(d.sha256, 16)}…
+                </code>
+              ) : (
+                <span className="muted">none (no trained weights)</span>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,69 @@
+import type { Verdict } from "../../api/types";
+import { formatScore } from "../../lib/format";
+import { aggregationText, scoreZone, verdictDisplay, verdictHeadline } from "../../lib/verdict";
+
+export function VerdictPanel({ verdict }: { verdict: Verdict | null }) {
+  if (!verdict) {
+    return (
+      <section className="card" data-testid="verdict">
+        <h2>Verdict</h2>
+        <p className="muted">The analysis finished without a verdict.</p>
+      </section>
+    );
+  }
+  const display = verdictDisplay(verdict);
+  const { manipulated, authentic } = verdict.thresholds;
+  const score = verdict.score;
+  return (
+    <section
+      className={`card verdict verdict-${verdict.label} verdict-status-${display.status}`}
+      aria-labelledby="verdict-title"
+      data-testid="verdict"
+      data-status={display.status}
+    >
+      <h2 id="verdict-title">Verdict</h2>
+      <p className="verdict-label" data-testid="verdict-label">
+        {display.label}
+        {display.status === "untrained" && <span className="badge warn verdict-flag">not scored</span>}
+      </p>
+      {typeof score === "number" ? (
+        <p className="verdict-score">
+          <span className="big" data-testid="verdict-score">
+            {display.probability}
+          </span>{" "}
+          calibrated probability of manipulation
+        </p>
+      ) : (
+        <p className="verdict-score" data-testid="verdict-score">
+          {display.statusText}
+        </p>
+      )}
+      {display.confidence && (
+        <p className={`confidence confidence-${display.confidence.level}`} data-testid="verdict-confidence">
+          {display.confidence.text}
+        </p>
+      )}
+      {typeof score === "number" && display.statusText && <p className="muted small">{display.statusText}</p>}
+      {typeof score === "number" && typeof manipulated === "number" && typeof authentic === "number" && (
+        <div className="scale" role="img" aria-label={`Score ${display.probability} on the scale from authentic to manipulated`}>
+          <div className="scale-zone authentic" style={{ width: `${authentic * 100}%` }} />
+          <div className="scale-zone inconclusive" style={{ width: `${(manipulated - authentic) * 100}%` }} />
+          <div className="scale-zone manipulated" style={{ width: `${(1 - manipulated) * 100}%` }} />
+          <div className={`scale-marker zone-${scoreZone(score, verdict.thresholds)}`} style={{ left: `${score * 100}%` }} />
+        </div>
+      )}
+      {typeof manipulated === "number" && typeof authentic === "number" && (
+        <p className="muted small">
+          Confidence band: authentic at or below {formatScore(authentic)}, manipulated at or above {formatScore(manipulated)},
+          inconclusive between. Frames combined by {aggregationText(verdict.aggregation)}.
+        </p>
+      )}
+      <p className="visually-hidden">{verdictHeadline(verdict)}</p>
+      {verdict.reason && (
+        <p className="small" data-testid="verdict-reason">
+          {verdict.reason}
+        </p>
+      )}
+    </section>
+  );
+}
