@@ -12,9 +12,8 @@ import torch
 
 import detector
 from detector import Detector
-from detector.aggregate import VerdictPolicy, label_for
 from detector.checkpoints import save
-from detector.contract import SCORED_LABELS
+from detector.contract import SCORED_LABELS, VerdictLabel
 from detector.faces import FaceFinder
 from detector.synthetic import astronaut_rgb
 
@@ -23,8 +22,11 @@ LABELS = SCORED_LABELS
 
 def label_from_thresholds(score: float, thresholds: dict) -> str:
     """The label a verdict's own recorded thresholds give its score: what a correct label must be."""
-    policy = VerdictPolicy(**{k: thresholds[k] for k in ("strategy", "threshold", "uncertainty_band", "min_faces")})
-    return label_for(score, policy)
+    if score >= thresholds["manipulated"]:
+        return VerdictLabel.MANIPULATED
+    if score <= thresholds["authentic"]:
+        return VerdictLabel.AUTHENTIC
+    return VerdictLabel.INCONCLUSIVE
 
 
 def save_random_checkpoint(name: str, path: Path, **overrides) -> Path:
