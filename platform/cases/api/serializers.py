@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -28,6 +29,18 @@ def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class LinkField(serializers.Field):
+    """The absolute URL of an API route for the object (``view_name`` reversed with its pk)."""
+
+    def __init__(self, view_name: str, **kwargs) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+        self.view_name = view_name
+
+    def to_representation(self, obj) -> str:
+        return _absolute(self.context.get("request"), reverse(self.view_name, args=[obj.pk]))
+
+
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
@@ -35,8 +48,8 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class MediaSerializer(serializers.ModelSerializer):
-    download_url = serializers.SerializerMethodField()
-    content_url = serializers.SerializerMethodField()
+    download_url = LinkField("media-download")
+    content_url = LinkField("media-content")
 
     class Meta:
         model = Media
@@ -59,12 +72,6 @@ class MediaSerializer(serializers.ModelSerializer):
             "content_url",
         ]
         read_only_fields = fields
-
-    def get_download_url(self, media: Media) -> str:
-        return _absolute(self.context.get("request"), reverse("media-download", args=[media.pk]))
-
-    def get_content_url(self, media: Media) -> str:
-        return _absolute(self.context.get("request"), reverse("media-content", args=[media.pk]))
 
 
 class VerdictSerializer(serializers.ModelSerializer):
@@ -119,15 +126,15 @@ class JobSettingsSerializer(serializers.Serializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField()
+    url = LinkField("job-detail")
     settings = JobSettingsSerializer(read_only=True)
     detector_set = contract_json_field(contract.DetectorInfo, many=True)
     diagnostics = contract_json_field(contract.Diagnostics)
     case = serializers.IntegerField(source="media.case_id", read_only=True)
     media = MediaSerializer(read_only=True)
     verdict = serializers.SerializerMethodField()
-    frames_url = serializers.SerializerMethodField()
-    report_url = serializers.SerializerMethodField()
+    frames_url = LinkField("job-frames")
+    report_url = LinkField("job-report")
     review = serializers.SerializerMethodField()
 
     class Meta:
@@ -160,15 +167,6 @@ class JobSerializer(serializers.ModelSerializer):
             "report_url",
         ]
         read_only_fields = fields
-
-    def get_url(self, job: AnalysisJob) -> str:
-        return _absolute(self.context.get("request"), reverse("job-detail", args=[job.pk]))
-
-    def get_frames_url(self, job: AnalysisJob) -> str:
-        return _absolute(self.context.get("request"), reverse("job-frames", args=[job.pk]))
-
-    def get_report_url(self, job: AnalysisJob) -> str:
-        return _absolute(self.context.get("request"), reverse("job-report", args=[job.pk]))
 
     @extend_schema_field(ReviewSerializer(allow_null=True))
     def get_review(self, job: AnalysisJob):
