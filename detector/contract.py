@@ -193,12 +193,12 @@ class TrackScore:
 class VerdictThresholds(_Record):
     """The verdict policy a verdict was decided under (detector.aggregate.VerdictPolicy.to_dict)."""
 
+    manipulated: float  # a score at or above it is manipulated
+    authentic: float  # a score at or below it is authentic
     strategy: str = ""
     threshold: float | None = None
     uncertainty_band: float | None = None
     min_faces: int | None = None
-    manipulated: float | None = None  # a score at or above it is manipulated
-    authentic: float | None = None  # a score at or below it is authentic
 
 
 @dataclass

@@ -496,7 +496,7 @@ export interface components {
             readonly id: number;
             title: string;
             notes?: string;
-            tags?: string[];
+            readonly tags: string[];
             readonly team: components["schemas"]["Team"];
             /** @default false */
             readonly is_inbox: boolean;
@@ -513,7 +513,7 @@ export interface components {
             readonly id: number;
             title: string;
             notes?: string;
-            tags?: string[];
+            readonly tags: string[];
             readonly team: components["schemas"]["Team"];
             /** @default false */
             readonly is_inbox: boolean;
@@ -573,34 +573,34 @@ export interface components {
         };
         Face: {
             readonly id: number;
-            track_id: number;
+            readonly track_id: number;
             /** @description [x1, y1, x2, y2] in full-frame pixels */
-            box: number[];
+            readonly box: number[];
             /** Format: double */
-            det_prob: number;
+            readonly det_prob: number;
             /** @description "small", "low_confidence" */
-            flags: string[];
+            readonly flags: string[];
             /**
              * Format: double
              * @description ensemble probability manipulated
              */
-            score?: number | null;
+            readonly score: number | null;
             /** @description {detector: calibrated probability} */
-            detector_scores: {
+            readonly detector_scores: {
                 [key: string]: number | null;
             };
             readonly crop_url: string | null;
             readonly heatmap_url: string | null;
         };
         Frame: {
-            frame_index: number;
+            readonly frame_index: number;
             /** Format: double */
-            timestamp_s: number;
-            readable?: boolean;
-            error?: string;
-            face_count?: number;
+            readonly timestamp_s: number;
+            readonly readable: boolean;
+            readonly error: string;
+            readonly face_count: number;
             /** Format: double */
-            max_score?: number | null;
+            readonly max_score: number | null;
             readonly faces: components["schemas"]["Face"][];
         };
         Job: {
@@ -886,16 +886,16 @@ export interface components {
             untrained: boolean;
         };
         VerdictThresholds: {
+            /** Format: double */
+            manipulated: number;
+            /** Format: double */
+            authentic: number;
             strategy?: string;
             /** Format: double */
             threshold?: number | null;
             /** Format: double */
             uncertainty_band?: number | null;
             min_faces?: number | null;
-            /** Format: double */
-            manipulated?: number | null;
-            /** Format: double */
-            authentic?: number | null;
         };
         /** @description `detail` and a machine-readable `code`; a validation error maps each bad field to its messages. */
         Error: {

@@ -1,7 +1,10 @@
 import type { JobState, VerdictBrief } from "../api/types";
 import { STATE_TEXT, formatProbability, verdictLabelText } from "../lib/verdict";
 
-export function VerdictBadge({ verdict, testId }: { verdict: VerdictBrief | null; testId?: string }) {
+/** A case's latest verdict or a job's own: the label, score and untrained flag both have. */
+type VerdictSummary = Pick<VerdictBrief, "label" | "score" | "untrained">;
+
+export function VerdictBadge({ verdict, testId }: { verdict: VerdictSummary | null; testId?: string }) {
   if (!verdict) return <span className="badge neutral">No verdict</span>;
   return (
     <span className={`badge verdict-${verdict.label}`} data-testid={testId}>

@@ -3,8 +3,10 @@ import type { FaceResult, FrameResult } from "../api/types";
 
 export function face(track_id: number, score: number | null, detector_scores: Record<string, number | null> = {}): FaceResult {
   return {
+    id: track_id,
     track_id,
     box: [10, 10, 60, 60],
+    flags: [],
     det_prob: 0.99,
     score,
     detector_scores,
@@ -14,7 +16,16 @@ export function face(track_id: number, score: number | null, detector_scores: Re
 }
 
 export function frame(frame_index: number, timestamp_s: number, faces: FaceResult[], readable = true): FrameResult {
-  return { frame_index, timestamp_s, readable, faces };
+  const scores = faces.map((f) => f.score).filter((s): s is number => typeof s === "number");
+  return {
+    frame_index,
+    timestamp_s,
+    readable,
+    error: "",
+    face_count: faces.length,
+    max_score: scores.length ? Math.max(...scores) : null,
+    faces,
+  };
 }
 
 /** Two tracks over four frames; frame 30 unreadable; frame 20 has no faces; listed out of order. */

@@ -21,6 +21,7 @@ const verdict: Verdict = {
   reason: "",
   per_track: [],
   per_detector: {},
+  created_at: "2026-01-01T00:00:00Z",
 };
 
 describe("verdict display", () => {

@@ -223,10 +223,12 @@ class JobCreateSerializer(serializers.Serializer):
 
 
 class FaceSerializer(serializers.ModelSerializer):
-    box = serializers.ListField(child=serializers.FloatField(), help_text="[x1, y1, x2, y2] in full-frame pixels")
-    flags = serializers.ListField(child=serializers.CharField(), help_text='"small", "low_confidence"')
+    box = serializers.ListField(
+        child=serializers.FloatField(), read_only=True, help_text="[x1, y1, x2, y2] in full-frame pixels"
+    )
+    flags = serializers.ListField(child=serializers.CharField(), read_only=True, help_text='"small", "low_confidence"')
     detector_scores = serializers.DictField(
-        child=serializers.FloatField(allow_null=True), help_text="{detector: calibrated probability}"
+        child=serializers.FloatField(allow_null=True), read_only=True, help_text="{detector: calibrated probability}"
     )
     crop_url = serializers.SerializerMethodField()
     heatmap_url = serializers.SerializerMethodField()
@@ -244,6 +246,7 @@ class FaceSerializer(serializers.ModelSerializer):
             "crop_url",
             "heatmap_url",
         ]
+        read_only_fields = fields
 
     def _file_url(self, face: FaceResult, path: str) -> str | None:
         if not path:
@@ -263,6 +266,7 @@ class FrameSerializer(serializers.ModelSerializer):
     class Meta:
         model = FrameResult
         fields = ["frame_index", "timestamp_s", "readable", "error", "face_count", "max_score", "faces"]
+        read_only_fields = fields
 
 
 class LatestVerdictSerializer(serializers.Serializer):
@@ -274,7 +278,7 @@ class LatestVerdictSerializer(serializers.Serializer):
 
 class CaseSerializer(serializers.ModelSerializer):
     team = TeamSerializer(read_only=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     media_count = serializers.IntegerField(read_only=True)
     job_count = serializers.IntegerField(read_only=True)
