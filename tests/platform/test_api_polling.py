@@ -7,7 +7,8 @@ import pytest
 from cases import lease, results
 from cases.api.serializers import JobSerializer
 from cases.models import JobReview, ReviewStatus
-from tests.factories import JobFactory, MediaFactory
+from detector import contract
+from tests.factories import JobFactory, MediaFactory, fake_result
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +25,8 @@ def etag(client, url, **headers):
 
 
 def record_no_faces(job_id, worker="w1"):
-    result = {
-        "detectors": [{"name": "custom_cnn", "version": "1", "sha256": "ab" * 32, "trained": True}],
-        "frames": [{"frame_index": 0, "timestamp_s": 0.0, "readable": True, "error": None, "faces": []}],
-        "verdict": {"label": "no_faces", "score": None, "confidence": None, "per_track": [], "per_detector": {}},
-        "diagnostics": {"warnings": []},
-        "timings": {"total_s": 1.0},
-    }
+    result = fake_result(frames=1, faces_per_frame=0)
+    result.verdict = contract.Verdict(label=contract.VerdictLabel.NO_FACES, score=None)
     assert results.record_results(job_id, worker, result)
 
 
@@ -53,7 +49,7 @@ def test_the_full_job_etag_changes_with_progress_probe_verdict_and_review(alice_
     seen.append(etag(alice_client, url))
     lease.report_progress(job.pk, "w1", "faces", 40)
     seen.append(etag(alice_client, url))
-    results.record_probe(job.media_id, {"width": 1920, "height": 1080, "codec": "h264"})
+    results.record_probe(job.media_id, contract.MediaProbe(kind="video", width=1920, height=1080, codec="h264"))
     seen.append(etag(alice_client, url))
     lease.heartbeat(job.pk, "w1")  # the lease is not part of the representation
     assert etag(alice_client, url) == seen[-1]
