@@ -121,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                     face_finder=finder,
                     artifacts_dir=Path(tmp) / f"{rep}-{n}",
                 )
-                timings = dict(result["timings"])
+                timings = dict(result.timings)
                 timings["cpu_s"] = time.process_time() - cpu
-                timings["faces"] = result["diagnostics"]["faces_total"]
-                timings["score"] = result["verdict"].get("score")
+                timings["faces"] = result.diagnostics.faces_total
+                timings["score"] = result.verdict.score
                 passes[str(clip)].append(timings)
         for clip in clips:
             runs = sorted(passes[str(clip)], key=lambda t: t["total_s"])

@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             wall, cpu = time.perf_counter(), time.process_time()
             result = analyze(path, ensemble=ensemble, face_finder=finder, artifacts_dir=Path(tmp) / str(n))
             ours_wall, ours_cpu = time.perf_counter() - wall, time.process_time() - cpu
-            score = result["verdict"].get("score")
+            score = result.verdict.score
             rows.append(
                 {
                     "clip": str(path.relative_to(videos)),
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                     "ours_s": ours_wall,
                     "ours_cpu_s": ours_cpu,
                     "ours_score": 0.5 if score is None else float(score),
-                    "ours_label": result["verdict"]["label"],
+                    "ours_label": str(result.verdict.label),
                 }
             )
             print(
