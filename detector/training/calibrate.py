@@ -3,12 +3,13 @@
 ``python -m detector calibrate CONFIG.yaml [--checkpoint PATH]`` (and the end of ``train`` when the config
 asks for it) rewrites a checkpoint's calibration, threshold and uncertainty band:
 
-1. logits of every face the pipeline finds in the dev part of the run's split (``split.json``), and of
-   every crop of the config's ``calibration_sources`` (labelled sets with real manipulations);
+1. logits of every face the pipeline finds in the dev part of the run's split (``split.json``), and in
+   every item of the config's ``calibration_sources`` (labelled sets with real manipulations, or real
+   videos a detector never trained on);
 2. a temperature (with bias) fitted on them, each class weighing the same;
 3. each dev video scored with that calibration through the pipeline's own tracks and aggregation
    (:func:`detector.pipeline.decide`); the threshold is the lowest one, and at least 0.5, at which at most
-   5 % of the dev real videos are flagged; the band is half the way from the dev reals' median score to the
+   5 % of those real videos are flagged; the band is half the way from the dev reals' median score to the
    threshold, within [0.05, 0.2]: a real video that scores like the typical dev real is called authentic.
 """
 
@@ -29,7 +30,7 @@ from detector.media import DEFAULT_FRAMES, MediaError
 from detector.pipeline import ScoredFaces, decide
 from detector.registry import Detector, create, resolve_device
 from detector.training.config import TrainConfig
-from detector.training.data import FaceCache, MediaItem, media_kind, read_split, scan_folder
+from detector.training.data import FaceCache, MediaItem, add_split_part, media_kind, read_split, scan_folder
 from detector.training.evaluate import faces_of
 from detector.training.metrics import binary_metrics, threshold_at_fpr
 
@@ -136,8 +137,8 @@ def calibrate_checkpoint(
     else:
         calibration = fit_temperature(logits, labels, weights=weights)
 
-    dev_videos = [d for d in dev if d.item.kind == "video"]
-    real_videos = [d for d in dev_videos if d.item.label == 0]
+    # Every real video the fit saw (the dev part's and the calibration sources'), never a training one.
+    real_videos = [d for d in dev + extra if d.item.kind == "video" and d.item.label == 0]
     real_scores = video_scores(real_videos, detector, calibration)
     if isinstance(config.threshold, int | float):
         threshold = float(config.threshold)
@@ -168,6 +169,8 @@ def calibrate_checkpoint(
         "frame_log_loss_after": frame["log_loss"],
         "calibration_sources": [s.path for s in config.calibration_sources],
     }
+    # The split names what tuned the checkpoint too, so an evaluation leaves it out like the training data.
+    add_split_part(split_path, "calibration", extra_items)
     metrics = {**loaded.metrics, "calibration_dev": report}
     checkpoints.save(
         checkpoint,

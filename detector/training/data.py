@@ -291,16 +291,26 @@ def split_by_group(
     return train, dev
 
 
+def _split_rows(items: Iterable[MediaItem]) -> list[dict[str, Any]]:
+    return [
+        {"path": str(i.path), "label": i.label, "group": i.group, "kind": i.kind, "sha256": file_sha256(i.path)}
+        for i in items
+    ]
+
+
 def write_split(path: str | Path, parts: dict[str, Iterable[MediaItem]], seed: int) -> None:
     """Write the split down: every file with its label, group and sha256, per part."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload: dict[str, Any] = {"seed": seed, "parts": {}}
-    for part, items in parts.items():
-        payload["parts"][part] = [
-            {"path": str(i.path), "label": i.label, "group": i.group, "kind": i.kind, "sha256": file_sha256(i.path)}
-            for i in items
-        ]
+    payload: dict[str, Any] = {"seed": seed, "parts": {part: _split_rows(items) for part, items in parts.items()}}
+    path.write_text(json.dumps(payload, indent=1) + "\n")
+
+
+def add_split_part(path: str | Path, part: str, items: Iterable[MediaItem]) -> None:
+    """Add (or replace) one part of a written split, e.g. the media calibration was fitted on."""
+    path = Path(path)
+    payload = json.loads(path.read_text())
+    payload["parts"][part] = _split_rows(items)
     path.write_text(json.dumps(payload, indent=1) + "\n")
 
 

@@ -41,38 +41,50 @@ def test_make_train_ships_every_detector_from_its_own_config(name: str) -> None:
 
 def test_default_ensemble_is_shipped_detectors_that_clear_the_dev_bar() -> None:
     assert set(DEFAULT_ENSEMBLE) <= set(SHIPPED), "make train must ship everything the pipeline runs by default"
-    for name in SHIPPED:
+    for name in DEFAULT_ENSEMBLE:
         dev_auc = checkpoints.load(WEIGHTS_DIR / f"{name}.pt").metrics["dev"]["auc_roc"]
-        if name in DEFAULT_ENSEMBLE:
-            assert dev_auc >= MIN_DEFAULT_DEV_AUC, f"{name} is a default detector with dev AUC {dev_auc:.3f}"
-        else:
-            assert dev_auc < MIN_DEFAULT_DEV_AUC, f"{name} clears the dev bar ({dev_auc:.3f}) but is left opt-in"
+        assert dev_auc >= MIN_DEFAULT_DEV_AUC, f"{name} is a default detector with dev AUC {dev_auc:.3f}"
 
 
-# The evaluation part of ../shared/data: no shipped detector may have trained or tuned on it.
-EVALUATION_FILE_PREFIXES = (
+@pytest.mark.parametrize("name", DEFAULT_ENSEMBLE)
+def test_default_detectors_carry_a_threshold_and_band_chosen_on_dev_real_videos(name: str) -> None:
+    loaded = checkpoints.load(WEIGHTS_DIR / f"{name}.pt")
+    report = loaded.metrics["calibration_dev"]
+    assert report["threshold_rule"] == "fpr_5pct_dev_videos" and report["dev_real_videos"]
+    assert report["dev_real_video_fpr"] <= 0.05
+    assert loaded.threshold == pytest.approx(report["threshold"])
+    assert loaded.uncertainty_band == pytest.approx(report["uncertainty_band"])
+
+
+# The test part of ../shared/data: no shipped detector may have trained on it or tuned anything with it.
+TEST_FILE_PREFIXES = (
     "videos/fake/",
     "videos/unknown/",
-    "faces/",
-    "videos/real/videoretalking_",
-    "videos/real/sadtalker_",
-    "videos/real/face_recognition_",
-    "videos/real/facenet_pytorch_",
+    "videos/real/celebdf_",
+    "videos/real/deeperforensics_",
+    "videos/real/dfdc_",
+    # faces/ also holds crops of two test videos.
+    "faces/fake/dfdc_abofeumbvv",
+    "faces/fake/dfdc_abqwwspghj",
+    "faces/real/dfdc_abofeumbvv",
+    "faces/real/dfdc_abqwwspghj",
 )
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_split_is_written_down_and_leaves_the_evaluation_media_out(name: str) -> None:
+def test_shipped_split_is_written_down_and_leaves_the_test_media_out(name: str) -> None:
     from detector.training.data import read_split
 
     parts = read_split(WEIGHTS_DIR / f"{name}.split.json")
     assert parts["train"] and parts["dev"]
     train_groups = {row["group"] for row in parts["train"]}
     assert train_groups.isdisjoint({row["group"] for row in parts["dev"]}), "a group on both sides of the split"
-    for rows in parts.values():
+    for part, rows in parts.items():
         for row in rows:
             relative = row["path"].split("/shared/data/", 1)[-1]
-            assert not relative.startswith(EVALUATION_FILE_PREFIXES), f"{relative} is evaluation media"
+            assert not relative.startswith(TEST_FILE_PREFIXES), f"{relative} is test media"
+            if part in ("train", "dev"):
+                assert not relative.startswith("faces/"), f"{relative}: faces/ may calibrate, never train"
 
 
 def test_evaluate_only_refuses_options_that_would_train_or_ship(capsys: pytest.CaptureFixture) -> None:
