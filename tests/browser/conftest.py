@@ -141,6 +141,7 @@ def scored_job(analyst, playable_clip_path):
                 "readable": True,
                 "faces": [
                     {
+                        "frame_index": frame_index,
                         "track_id": 0,
                         "box": [140 + 4 * i, 80, 340 + 4 * i, 280],
                         "det_prob": 0.999,

@@ -24,9 +24,11 @@ import pytest
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 if IN_CI:
     from playwright.sync_api import Page, expect, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 else:
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     Page, expect, sync_playwright = sync_api.Page, sync_api.expect, sync_api.sync_playwright
+    PlaywrightTimeoutError = sync_api.TimeoutError
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -90,6 +92,27 @@ def screenshot(page: Page, name: str) -> None:
     page.wait_for_function("() => [...document.images].every(image => image.complete)")
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS_DIR / f"{name}.png"), full_page=True)
+
+
+# The outermost elements reaching past the viewport's right edge: what a sideways scroll comes from.
+OVERFLOWING_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.body.querySelectorAll("*")].filter(e => e.getBoundingClientRect().right > width + 1);
+  return wide.filter(e => !wide.includes(e.parentElement)).slice(0, 5).map(e =>
+    `${e.parentElement.closest("[data-testid]")?.dataset.testid ?? "body"} > ` +
+    `${e.tagName.toLowerCase()}${e.dataset.testid ? "[" + e.dataset.testid + "]" : ""}.${e.className} ` +
+    `right=${Math.round(e.getBoundingClientRect().right)}`);
+}"""
+
+
+def assert_no_sideways_scroll(page: Page, width: int) -> None:
+    """The page fits `width` once charts have followed the resize (uPlot resizes on a ResizeObserver tick)."""
+    try:
+        page.wait_for_function(f"() => document.documentElement.scrollWidth <= {width}", timeout=5_000)
+    except PlaywrightTimeoutError:
+        wide = page.evaluate(OVERFLOWING_JS)
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        raise AssertionError(f"the page scrolls sideways: {scroll_width} px wide; {wide}") from None
 
 
 def sign_in(page: Page, credentials, shot: str | None = None) -> None:
@@ -294,7 +317,7 @@ def test_analyst_uploads_a_clip_watches_it_finish_and_reads_the_verdict_next_to_
     screenshot(page, "08-verdict-dark")
     page.set_viewport_size(NARROW)
     expect(page.get_by_test_id("verdict-label")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"], "the page scrolls sideways"
+    assert_no_sideways_scroll(page, NARROW["width"])
     screenshot(page, "09-verdict-narrow")
 
     # Back to the list: the case shows its latest verdict and filters find it.
