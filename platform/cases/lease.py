@@ -3,7 +3,8 @@
 A worker holds a running job by name (``worker``) and keeps it by renewing ``heartbeat_at``;
 a job whose holder stopped renewing for a lease is presumed dead and may be claimed again.
 Every state change is a conditional UPDATE (``... WHERE state = 'queued'``): the row count
-says who won a race, so two workers never both run one job.
+says who won a race, so two workers never both run one job. Only the holder moves a running job
+to an end state, and the end states are terminal: a cancelled job is never claimed or requeued.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cases.models import AnalysisJob, JobStage, JobState
@@ -82,6 +83,10 @@ def claim_job(job_id: int, worker: str) -> AnalysisJob | None:
         | Q(state=JobState.RUNNING, heartbeat_at__lt=stale)
         | Q(state=JobState.RUNNING, worker=_worker_name(worker))
     )
+    # A job whose holder died after a cancel was requested ends cancelled: it must not run again.
+    if AnalysisJob.objects.filter(claimable, pk=job_id, cancel_requested=True).update(**_cancelled_while_running(now)):
+        return None
+    claimable &= Q(cancel_requested=False)
     exhausted = AnalysisJob.objects.filter(claimable, pk=job_id, attempts__gte=F("max_attempts"))
     if exhausted.update(
         **_ended(
@@ -124,13 +129,30 @@ def heartbeat(job_id: int, worker: str) -> bool:
     return bool(held_by(job_id, worker).update(heartbeat_at=timezone.now()))
 
 
+def _cancelled_while_running(now: datetime | None = None) -> dict[str, Any]:
+    return _ended(JobState.CANCELLED, "cancelled", "Cancelled while running.", now)
+
+
 def request_cancel(job_id: int) -> bool:
-    """Cancel a queued job at once; flag a running one, whose worker stops at its next look. False: it had ended."""
-    cancelled = AnalysisJob.objects.filter(pk=job_id, state=JobState.QUEUED).update(
-        **_ended(JobState.CANCELLED, "cancelled", "Cancelled before it started.")
+    """Cancel a queued job at once; flag a running one, whose worker stops at its next look. False: it had ended.
+
+    One UPDATE for both: a job the reaper requeues between two statements would otherwise be
+    missed by both. A running job whose results are being written holds its row lock, so the
+    cancel waits for the write and then finds the job ended (False): it is never accepted for
+    a job that goes on to succeed.
+    """
+    queued = Q(state=JobState.QUEUED)
+    ended = _ended(JobState.CANCELLED, "cancelled", "Cancelled before it started.")
+    return bool(
+        AnalysisJob.objects.filter(pk=job_id, state__in=[JobState.QUEUED, JobState.RUNNING]).update(
+            cancel_requested=True,
+            **{
+                name: Case(When(queued, then=Value(value)), default=F(name), output_field=field)
+                for name, value in ended.items()
+                for field in [AnalysisJob._meta.get_field(name)]
+            },
+        )
     )
-    flagged = AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(cancel_requested=True)
-    return bool(cancelled or flagged)
 
 
 def is_cancel_requested(job_id: int) -> bool:
@@ -138,17 +160,19 @@ def is_cancel_requested(job_id: int) -> bool:
 
 
 def finish_cancelled(job_id: int) -> None:
-    AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING).update(
-        **_ended(JobState.CANCELLED, "cancelled", "Cancelled while running.")
+    """End a running job whose cancel was requested (its worker stopped); other jobs are left alone."""
+    AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING, cancel_requested=True).update(
+        **_cancelled_while_running()
     )
 
 
-def fail_job(job_id: int, code: str, message: str, worker: str | None = None) -> bool:
-    """Mark a running job failed with a reason; False if it was not running (already ended)."""
-    qs = AnalysisJob.objects.filter(pk=job_id, state__in=[JobState.RUNNING, JobState.QUEUED])
-    if worker is not None:
-        qs = qs.filter(Q(worker=_worker_name(worker)) | Q(state=JobState.QUEUED))
-    return bool(qs.update(**_ended(JobState.FAILED, code, message)))
+def fail_job(job_id: int, code: str, message: str, worker: str) -> bool:
+    """Mark a running job failed with a reason, if ``worker`` holds it; False otherwise.
+
+    Only the holder: a worker that lost its lease (the job was reaped and requeued, or claimed
+    again) and then errors must not fail the attempt that replaced it.
+    """
+    return bool(held_by(job_id, worker).update(**_ended(JobState.FAILED, code, message)))
 
 
 def reap_stale_jobs() -> dict[str, int]:
@@ -160,6 +184,10 @@ def reap_stale_jobs() -> dict[str, int]:
     """
     now = timezone.now()
     stale = _stale_before(now)
+    # Cancelled is terminal: a dead worker's job with a cancel request ends cancelled, never requeued.
+    cancelled = AnalysisJob.objects.filter(
+        state=JobState.RUNNING, heartbeat_at__lt=stale, cancel_requested=True
+    ).update(**_cancelled_while_running(now))
     exhausted = AnalysisJob.objects.filter(
         state=JobState.RUNNING, heartbeat_at__lt=stale, attempts__gte=F("max_attempts")
     ).update(
@@ -185,4 +213,4 @@ def reap_stale_jobs() -> dict[str, int]:
     AnalysisJob.objects.filter(pk__in=lost_ids).update(heartbeat_at=now)
     for job_id in {*requeued_ids, *lost_ids}:
         enqueue(AnalysisJob(pk=job_id))
-    return {"failed": exhausted, "requeued": requeued, "republished": len(lost_ids)}
+    return {"failed": exhausted, "requeued": requeued, "republished": len(lost_ids), "cancelled": cancelled}

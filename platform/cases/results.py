@@ -28,12 +28,16 @@ def record_probe(media_id: int, probe: contract.MediaProbe) -> None:
 def record_results(job_id: int, worker: str, result: contract.AnalysisResult) -> bool:
     """Write a finished analysis in one transaction, replacing any rows an earlier attempt left.
 
-    Returns False (and writes nothing) if the job is no longer running on this worker.
+    Returns False (and writes nothing) if the job is no longer running on this worker. Raises
+    JobCancelled (and writes nothing) if a cancel was accepted before the row lock was taken:
+    an accepted cancel always ends the job cancelled (a later cancel waits for the lock and is refused).
     """
     with transaction.atomic():
         job = lease.held_by(job_id, worker).select_for_update().first()
         if job is None:
             return False
+        if job.cancel_requested:
+            raise lease.JobCancelled(f"job {job_id} was cancelled before its results were written")
         FaceResult.objects.filter(job=job).delete()
         FrameResult.objects.filter(job=job).delete()
         Verdict.objects.filter(job=job).delete()

@@ -118,3 +118,116 @@ def test_the_reaper_requeues_a_job_whose_worker_died(monkeypatch):
     assert lease.reap_stale_jobs()["requeued"] == 1
     job.refresh_from_db()
     assert job.state == JobState.QUEUED and published == [job.pk]
+
+
+# --- only the holder fails a job; cancelled is terminal (issue 12, holes 7 and 14) ---------------
+
+
+def _reaped(job_id: int) -> None:
+    """The job's worker stopped renewing for a lease and the reaper put it back in line."""
+    AnalysisJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    lease.reap_stale_jobs()
+
+
+@pytest.mark.django_db
+def test_a_late_failure_from_a_worker_whose_job_was_reaped_does_not_fail_the_requeued_job(monkeypatch):
+    monkeypatch.setattr(lease, "enqueue", lambda job: None)
+    job = JobFactory()
+    lease.claim_job(job.pk, "old")
+    _reaped(job.pk)
+    assert AnalysisJob.objects.get(pk=job.pk).state == JobState.QUEUED
+
+    assert not lease.fail_job(job.pk, "internal_error", "the old worker errored after losing its lease", "old")
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED and job.error_code == ""
+    # The retry goes ahead, and the old worker cannot fail the new attempt either.
+    assert lease.claim_job(job.pk, "new") is not None
+    assert not lease.fail_job(job.pk, "internal_error", "late", "old")
+    assert AnalysisJob.objects.get(pk=job.pk).state == JobState.RUNNING
+    assert lease.fail_job(job.pk, "media_unreadable", "the holder's own failure", "new")
+    assert AnalysisJob.objects.get(pk=job.pk).state == JobState.FAILED
+
+
+def test_failing_a_job_needs_the_worker_that_holds_it():
+    with pytest.raises(TypeError):
+        lease.fail_job(1, "internal_error", "who is asking?")
+
+
+@pytest.mark.django_db
+def test_the_reaper_ends_a_stale_job_with_a_cancel_request_as_cancelled_instead_of_requeueing_it(monkeypatch):
+    published = []
+    monkeypatch.setattr(lease, "enqueue", lambda job: published.append(job.pk))
+    job = JobFactory()
+    lease.claim_job(job.pk, "dead")
+    assert lease.request_cancel(job.pk)
+    _reaped(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED and job.error_code == "cancelled" and published == []
+    assert lease.claim_job(job.pk, "new") is None
+
+
+@pytest.mark.django_db
+def test_a_stale_job_with_a_cancel_request_is_cancelled_not_run_by_the_next_claim():
+    job = JobFactory()
+    lease.claim_job(job.pk, "dead")
+    lease.request_cancel(job.pk)
+    AnalysisJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    assert lease.claim_job(job.pk, "new") is None
+    assert AnalysisJob.objects.get(pk=job.pk).state == JobState.CANCELLED
+
+
+@pytest.mark.django_db
+def test_a_cancelled_job_stays_cancelled_whatever_a_worker_reports():
+    job = JobFactory()
+    lease.claim_job(job.pk, "w")
+    lease.request_cancel(job.pk)
+    lease.finish_cancelled(job.pk)
+    assert not lease.fail_job(job.pk, "internal_error", "late", "w")
+    assert not lease.heartbeat(job.pk, "w")
+    assert not results.record_results(job.pk, "w", fake_result())
+    assert lease.reap_stale_jobs() == {"failed": 0, "requeued": 0, "republished": 0, "cancelled": 0}
+    assert not lease.request_cancel(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED and not FrameResult.objects.filter(job=job).exists()
+
+
+@pytest.mark.django_db
+def test_a_cancel_that_lands_before_the_results_write_wins_and_no_results_are_stored():
+    job = JobFactory()
+    lease.claim_job(job.pk, "w")
+    assert services.cancel_job(job).cancel_requested
+    with pytest.raises(lease.JobCancelled):
+        results.record_results(job.pk, "w", fake_result())
+    lease.finish_cancelled(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED
+    assert not FrameResult.objects.filter(job=job).exists() and not Verdict.objects.filter(job=job).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_during_the_results_write_waits_for_it_and_is_refused_not_reported_as_accepted():
+    job = JobFactory()
+    lease.claim_job(job.pk, "w")
+    writing, cancelled = threading.Event(), {}
+
+    def cancel_while_writing():
+        try:
+            writing.wait(10)
+            cancelled["accepted"] = lease.request_cancel(job.pk)
+        finally:
+            connection.close()
+
+    canceller = threading.Thread(target=cancel_while_writing)
+    canceller.start()
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert results.record_results(job.pk, "w", fake_result())
+        writing.set()
+        canceller.join(0.5)
+        assert canceller.is_alive(), "the cancel must wait for the row lock the results write holds"
+    canceller.join(10)
+    job.refresh_from_db()
+    # Either outcome is consistent; what must not happen is a cancel accepted and the job succeeded.
+    assert cancelled == {"accepted": False}
+    assert job.state == JobState.SUCCEEDED and not job.cancel_requested
