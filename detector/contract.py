@@ -51,6 +51,14 @@ LABEL_NAMES = {
     VerdictLabel.INCONCLUSIVE: "Inconclusive",
     VerdictLabel.NO_FACES: "No faces",
 }
+# The detectors that ship with trained weights (detector/weights/NAME.pt): the only ones a job may name.
+# DEFAULT_DETECTORS run when a job names none (the shipping gate in weights/EXPERIMENTS.md chose them);
+# the others are evaluated and shipped but run only when named. Here, not in detector.ensemble, because
+# the web process validates submissions against them and must not load torch.
+DEFAULT_DETECTORS = ("efficientnet_b0",)
+OPT_IN_DETECTORS = ("custom_cnn", "spectral_lr")
+SHIPPED_DETECTORS = (*DEFAULT_DETECTORS, *OPT_IN_DETECTORS)
+
 # The labels a scored verdict can have (NO_FACES means nothing was scored).
 SCORED_LABELS = frozenset({VerdictLabel.MANIPULATED, VerdictLabel.AUTHENTIC, VerdictLabel.INCONCLUSIVE})
 

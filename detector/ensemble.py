@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from detector import contract
 from detector.aggregate import VerdictPolicy
 from detector.registry import Detector, create, get_config, resolve_device
 
@@ -20,11 +21,11 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # The detectors a job runs when it names none. Each must ship a checkpoint in weights/ and reach
 # MIN_DEFAULT_DEV_AUC on its own dev split (necessary, not sufficient: the shipping gate in
 # weights/EXPERIMENTS.md chose efficientnet_b0 alone over custom_cnn and over their mean).
-DEFAULT_ENSEMBLE = ("efficientnet_b0",)
+DEFAULT_ENSEMBLE = contract.DEFAULT_DETECTORS
 MIN_DEFAULT_DEV_AUC = 0.70
 # Shipped with weights (and evaluated) but run only when a job names them: below the dev bar, or not
 # chosen by the gate.
-OPT_IN_SHIPPED = ("custom_cnn", "spectral_lr")
+OPT_IN_SHIPPED = contract.OPT_IN_DETECTORS
 
 
 def weights_dir() -> Path:

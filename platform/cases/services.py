@@ -64,13 +64,25 @@ def create_case(user: AbstractBaseUser, team: Team, title: str, notes: str = "",
 
 
 def normalise_job_settings(frames: int | None, detectors: list[str] | None) -> dict[str, Any]:
+    """The settings a job runs with, refused unless every detector named is a shipped, trained one.
+
+    Names are kept once each, in the order first named: every distinct list is a set of models a
+    worker loads, so duplicates, untrained or unknown names and long lists are refused here, before
+    anything is stored or queued.
+    """
     frames = settings.DEFAULT_SAMPLE_FRAMES if frames is None else int(frames)
     if not 1 <= frames <= settings.MAX_SAMPLE_FRAMES:
         raise SubmissionError("frames", f"frames must be between 1 and {settings.MAX_SAMPLE_FRAMES}.")
-    names = [d.strip() for d in (detectors or []) if d.strip()]
+    names = list(dict.fromkeys(d.strip() for d in (detectors or []) if d.strip()))
+    if len(names) > settings.MAX_DETECTORS_PER_JOB:
+        raise SubmissionError("detectors", f"Name at most {settings.MAX_DETECTORS_PER_JOB} detectors.")
     for name in names:
-        if not name.replace("_", "").isalnum() or len(name) > 64:
-            raise SubmissionError("detectors", f"{name!r} is not a detector name.")
+        if name not in settings.ANALYSIS_DETECTORS:
+            shown = name if len(name) <= 64 else name[:64] + "…"
+            raise SubmissionError(
+                "detectors",
+                f"{shown!r} is not a trained detector; choose from {', '.join(settings.ANALYSIS_DETECTORS)}.",
+            )
     return {"frames": frames, "detectors": names}
 
 

@@ -643,7 +643,7 @@ export interface components {
             case?: number | null;
             /** @description Frames sampled from a video (32). */
             frames?: number;
-            /** @description Comma-separated detector names (default: the shipped ensemble). */
+            /** @description Comma-separated names of shipped, trained detectors, each once (default: the shipped ensemble). */
             detectors?: string;
         };
         /** @description What the submitter asked for (cases.services.normalise_job_settings). */

@@ -24,6 +24,9 @@ from cases.models import (
 )
 from detector import contract
 
+# A comma-separated list of a few detector names; anything longer is not a detector list.
+DETECTORS_FIELD_MAX_CHARS = 512
+
 
 def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
@@ -209,7 +212,10 @@ class JobCreateSerializer(serializers.Serializer):
     )
     frames = serializers.IntegerField(required=False, min_value=1, help_text="Frames sampled from a video (32).")
     detectors = serializers.CharField(
-        required=False, allow_blank=True, help_text="Comma-separated detector names (default: the shipped ensemble)."
+        required=False,
+        allow_blank=True,
+        max_length=DETECTORS_FIELD_MAX_CHARS,
+        help_text="Comma-separated names of shipped, trained detectors, each once (default: the shipped ensemble).",
     )
 
     def __init__(self, *args, **kwargs):

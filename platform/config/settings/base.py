@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.env import setting
+from detector import contract
 
 REPO_DIR = Path(__file__).resolve().parents[3]
 DATA_DIR = Path(setting("FORENSICS_DATA_DIR", default=str(REPO_DIR / "var"))).resolve()
@@ -195,6 +196,11 @@ JOB_LEASE_S = setting("FORENSICS_JOB_LEASE_S", default=120, cast=int)
 FAULT_INJECTION = False
 DEFAULT_SAMPLE_FRAMES = setting("FORENSICS_DEFAULT_FRAMES", default=32, cast=int)
 MAX_SAMPLE_FRAMES = 300
+# The detectors a job may name: those shipped with trained weights. A deployment that ships its own
+# checkpoints (FORENSICS_WEIGHTS_DIR) lists them here; a name outside this list is refused at submission.
+ANALYSIS_DETECTORS = tuple(setting("FORENSICS_DETECTORS", default=list(contract.SHIPPED_DETECTORS), cast=list))
+# Distinct detectors one job may run: each is a model held in the worker's memory while it runs.
+MAX_DETECTORS_PER_JOB = setting("FORENSICS_MAX_DETECTORS_PER_JOB", default=4, cast=int)
 
 LOGGING = {
     "version": 1,
