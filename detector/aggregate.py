@@ -14,12 +14,6 @@ import numpy as np
 
 from detector.contract import TrackScore, VerdictLabel, VerdictThresholds
 
-# The contract's labels under the names detector.training still reads (until it reads VerdictLabel).
-LABEL_MANIPULATED = VerdictLabel.MANIPULATED
-LABEL_AUTHENTIC = VerdictLabel.AUTHENTIC
-LABEL_INCONCLUSIVE = VerdictLabel.INCONCLUSIVE
-LABEL_NO_FACES = VerdictLabel.NO_FACES
-
 
 def mean_strategy(scores: Sequence[float]) -> float:
     return float(np.mean(scores))

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from detector import aggregate
+from detector.contract import VerdictLabel
 from detector.ensemble import Ensemble, load_ensemble
 from detector.faces import Face, FaceFinder, box_size_px
 from detector.media import DEFAULT_FRAMES, MediaError, read_media
@@ -295,7 +296,7 @@ def evaluate(
             **{k: m[k] for k in ("n_real", "n_fake", "auc_roc", "fpr", "tpr")},
             "verdicts": {
                 label: sum(1 for s in rows if s.label == label)
-                for label in (aggregate.LABEL_AUTHENTIC, aggregate.LABEL_INCONCLUSIVE, aggregate.LABEL_MANIPULATED)
+                for label in (VerdictLabel.AUTHENTIC, VerdictLabel.INCONCLUSIVE, VerdictLabel.MANIPULATED)
             },
         }
 

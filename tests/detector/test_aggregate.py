@@ -6,16 +6,13 @@ import pytest
 
 from detector import aggregate
 from detector.aggregate import (
-    LABEL_AUTHENTIC,
-    LABEL_INCONCLUSIVE,
-    LABEL_MANIPULATED,
-    LABEL_NO_FACES,
     TrackScore,
     VerdictPolicy,
     confident_strategy,
     mean_strategy,
     topk_mean_strategy,
 )
+from detector.contract import VerdictLabel
 
 POLICY = VerdictPolicy(strategy="mean", threshold=0.5, uncertainty_band=0.1, min_faces=3)
 
@@ -57,12 +54,12 @@ def test_confident_falls_back_to_the_mean_otherwise():
 @pytest.mark.parametrize(
     ("score", "label"),
     [
-        (0.95, LABEL_MANIPULATED),
-        (0.6, LABEL_MANIPULATED),
-        (0.55, LABEL_INCONCLUSIVE),
-        (0.45, LABEL_INCONCLUSIVE),
-        (0.4, LABEL_AUTHENTIC),
-        (0.0, LABEL_AUTHENTIC),
+        (0.95, VerdictLabel.MANIPULATED),
+        (0.6, VerdictLabel.MANIPULATED),
+        (0.55, VerdictLabel.INCONCLUSIVE),
+        (0.45, VerdictLabel.INCONCLUSIVE),
+        (0.4, VerdictLabel.AUTHENTIC),
+        (0.0, VerdictLabel.AUTHENTIC),
     ],
 )
 def test_scores_inside_the_uncertainty_band_are_inconclusive(score, label):
@@ -71,37 +68,37 @@ def test_scores_inside_the_uncertainty_band_are_inconclusive(score, label):
 
 def test_any_manipulated_track_makes_the_video_manipulated():
     verdict = aggregate.aggregate_video_score([track(0, 0.05), track(1, 0.92), track(2, 0.1)], POLICY)
-    assert verdict["label"] == LABEL_MANIPULATED
+    assert verdict["label"] == VerdictLabel.MANIPULATED
     assert verdict["deciding_track"] == 1
     assert verdict["score"] == pytest.approx(0.92)
 
 
 def test_all_authentic_tracks_make_an_authentic_video():
     verdict = aggregate.aggregate_video_score([track(0, 0.05), track(1, 0.2)], POLICY)
-    assert verdict["label"] == LABEL_AUTHENTIC
+    assert verdict["label"] == VerdictLabel.AUTHENTIC
     assert verdict["deciding_track"] == 1
 
 
 def test_a_short_spurious_track_does_not_decide():
     verdict = aggregate.aggregate_video_score([track(0, 0.1, faces=12), track(1, 0.99, faces=1)], POLICY)
-    assert verdict["label"] == LABEL_AUTHENTIC
+    assert verdict["label"] == VerdictLabel.AUTHENTIC
     assert verdict["deciding_track"] == 0
 
 
 def test_too_few_faces_is_inconclusive():
     verdict = aggregate.aggregate_video_score([track(0, 0.97, faces=2)], POLICY)
-    assert verdict["label"] == LABEL_INCONCLUSIVE
+    assert verdict["label"] == VerdictLabel.INCONCLUSIVE
     assert "at least 3" in verdict["reason"]
 
 
 def test_a_single_image_needs_only_one_face():
     verdict = aggregate.aggregate_video_score([track(0, 0.97, faces=1)], POLICY, single_image=True)
-    assert verdict["label"] == LABEL_MANIPULATED
+    assert verdict["label"] == VerdictLabel.MANIPULATED
 
 
 def test_no_tracks_means_no_faces_and_no_score():
     verdict = aggregate.aggregate_video_score([], POLICY)
-    assert verdict["label"] == LABEL_NO_FACES
+    assert verdict["label"] == VerdictLabel.NO_FACES
     assert verdict["score"] is None
 
 
@@ -146,13 +143,13 @@ def test_an_impossible_policy_is_refused(kwargs):
     ("fake_frames", "strategy", "expected"),
     [
         # 9 of 20 frames clearly fake (0.9), the rest clearly real (0.1): mean 0.46.
-        (9, "mean", LABEL_INCONCLUSIVE),
-        (9, "topk_mean", LABEL_MANIPULATED),
-        (9, "confident", LABEL_MANIPULATED),  # 45 % confidently fake > 40 %: their mean, 0.9
+        (9, "mean", VerdictLabel.INCONCLUSIVE),
+        (9, "topk_mean", VerdictLabel.MANIPULATED),
+        (9, "confident", VerdictLabel.MANIPULATED),  # 45 % confidently fake > 40 %: their mean, 0.9
         # 6 of 20 fake: mean 0.34; 30 % fake is too few for "confident", which falls back to the mean.
-        (6, "mean", LABEL_AUTHENTIC),
-        (6, "topk_mean", LABEL_MANIPULATED),
-        (6, "confident", LABEL_AUTHENTIC),
+        (6, "mean", VerdictLabel.AUTHENTIC),
+        (6, "topk_mean", VerdictLabel.MANIPULATED),
+        (6, "confident", VerdictLabel.AUTHENTIC),
     ],
 )
 def test_the_named_strategy_decides_the_same_frames_differently(fake_frames, strategy, expected):
