@@ -78,8 +78,7 @@ export function hasUntrainedDetector(job: Pick<Job, "detector_set" | "verdict">)
   return Boolean(job.verdict?.untrained) || untrainedDetectors(job).length > 0;
 }
 
-export const STAGES: JobStage[] = ["queued", "decoding", "faces", "scoring", "aggregating", "done"];
-
+// Every stage of the generated JobStage type, in the order a job passes them (the compiler checks the set).
 export const STAGE_TEXT: Record<JobStage, string> = {
   queued: "Queued",
   decoding: "Decoding frames",
@@ -88,6 +87,8 @@ export const STAGE_TEXT: Record<JobStage, string> = {
   aggregating: "Aggregating",
   done: "Done",
 };
+
+export const STAGES = Object.keys(STAGE_TEXT) as JobStage[];
 
 export const STATE_TEXT: Record<JobState, string> = {
   queued: "Queued",
