@@ -11,6 +11,8 @@ from accounts.models import Team
 
 
 class AuditAction(models.TextChoices):
+    CASE_CREATED = "case.created", "Case opened"
+    CASE_UPDATED = "case.updated", "Case edited"
     MEDIA_UPLOADED = "media.uploaded", "Media uploaded"
     MEDIA_DOWNLOADED = "media.downloaded", "Original downloaded"
     JOB_SUBMITTED = "job.submitted", "Job submitted"

@@ -56,8 +56,54 @@ def inbox_for(team: Team, user: AbstractBaseUser) -> Case:
     return case
 
 
-def create_case(user: AbstractBaseUser, team: Team, title: str, notes: str = "", tags: list[str] | None = None) -> Case:
-    return Case.objects.create(team=team, title=title, notes=notes, tags=tags or [], created_by=user)
+def create_case(
+    user: AbstractBaseUser,
+    team: Team,
+    title: str,
+    notes: str = "",
+    tags: list[str] | None = None,
+    ip: str | None = None,
+) -> Case:
+    with transaction.atomic():
+        case = Case.objects.create(team=team, title=title, notes=notes, tags=tags or [], created_by=user)
+        detail = {"title": case.title, "notes": case.notes, "tags": case.tags}
+        audit(
+            AuditAction.CASE_CREATED, actor=user, team=team, object_type="case", object_id=case.pk, ip=ip, detail=detail
+        )
+    return case
+
+
+# What an edit may change. The team is not among them: moving a case would move its evidence to
+# another team (an analyst in two teams could carry one team's originals into the other).
+CASE_EDITABLE_FIELDS = ("title", "notes", "tags")
+
+
+def update_case(case: Case, user: AbstractBaseUser, changes: dict[str, Any], ip: str | None = None) -> Case:
+    """Apply an edit of title, notes or tags and record what changed, from what, as a custody event."""
+    unknown = set(changes) - set(CASE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        changed = {
+            name: {"from": getattr(locked, name), "to": value}
+            for name, value in changes.items()
+            if getattr(locked, name) != value
+        }
+        if changed:
+            for name, change in changed.items():
+                setattr(locked, name, change["to"])
+            locked.save(update_fields=[*changed, "updated_at"])
+            audit(
+                AuditAction.CASE_UPDATED,
+                actor=user,
+                team=locked.team_id,
+                object_type="case",
+                object_id=locked.pk,
+                ip=ip,
+                detail=changed,
+            )
+    return locked
 
 
 # --- jobs ------------------------------------------------------------------------------------

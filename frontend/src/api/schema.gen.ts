@@ -148,7 +148,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Edit a case's title, notes or tags
+         * Edit a case's title, notes or tags (its team is fixed; each edit is a custody event)
          * @description Every queryset is the requesting user's teams' rows; schema generation gets an empty one.
          */
         patch: operations["v1_cases_partial_update"];
@@ -436,7 +436,9 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description * `media.uploaded` - Media uploaded
+         * @description * `case.created` - Case opened
+         *     * `case.updated` - Case edited
+         *     * `media.uploaded` - Media uploaded
          *     * `media.downloaded` - Original downloaded
          *     * `job.submitted` - Job submitted
          *     * `job.cancelled` - Job cancelled
@@ -447,7 +449,7 @@ export interface components {
          *     * `token.revoked` - API token revoked
          * @enum {string}
          */
-        ActionEnum: "media.uploaded" | "media.downloaded" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "token.created" | "token.revoked";
+        ActionEnum: "case.created" | "case.updated" | "media.uploaded" | "media.downloaded" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "token.created" | "token.revoked";
         ApiToken: {
             readonly id: number;
             readonly name: string;
@@ -779,12 +781,11 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Job"][];
         };
-        PatchedCaseWriteRequest: {
+        /** @description An edit: title, notes, tags. A case's team is fixed when it is opened. */
+        PatchedCaseUpdateRequest: {
             title?: string;
             notes?: string;
             tags?: string[];
-            /** @description Default: your first team. */
-            team?: number;
         };
         Review: {
             readonly id: number;
@@ -917,7 +918,9 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description * `media.uploaded` - Media uploaded
+                 * @description * `case.created` - Case opened
+                 *     * `case.updated` - Case edited
+                 *     * `media.uploaded` - Media uploaded
                  *     * `media.downloaded` - Original downloaded
                  *     * `job.submitted` - Job submitted
                  *     * `job.cancelled` - Job cancelled
@@ -927,7 +930,7 @@ export interface operations {
                  *     * `token.created` - API token created
                  *     * `token.revoked` - API token revoked
                  */
-                action?: "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.uploaded" | "report.downloaded" | "token.created" | "token.revoked";
+                action?: "case.created" | "case.updated" | "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.uploaded" | "report.downloaded" | "token.created" | "token.revoked";
                 object_id?: string;
                 object_type?: string;
                 /** @description Which field to use when ordering the results. */
@@ -1568,9 +1571,9 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["PatchedCaseWriteRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedCaseWriteRequest"];
-                "multipart/form-data": components["schemas"]["PatchedCaseWriteRequest"];
+                "application/json": components["schemas"]["PatchedCaseUpdateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedCaseUpdateRequest"];
+                "multipart/form-data": components["schemas"]["PatchedCaseUpdateRequest"];
             };
         };
         responses: {

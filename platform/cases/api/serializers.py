@@ -332,6 +332,21 @@ class CaseWriteSerializer(serializers.ModelSerializer):
             self.fields["team"].queryset = Team.objects.for_user(request.user)
 
 
+class CaseUpdateSerializer(serializers.ModelSerializer):
+    """An edit: title, notes, tags. A case's team is fixed when it is opened."""
+
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
+
+    class Meta:
+        model = Case
+        fields = ["title", "notes", "tags"]
+
+    def validate(self, attrs):
+        if "team" in self.initial_data:
+            raise serializers.ValidationError({"team": ["A case's team cannot be changed after it is opened."]})
+        return attrs
+
+
 class CaseDetailSerializer(CaseSerializer):
     jobs = serializers.SerializerMethodField()
 

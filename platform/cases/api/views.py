@@ -26,6 +26,7 @@ from cases.api.filtersets import CaseFilter, JobFilter
 from cases.api.serializers import (
     CaseDetailSerializer,
     CaseSerializer,
+    CaseUpdateSerializer,
     CaseWriteSerializer,
     FrameSerializer,
     JobCreateSerializer,
@@ -63,9 +64,9 @@ class TeamScopedMixin:
         summary="Open a case", tags=["cases"], request=CaseWriteSerializer, responses={201: CaseSerializer}
     ),
     partial_update=extend_schema(
-        summary="Edit a case's title, notes or tags",
+        summary="Edit a case's title, notes or tags (its team is fixed; each edit is a custody event)",
         tags=["cases"],
-        request=CaseWriteSerializer,
+        request=CaseUpdateSerializer,
         responses=CaseSerializer,
     ),
 )
@@ -88,7 +89,9 @@ class CaseViewSet(
         return queryset.select_related("team", "created_by").with_summary()
 
     def get_serializer_class(self):
-        if self.action in ("create", "partial_update", "update"):
+        if self.action in ("partial_update", "update"):
+            return CaseUpdateSerializer
+        if self.action == "create":
             return CaseWriteSerializer
         if self.action == "retrieve":
             return CaseDetailSerializer
@@ -106,12 +109,17 @@ class CaseViewSet(
             title=write.validated_data["title"],
             notes=write.validated_data.get("notes", ""),
             tags=write.validated_data.get("tags"),
+            ip=client_ip(request),
         )
         out = CaseSerializer(self.get_queryset().get(pk=case.pk), context=self.get_serializer_context())
         return Response(out.data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args, **kwargs) -> Response:
-        super().update(request, *args, **kwargs)
+        edit = CaseUpdateSerializer(
+            self.get_object(), data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        edit.is_valid(raise_exception=True)
+        services.update_case(edit.instance, request.user, dict(edit.validated_data), ip=client_ip(request))
         return Response(
             CaseSerializer(self.get_queryset().get(pk=kwargs["pk"]), context=self.get_serializer_context()).data
         )
