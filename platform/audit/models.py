@@ -1,13 +1,22 @@
 """The custody log. Rows are only ever inserted: the ORM refuses to update or delete them and, on
 Postgres, a trigger refuses it too (so raw SQL from the application cannot rewrite history either).
+
+Each event is also a link of a hash chain, one chain per team (``team:<id>``, and ``platform`` for
+events of no team): it stores the sha256 of its content and its predecessor's hash, with a sequence
+number, so an edit or a deletion made with the database owner's rights (who can drop the trigger)
+still shows (``manage.py verify_audit``). The hashes are defined once, in ``audit.verify``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Team
+from audit.verify import GENESIS_HASH, format_timestamp
 
 
 class AuditAction(models.TextChoices):
@@ -36,8 +45,13 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("audit events cannot be deleted")
 
 
+def chain_for_team(team_id: int | None) -> str:
+    return f"team:{team_id}" if team_id is not None else "platform"
+
+
 class AuditEvent(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set by the code that appends the event (not auto_now_add): the time is part of the hashed content.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     # PROTECT: a user or team that appears in the log cannot be deleted (deactivate them instead).
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     # The username at the time, so the log reads the same if the account is renamed.
@@ -49,12 +63,18 @@ class AuditEvent(models.Model):
     sha256 = models.CharField(max_length=64, blank=True, help_text="hash of the evidence the event concerns")
     ip = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The hash chain (audit.verify): which chain, the position in it, the predecessor's hash, this event's hash.
+    chain = models.CharField(max_length=40, editable=False)
+    seq = models.PositiveBigIntegerField(editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    entry_hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]
 
     def __str__(self) -> str:
         actor = self.actor_name or "system"
@@ -67,3 +87,34 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events cannot be deleted")
+
+    def chain_content(self) -> dict[str, Any]:
+        """What the event's hash covers (audit.verify.CONTENT_FIELDS), as it is exported."""
+        return {
+            "chain": self.chain,
+            "seq": self.seq,
+            "prev_hash": self.prev_hash,
+            "created_at": format_timestamp(self.created_at),
+            "actor_id": self.actor_id,
+            "actor_name": self.actor_name,
+            "action": self.action,
+            "team_id": self.team_id,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "sha256": self.sha256,
+            "ip": self.ip,
+            "detail": self.detail,
+        }
+
+
+class AuditChainHead(models.Model):
+    """The last event of each chain. Appending locks this row (SELECT ... FOR UPDATE) until the
+    action's transaction commits, so two concurrent writers cannot both extend the same event.
+    """
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"{self.chain} @ {self.seq} {self.entry_hash}"
