@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import Team
@@ -47,6 +48,15 @@ class AuditEventQuerySet(models.QuerySet):
 
 def chain_for_team(team_id: int | None) -> str:
     return f"team:{team_id}" if team_id is not None else "platform"
+
+
+def events_about_job(job_id: Any, media_id: Any) -> models.QuerySet:
+    """Custody events about a job or its original, newest first; the ids may be ``OuterRef``s (a subquery)."""
+    as_text = {"output_field": models.CharField()}
+    return AuditEvent.objects.filter(
+        models.Q(object_type="job", object_id=Cast(job_id, **as_text))
+        | models.Q(object_type="media", object_id=Cast(media_id, **as_text))
+    ).order_by("-seq")
 
 
 class AuditEvent(models.Model):

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Team
 from audit.models import AuditChainHead, AuditEvent, chain_for_team
-from audit.verify import canonical_json, entry_hash
+from audit.verify import (
+    CSV_COLUMNS,
+    EXPORT_FORMAT,
+    GENESIS_HASH,
+    HASH_VERSION,
+    canonical_json,
+    entry_hash,
+    event_as_csv_row,
+    format_timestamp,
+)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -78,3 +90,85 @@ def chain_head(team_id: int | None) -> dict[str, Any]:
     chain = chain_for_team(team_id)
     head = AuditChainHead.objects.filter(chain=chain).first() or AuditChainHead(chain=chain)
     return {"chain": chain, "seq": head.seq, "entry_hash": head.entry_hash}
+
+
+# --- custody of one case or job: what the dashboard shows and what is handed to a third party ---
+
+
+Subject = tuple[str, str]
+
+
+def subjects_of_job(job) -> set[Subject]:
+    """The records whose events make up a job's custody: the job and its original."""
+    return {("job", str(job.pk)), ("media", str(job.media_id))}
+
+
+def subjects_of_case(case) -> set[Subject]:
+    """A case's custody: the case, its originals and their jobs."""
+    from cases.models import AnalysisJob, Media
+
+    subjects = {("case", str(case.pk))}
+    subjects |= {("media", str(pk)) for pk in Media.objects.filter(case=case).values_list("pk", flat=True)}
+    subjects |= {("job", str(pk)) for pk in AnalysisJob.objects.filter(media__case=case).values_list("pk", flat=True)}
+    return subjects
+
+
+def _about(subjects: set[Subject]) -> Q:
+    by_type: dict[str, list[str]] = {}
+    for object_type, object_id in subjects:
+        by_type.setdefault(object_type, []).append(object_id)
+    query = Q(pk__in=[])
+    for object_type, ids in by_type.items():
+        query |= Q(object_type=object_type, object_id__in=ids)
+    return query
+
+
+def custody_events(team_id: int, subjects: set[Subject]):
+    """The events about ``subjects`` in the team's chain, newest first."""
+    return AuditEvent.objects.filter(_about(subjects), chain=chain_for_team(team_id)).order_by("-seq")
+
+
+def export_document(team_id: int, subjects: set[Subject], scope: dict[str, Any]) -> dict[str, Any]:
+    """The team's chain from its first event, the events about ``subjects`` in full and every other one
+    as a redacted link, in the form ``python -m audit.verify`` checks (``audit.verify.read_export``).
+
+    Read in one query, so the head is the last event read even while others are being appended.
+    """
+    chain = chain_for_team(team_id)
+    wanted = set(AuditEvent.objects.filter(_about(subjects), chain=chain).values_list("pk", flat=True))
+    events = []
+    for event in AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
+        if event.pk in wanted:
+            events.append({"id": event.pk, **event.chain_content(), "entry_hash": event.entry_hash, "redacted": False})
+        else:
+            events.append(
+                {
+                    "id": event.pk,
+                    "chain": chain,
+                    "seq": event.seq,
+                    "prev_hash": event.prev_hash,
+                    "entry_hash": event.entry_hash,
+                    "redacted": True,
+                }
+            )
+    last = events[-1] if events else {"seq": 0, "entry_hash": GENESIS_HASH}
+    return {
+        "format": EXPORT_FORMAT,
+        "version": HASH_VERSION,
+        "chain": chain,
+        "scope": scope,
+        "exported_at": format_timestamp(timezone.now()),
+        "head": {"seq": last["seq"], "entry_hash": last["entry_hash"]},
+        "verify_with": "python -m audit.verify FILE (stdlib only: platform/audit/verify.py)",
+        "events": events,
+    }
+
+
+def export_csv(document: dict[str, Any]) -> str:
+    """The same export as CSV, one row per event (redacted rows have only the chain columns)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for event in document["events"]:
+        writer.writerow(event_as_csv_row(event))
+    return out.getvalue()

@@ -8,6 +8,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import JSONObject
 
 from accounts.models import Team, TeamScopedQuerySet
+from audit.models import events_about_job
 from detector import contract
 
 
@@ -37,7 +38,16 @@ class AnalysisJobQuerySet(TeamScopedQuerySet):
 
     def with_outcome(self) -> AnalysisJobQuerySet:
         """Media, verdict and reviews loaded with the jobs: what a job's JSON shows, without a query per job."""
-        return self.select_related("media", "media__case", "verdict").prefetch_related("reviews__reviewer")
+        # The custody chain's link of the newest event about the job (see JobSerializer.custody).
+        custody = events_about_job(OuterRef("pk"), OuterRef("media_id"))
+        return (
+            self.select_related("media", "media__case", "verdict")
+            .prefetch_related("reviews__reviewer")
+            .annotate(
+                custody_seq=Subquery(custody.values("seq")[:1]),
+                custody_hash=Subquery(custody.values("entry_hash")[:1]),
+            )
+        )
 
 
 class Case(models.Model):

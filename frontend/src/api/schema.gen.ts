@@ -154,6 +154,46 @@ export interface paths {
         patch: operations["v1_cases_partial_update"];
         trace?: never;
     };
+    "/api/v1/cases/{id}/custody/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The case's custody log (its originals and jobs) and the head of the team's chain
+         * @description Every queryset is the requesting user's teams' rows; schema generation gets an empty one.
+         */
+        get: operations["v1_cases_custody_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{id}/custody/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the team's custody chain with this case's events in full (verify: python -m audit.verify)
+         * @description Every queryset is the requesting user's teams' rows; schema generation gets an empty one.
+         */
+        get: operations["v1_cases_custody_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/": {
         parameters: {
             query?: never;
@@ -212,6 +252,46 @@ export interface paths {
          * @description Every queryset is the requesting user's teams' rows; schema generation gets an empty one.
          */
         post: operations["v1_jobs_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/custody/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The job's custody log (the job and its original) and the head of the team's chain
+         * @description Every queryset is the requesting user's teams' rows; schema generation gets an empty one.
+         */
+        get: operations["v1_jobs_custody_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/custody/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the team's custody chain with this job's events in full (verify: python -m audit.verify)
+         * @description Every queryset is the requesting user's teams' rows; schema generation gets an empty one.
+         */
+        get: operations["v1_jobs_custody_export_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -491,6 +571,10 @@ export interface components {
             readonly sha256: string;
             readonly ip: string | null;
             readonly detail: unknown;
+            readonly chain: string;
+            readonly seq: number;
+            readonly prev_hash: string;
+            readonly entry_hash: string;
         };
         /** @enum {unknown} */
         BlankEnum: "";
@@ -528,6 +612,9 @@ export interface components {
             readonly job_count: number;
             readonly latest_verdict: components["schemas"]["LatestVerdict"] | null;
             readonly jobs: components["schemas"]["Job"][];
+            /** @description The current head of the team's custody chain (every event up to it is pinned by quoting it). */
+            readonly custody_head: components["schemas"]["ChainLink"];
+            readonly custody_url: string;
         };
         CaseWriteRequest: {
             title: string;
@@ -535,6 +622,20 @@ export interface components {
             tags?: string[];
             /** @description Default: your first team. */
             team?: number;
+        };
+        /** @description One link of a custody chain: quoting it (in a report, a letter) pins the log up to there. */
+        ChainLink: {
+            /** @description team:<id>, or platform for events of no team */
+            chain: string;
+            /** @description position in the chain (0: the chain is empty) */
+            seq: number;
+            /** @description sha256 of the event at seq (audit.verify) */
+            entry_hash: string;
+        };
+        /** @description A case's or job's custody events (newest first) and the current head of its team's chain. */
+        CustodyLog: {
+            head: components["schemas"]["ChainLink"];
+            events: components["schemas"]["AuditEvent"][];
         };
         DetectorInfo: {
             name: string;
@@ -634,6 +735,9 @@ export interface components {
             readonly finished_at: string | null;
             readonly frames_url: string;
             readonly report_url: string;
+            /** @description The custody chain's link of the newest event about this job or its original: quoting it pins the log up to there (python -m audit.verify --head SEQ:HASH). */
+            readonly custody: components["schemas"]["ChainLink"] | null;
+            readonly custody_url: string;
         };
         JobCreateRequest: {
             /**
@@ -1632,6 +1736,146 @@ export interface operations {
             };
         };
     };
+    v1_cases_custody_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this case. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustodyLog"];
+                };
+            };
+            /** @description Bad input: the body or query says what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but this role or team may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object in your teams */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The method is not allowed here */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_cases_custody_export_retrieve: {
+        parameters: {
+            query?: {
+                /** @description File format (default json) */
+                as?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this case. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad input: the body or query says what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but this role or team may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object in your teams */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The method is not allowed here */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     v1_jobs_list: {
         parameters: {
             query?: {
@@ -1888,6 +2132,146 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad input: the body or query says what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but this role or team may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object in your teams */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The method is not allowed here */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_jobs_custody_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this analysis job. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustodyLog"];
+                };
+            };
+            /** @description Bad input: the body or query says what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but this role or team may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object in your teams */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The method is not allowed here */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_jobs_custody_export_retrieve: {
+        parameters: {
+            query?: {
+                /** @description File format (default json) */
+                as?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this analysis job. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                    "text/csv": string;
                 };
             };
             /** @description Bad input: the body or query says what is wrong */

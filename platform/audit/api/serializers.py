@@ -17,5 +17,24 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "sha256",
             "ip",
             "detail",
+            "chain",
+            "seq",
+            "prev_hash",
+            "entry_hash",
         ]
         read_only_fields = fields
+
+
+class ChainLinkSerializer(serializers.Serializer):
+    """One link of a custody chain: quoting it (in a report, a letter) pins the log up to there."""
+
+    chain = serializers.CharField(help_text="team:<id>, or platform for events of no team")
+    seq = serializers.IntegerField(help_text="position in the chain (0: the chain is empty)")
+    entry_hash = serializers.CharField(help_text="sha256 of the event at seq (audit.verify)")
+
+
+class CustodyLogSerializer(serializers.Serializer):
+    """A case's or job's custody events (newest first) and the current head of its team's chain."""
+
+    head = ChainLinkSerializer()
+    events = AuditEventSerializer(many=True)

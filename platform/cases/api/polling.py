@@ -16,6 +16,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.http import parse_etags, quote_etag
 
+from audit.models import events_about_job
 from cases.models import AnalysisJob, JobReview
 
 # Every column the full job representation (JobSerializer) shows, except the JSON columns that only
@@ -46,6 +47,8 @@ JOB_VERSION_FIELDS = (
     "verdict__id",
     "verdict__created_at",
     "latest_review",
+    # A new custody event about the job or its original moves the job's custody link.
+    "custody_seq",
 )
 # The lean status: what a poller needs to know whether to fetch more.
 STATUS_FIELDS = (
@@ -75,9 +78,10 @@ def job_version(jobs: QuerySet, pk: Any) -> tuple | None:
     if (pk := _job_id(pk)) is None:
         return None
     latest_review = JobReview.objects.filter(job=OuterRef("pk")).order_by("-created_at", "-id").values("id")[:1]
+    custody_seq = events_about_job(OuterRef("pk"), OuterRef("media_id")).values("seq")[:1]
     return (
         jobs.filter(pk=pk)
-        .annotate(latest_review=Subquery(latest_review))
+        .annotate(latest_review=Subquery(latest_review), custody_seq=Subquery(custody_seq))
         .order_by()
         .values_list(*JOB_VERSION_FIELDS)
         .first()

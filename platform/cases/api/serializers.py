@@ -8,6 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team
+from audit.api.serializers import ChainLinkSerializer
+from audit.models import chain_for_team, events_about_job
+from audit.services import chain_head
 from cases.api.contract_fields import contract_json_field
 from cases.models import (
     AnalysisJob,
@@ -139,6 +142,11 @@ class JobSerializer(serializers.ModelSerializer):
     frames_url = LinkField("job-frames")
     report_url = LinkField("job-report")
     review = serializers.SerializerMethodField()
+    custody = serializers.SerializerMethodField(
+        help_text="The custody chain's link of the newest event about this job or its original: "
+        "quoting it pins the log up to there (python -m audit.verify --head SEQ:HASH)."
+    )
+    custody_url = LinkField("job-custody")
 
     class Meta:
         model = AnalysisJob
@@ -168,8 +176,21 @@ class JobSerializer(serializers.ModelSerializer):
             "finished_at",
             "frames_url",
             "report_url",
+            "custody",
+            "custody_url",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ChainLinkSerializer(allow_null=True))
+    def get_custody(self, job: AnalysisJob):
+        if hasattr(job, "custody_seq"):  # annotated by AnalysisJob.objects.with_outcome()
+            seq, digest = job.custody_seq, job.custody_hash
+        else:
+            newest = events_about_job(job.pk, job.media_id).values_list("seq", "entry_hash").first()
+            seq, digest = newest or (None, None)
+        if seq is None:
+            return None
+        return {"chain": chain_for_team(job.media.case.team_id), "seq": seq, "entry_hash": digest}
 
     @extend_schema_field(ReviewSerializer(allow_null=True))
     def get_review(self, job: AnalysisJob):
@@ -349,9 +370,17 @@ class CaseUpdateSerializer(serializers.ModelSerializer):
 
 class CaseDetailSerializer(CaseSerializer):
     jobs = serializers.SerializerMethodField()
+    custody_head = serializers.SerializerMethodField(
+        help_text="The current head of the team's custody chain (every event up to it is pinned by quoting it)."
+    )
+    custody_url = LinkField("case-custody")
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "jobs"]
+        fields = [*CaseSerializer.Meta.fields, "jobs", "custody_head", "custody_url"]
+
+    @extend_schema_field(ChainLinkSerializer())
+    def get_custody_head(self, case: Case):
+        return chain_head(case.team_id)
 
     @extend_schema_field(JobSerializer(many=True))
     def get_jobs(self, case: Case):

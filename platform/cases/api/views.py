@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -18,6 +20,8 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsTeamReviewer
 from accounts.services import primary_team
+from audit import services as custody
+from audit.api.serializers import AuditEventSerializer, CustodyLogSerializer
 from audit.services import client_ip
 from cases import services, storage
 from cases.api import polling
@@ -38,8 +42,38 @@ from cases.api.serializers import (
 )
 from cases.models import AnalysisJob, Case, FrameResult, Media
 
+CUSTODY_EXPORT_FORMATS = ("json", "csv")
+
 # What an original is served as: its sniffed type (cases.uploads.ALLOWED_MIME_TYPES).
 ORIGINAL_MEDIA_TYPES = ("video/*", "image/*")
+
+
+def custody_log(team_id: int, subjects: set) -> Response:
+    events = custody.custody_events(team_id, subjects)
+    return Response({"head": custody.chain_head(team_id), "events": AuditEventSerializer(events, many=True).data})
+
+
+def custody_export(request: Request, team_id: int, subjects: set, scope: dict) -> HttpResponse:
+    """The chain export as a file: ``?as=json`` (default) or ``?as=csv``."""
+    file_format = request.query_params.get("as", "json")
+    if file_format not in CUSTODY_EXPORT_FORMATS:
+        raise ValidationError({"as": [f"one of {', '.join(CUSTODY_EXPORT_FORMATS)}"]})
+    document = custody.export_document(team_id, subjects, scope)
+    name = f"custody-{scope['type']}-{scope['id']}-{document['head']['seq']}.{file_format}"
+    if file_format == "csv":
+        response = HttpResponse(custody.export_csv(document), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(json.dumps(document, indent=1), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+CUSTODY_EXPORT_SCHEMA = {
+    "parameters": [
+        OpenApiParameter("as", str, enum=CUSTODY_EXPORT_FORMATS, description="File format (default json)"),
+    ],
+    "responses": {(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
+}
 
 
 class TeamScopedMixin:
@@ -123,6 +157,26 @@ class CaseViewSet(
         return Response(
             CaseSerializer(self.get_queryset().get(pk=kwargs["pk"]), context=self.get_serializer_context()).data
         )
+
+    @extend_schema(
+        summary="The case's custody log (its originals and jobs) and the head of the team's chain",
+        tags=["custody"],
+        responses=CustodyLogSerializer,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def custody(self, request: Request, pk=None) -> Response:
+        case = self.get_object()
+        return custody_log(case.team_id, custody.subjects_of_case(case))
+
+    @extend_schema(
+        summary="Export the team's custody chain with this case's events in full (verify: python -m audit.verify)",
+        tags=["custody"],
+        **CUSTODY_EXPORT_SCHEMA,
+    )
+    @action(detail=True, methods=["get"], url_path="custody/export", pagination_class=None, filterset_class=None)
+    def custody_export(self, request: Request, pk=None) -> HttpResponse:
+        case = self.get_object()
+        return custody_export(request, case.team_id, custody.subjects_of_case(case), {"type": "case", "id": case.pk})
 
 
 @extend_schema_view(
@@ -281,16 +335,46 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     @action(detail=True, methods=["get"])
     def report(self, request: Request, pk=None) -> HttpResponse:
         job = self.get_object()
+        download = bool(request.query_params.get("download"))
+        if download:
+            # Recorded before rendering, so the chain head the report prints includes its own download.
+            services.report_downloaded(job, request.user, ip=client_ip(request))
         frames = FrameResult.objects.filter(job=job).prefetch_related("faces").order_by("frame_index")
+        team_id = self.team_of(job)
         html = render_to_string(
             "cases/report.html",
-            {"job": job, "data": JobSerializer(job, context=self.get_serializer_context()).data, "frames": frames},
+            {
+                "job": job,
+                "data": JobSerializer(job, context=self.get_serializer_context()).data,
+                "frames": frames,
+                "custody_head": custody.chain_head(team_id),
+                "custody_events": custody.custody_events(team_id, custody.subjects_of_job(job)),
+            },
         )
         response = HttpResponse(html, content_type="text/html; charset=utf-8")
-        if request.query_params.get("download"):
+        if download:
             response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-report.html"'
-            services.report_downloaded(job, request.user, ip=client_ip(request))
         return response
+
+    @extend_schema(
+        summary="The job's custody log (the job and its original) and the head of the team's chain",
+        tags=["custody"],
+        responses=CustodyLogSerializer,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def custody(self, request: Request, pk=None) -> Response:
+        job = self.get_object()
+        return custody_log(self.team_of(job), custody.subjects_of_job(job))
+
+    @extend_schema(
+        summary="Export the team's custody chain with this job's events in full (verify: python -m audit.verify)",
+        tags=["custody"],
+        **CUSTODY_EXPORT_SCHEMA,
+    )
+    @action(detail=True, methods=["get"], url_path="custody/export", pagination_class=None, filterset_class=None)
+    def custody_export(self, request: Request, pk=None) -> HttpResponse:
+        job = self.get_object()
+        return custody_export(request, self.team_of(job), custody.subjects_of_job(job), {"type": "job", "id": job.pk})
 
     @extend_schema(
         summary="A face crop or heatmap written by the analysis",
