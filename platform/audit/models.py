@@ -30,6 +30,7 @@ class AuditAction(models.TextChoices):
     JOB_RETRIED = "job.retried", "Job retried"
     JOB_REVIEWED = "job.reviewed", "Job reviewed"
     REPORT_DOWNLOADED = "report.downloaded", "Report downloaded"
+    LOGIN_FAILED = "auth.login_failed", "Sign-in failed"
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
 

@@ -29,6 +29,8 @@ COMMON_ERRORS = {
 }
 SUBMISSION_ERRORS = {"413": "Over the upload size cap", "429": "Too many submissions: wait and retry"}
 SUBMISSION_OPERATIONS = {"jobs_create", "jobs_retry_create"}
+LOGIN_ERRORS = {"429": "Too many failed sign-ins for this account or address: wait Retry-After seconds"}
+LOGIN_OPERATIONS = {"v1_auth_login_create"}
 
 
 def document_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
@@ -42,6 +44,8 @@ def document_error_responses(result: dict[str, Any], generator, request, public)
             errors = dict(COMMON_ERRORS)
             if operation.get("operationId") in SUBMISSION_OPERATIONS:
                 errors.update(SUBMISSION_ERRORS)
+            if operation.get("operationId") in LOGIN_OPERATIONS:
+                errors.update(LOGIN_ERRORS)
             for status, description in errors.items():
                 responses.setdefault(status, {"description": description, **body})
     return result

@@ -64,7 +64,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in (session) */
+        /** Sign in (session; send the csrftoken cookie's value as X-CSRFToken) */
         post: operations["v1_auth_login_create"];
         delete?: never;
         options?: never;
@@ -525,11 +525,12 @@ export interface components {
          *     * `job.retried` - Job retried
          *     * `job.reviewed` - Job reviewed
          *     * `report.downloaded` - Report downloaded
+         *     * `auth.login_failed` - Sign-in failed
          *     * `token.created` - API token created
          *     * `token.revoked` - API token revoked
          * @enum {string}
          */
-        ActionEnum: "case.created" | "case.updated" | "media.uploaded" | "media.downloaded" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "token.created" | "token.revoked";
+        ActionEnum: "case.created" | "case.updated" | "media.uploaded" | "media.downloaded" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "auth.login_failed" | "token.created" | "token.revoked";
         ApiToken: {
             readonly id: number;
             readonly name: string;
@@ -1031,10 +1032,11 @@ export interface operations {
                  *     * `job.retried` - Job retried
                  *     * `job.reviewed` - Job reviewed
                  *     * `report.downloaded` - Report downloaded
+                 *     * `auth.login_failed` - Sign-in failed
                  *     * `token.created` - API token created
                  *     * `token.revoked` - API token revoked
                  */
-                action?: "case.created" | "case.updated" | "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.uploaded" | "report.downloaded" | "token.created" | "token.revoked";
+                action?: "auth.login_failed" | "case.created" | "case.updated" | "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.uploaded" | "report.downloaded" | "token.created" | "token.revoked";
                 object_id?: string;
                 object_type?: string;
                 /** @description Which field to use when ordering the results. */
@@ -1297,6 +1299,15 @@ export interface operations {
             };
             /** @description The method is not allowed here */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed sign-ins for this account or address: wait Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,13 +7,14 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import login_guard, services
 from accounts.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenCreateSerializer,
@@ -86,10 +87,20 @@ class CsrfView(APIView):
 class LoginView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(summary="Sign in (session)", request=LoginSerializer, responses={200: UserSerializer})
+    @extend_schema(
+        summary="Sign in (session; send the csrftoken cookie's value as X-CSRFToken)",
+        request=LoginSerializer,
+        responses={200: UserSerializer},
+    )
     def post(self, request: Request) -> Response:
+        # DRF checks CSRF only for signed-in sessions; signing in is where a cross-site form would
+        # put a victim into the attacker's account (login CSRF), so it is checked here too.
+        SessionAuthentication().enforce_csrf(request)
         form = LoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
+        wait_s = login_guard.refused_for_s(request._request, form.validated_data["username"])
+        if wait_s is not None:
+            raise Throttled(wait=wait_s, detail="Too many failed sign-ins; try again later.")
         user = authenticate(request._request, **form.validated_data)
         if user is None:
             raise ValidationError({"detail": ["Wrong username or password."]}, code="bad_credentials")

@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "cases",
 ]
 
+# The sign-in guard refuses throttled attempts (API and admin) before any password is checked.
+AUTHENTICATION_BACKENDS = ["accounts.login_guard.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before whitenoise, so static files get the same headers as every other response.
@@ -138,7 +141,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.LiveScopedRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"submit": setting("FORENSICS_SUBMIT_RATE", default="120/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "submit": setting("FORENSICS_SUBMIT_RATE", default="120/minute"),
+        # Failed sign-ins (accounts.login_guard): per account, and per client address (a NAT may hold many users).
+        "login_account": setting("FORENSICS_LOGIN_FAILURES_PER_ACCOUNT", default="10/hour"),
+        "login_address": setting("FORENSICS_LOGIN_FAILURES_PER_ADDRESS", default="30/hour"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {

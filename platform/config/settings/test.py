@@ -15,6 +15,9 @@ CELERY_BROKER_URL = setting("CELERY_BROKER_URL", default="redis://127.0.0.1:6379
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 MEDIA_ROOT = setting("FORENSICS_MEDIA_ROOT", default=str(DATA_DIR / "test-media"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"submit": "10000/minute"}}  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {**REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "submit": "10000/minute"},  # noqa: F405
+}
 # workers.faults hooks (poison pills for the chaos tests) are honoured in test processes only.
 FAULT_INJECTION = True
