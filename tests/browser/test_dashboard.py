@@ -251,6 +251,15 @@ def test_analyst_uploads_a_clip_watches_it_finish_and_reads_the_verdict_next_to_
     expect(page.get_by_test_id("detector-comparison")).to_be_visible()
     expect(page.get_by_test_id("quality-warnings")).to_be_visible()
 
+    # The custody log: upload and submission, by the analyst, with their hashes and the chain head.
+    custody = page.get_by_test_id("custody-panel")
+    expect(custody.get_by_test_id("custody-event")).to_have_count(2)
+    expect(custody.get_by_test_id("custody-head")).to_contain_text(re.compile(r"team:\d+ · seq \d+ · [0-9a-f]{64}"))
+    expect(custody.get_by_test_id("custody-table")).to_contain_text(analyst_credentials["username"])
+    custody.get_by_test_id("custody-action").select_option("job.submitted")
+    expect(custody.get_by_test_id("custody-event")).to_have_count(1)
+    custody.get_by_test_id("custody-action").select_option("")
+
     # The browser plays the original, so seeking moves a real video.
     player = page.get_by_test_id("video-player")
     page.wait_for_function(f"() => {VIDEO}.readyState >= 1")
@@ -314,6 +323,9 @@ def test_analyst_uploads_a_clip_watches_it_finish_and_reads_the_verdict_next_to_
     expect(page.get_by_test_id("score-timeline")).to_be_visible()
     expect(page.get_by_role("navigation", name="Breadcrumb")).to_contain_text(title)
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    # The downloads are custody events, shown once the page is read again.
+    expect(page.get_by_test_id("custody-table")).to_contain_text("Media downloaded")
+    expect(page.get_by_test_id("custody-table")).to_contain_text("Report downloaded")
     screenshot(page, "08-verdict-dark")
     page.set_viewport_size(NARROW)
     expect(page.get_by_test_id("verdict-label")).to_be_visible()

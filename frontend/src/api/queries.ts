@@ -1,7 +1,7 @@
 /** TanStack Query hooks over the REST API; job queries poll while a job is queued or running. */
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { ApiError, api } from "./client";
-import type { Case, CaseDetail, FrameResult, Job, Paginated, User } from "./types";
+import type { Case, CaseDetail, CustodyLog, FrameResult, Job, Paginated, User } from "./types";
 import { isActive } from "../lib/verdict";
 
 export const JOB_POLL_INTERVAL_MS = 1500;
@@ -12,6 +12,7 @@ export const keys = {
   case: (id: number) => ["case", id] as const,
   job: (id: number) => ["job", id] as const,
   frames: (id: number) => ["frames", id] as const,
+  custody: (url: string) => ["custody", url] as const,
 };
 
 export function useMe() {
@@ -136,3 +137,15 @@ function useJobAction(action: "cancel" | "retry") {
 
 export const useCancelJob = () => useJobAction("cancel");
 export const useRetryJob = () => useJobAction("retry");
+
+/**
+ * A case's or job's custody log (`custody_url` of either). `version` (the job's custody link or the
+ * case's chain head) is part of the key, so the log is fetched again when a new event moves it.
+ */
+export function useCustody(url: string, version: string) {
+  return useQuery({
+    queryKey: [...keys.custody(url), version],
+    queryFn: () => api.get<CustodyLog>(url),
+    placeholderData: (previous) => previous,
+  });
+}

@@ -24,6 +24,9 @@ export type Job = Schemas["Job"];
 export type FaceResult = Schemas["Face"];
 export type FrameResult = Schemas["Frame"];
 export type Review = Schemas["Review"];
+export type AuditEvent = Schemas["AuditEvent"];
+export type ChainLink = Schemas["ChainLink"];
+export type CustodyLog = Schemas["CustodyLog"];
 
 export interface Paginated<T> {
   count: number;

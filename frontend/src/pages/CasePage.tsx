@@ -3,6 +3,7 @@ import { useCase } from "../api/queries";
 import { ErrorNote } from "../components/ErrorNote";
 import { JobCard } from "../components/JobCard";
 import { UploadPanel } from "../components/UploadPanel";
+import { CustodyPanel } from "../components/CustodyPanel";
 import { TagList, VerdictBadge } from "../components/Badges";
 import { formatDateTime } from "../lib/format";
 
@@ -44,6 +45,8 @@ export function CasePage() {
           </ul>
         )}
       </section>
+
+      <CustodyPanel custodyUrl={c.custody_url} version={c.custody_head} />
     </div>
   );
 }

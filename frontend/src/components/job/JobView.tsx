@@ -18,6 +18,7 @@ import { FailedPanel } from "./FailedPanel";
 import { VerdictPanel } from "./VerdictPanel";
 import { EvidencePanel } from "./EvidencePanel";
 import { ModelsPanel } from "./ModelsPanel";
+import { CustodyPanel } from "../CustodyPanel";
 
 const TIMELINE_MODES: { mode: TimelineMode; label: string }[] = [
   { mode: "frame", label: "Per frame" },
@@ -177,6 +178,8 @@ export function JobView({ job }: { job: Job }) {
           )}
         </section>
       )}
+
+      <CustodyPanel custodyUrl={job.custody_url} version={job.custody} />
     </div>
   );
 }
