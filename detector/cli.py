@@ -1,4 +1,5 @@
-"""Command line: ``python -m detector analyze FILE [--json]``, ``list``, ``train CONFIG.yaml`` and ``evaluate``."""
+"""Command line: ``python -m detector analyze FILE [--json]``, ``reproduce MANIFEST.json ORIGINAL``, ``list``,
+``train CONFIG.yaml`` and ``evaluate``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from detector.contract import PIPELINE_STAGES, AnalysisResult
 from detector.media import DEFAULT_FRAMES, MediaError
+from detector.reproduce import DEFAULT_TOLERANCE
 
 
 def _print_human(result: AnalysisResult) -> None:
@@ -369,6 +371,39 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from detector.checkpoints import CheckpointError
+    from detector.reproduce import ReproduceError, reproduce
+
+    try:
+        document = json.loads(Path(args.manifest).read_text(encoding="utf-8"))
+        comparison = reproduce(
+            document,
+            args.original,
+            device=args.device,
+            checkpoints=_checkpoint_overrides(args.checkpoint),
+            tolerance=args.tolerance,
+        )
+    except (OSError, ValueError, ReproduceError) as exc:
+        return _error(args, "cannot_reproduce", str(exc))
+    except (KeyError, CheckpointError) as exc:
+        return _error(args, *_model_error(exc))
+    except MediaError as exc:
+        return _error(args, exc.code, exc.message)
+    if args.json:
+        print(json.dumps(comparison.to_dict(), indent=2))
+    else:
+        print(
+            f"{comparison.status}: {comparison.scores_compared} scores compared, "
+            f"largest difference {comparison.max_score_diff:.6g} (tolerance {comparison.tolerance:g})"
+        )
+        for line in comparison.environment:
+            print(f"  environment: {line}")
+        for line in comparison.mismatches:
+            print(f"  mismatch: {line}")
+    return 0 if comparison.reproduced else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m detector", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -379,6 +414,21 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--compact", action="store_true", help="with --json: one line")
     analyze.set_defaults(func=cmd_analyze)
     add_analyze_folder_parser(sub)
+    again = sub.add_parser(
+        "reproduce", help="re-run an analysis from its manifest and the original; compare every score"
+    )
+    again.add_argument("manifest", help="a result with its manifest (analyze --json, or a job's /manifest/)")
+    again.add_argument("original", help="the analysed file (its sha256 must match the manifest's)")
+    again.add_argument("--device", default=None, help="default: the recorded device")
+    again.add_argument("--checkpoint", action="append", default=[], help="NAME=PATH, instead of shipped weights")
+    again.add_argument(
+        "--tolerance",
+        type=float,
+        default=DEFAULT_TOLERANCE,
+        help=f"largest score difference still reproduced (default {DEFAULT_TOLERANCE:g})",
+    )
+    again.add_argument("--json", action="store_true")
+    again.set_defaults(func=cmd_reproduce)
     listing = sub.add_parser("list", help="list registered detectors")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_list)

@@ -281,6 +281,24 @@ class AnalysisSettings(_Record):
 
 
 @dataclass
+class Manifest(_Record):
+    """What an analysis ran with, enough to re-run it exactly (detector.manifest, detector.reproduce)."""
+
+    code_version: str  # the package version, + git describe in a checkout
+    media_sha256: str | None
+    frames_requested: int
+    frame_indices: list[int]  # the frames sampled, in order
+    timestamps_s: list[float]
+    detectors: list[dict[str, Any]]  # name, version, architecture, checkpoint sha256, calibration, threshold
+    crop_margin: float | None
+    face_detection: dict[str, Any]  # FaceFinder.settings()
+    policy: dict[str, Any]  # the verdict policy: aggregation strategy, threshold, band, minimum faces
+    device: str
+    device_description: str = ""
+    libraries: dict[str, str] = field(default_factory=dict)  # python, torch, timm, OpenCV, facenet-pytorch...
+
+
+@dataclass
 class AnalysisResult:
     """Everything one analysis found: per frame, per face, per detector, and the verdict."""
 
@@ -293,6 +311,7 @@ class AnalysisResult:
     explanations: Explanations = field(default_factory=Explanations)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     timings: dict[str, float] = field(default_factory=dict)
+    manifest: Manifest | None = None
     version: int = CONTRACT_VERSION
 
     def faces(self) -> list[FaceResult]:
@@ -310,6 +329,7 @@ class AnalysisResult:
             "explanations": self.explanations.to_dict(),
             "diagnostics": self.diagnostics.to_dict(),
             "timings": dict(self.timings),
+            "manifest": self.manifest.to_dict() if self.manifest is not None else None,
         }
 
     @classmethod
@@ -327,4 +347,5 @@ class AnalysisResult:
             explanations=Explanations.from_dict(data.get("explanations", {})),
             diagnostics=Diagnostics.from_dict(data.get("diagnostics", {})),
             timings=dict(data.get("timings", {})),
+            manifest=Manifest.from_dict(data["manifest"]) if data.get("manifest") else None,
         )

@@ -30,6 +30,7 @@ from detector.contract import (
 )
 from detector.ensemble import Ensemble, load_ensemble
 from detector.faces import Face, FaceFinder
+from detector.manifest import build_manifest, file_sha256
 from detector.media import DEFAULT_FRAMES, MediaProbe, SampledFrame, SamplingReport, read_media
 from detector.registry import Detector
 from detector.tracking import assign_tracks
@@ -281,6 +282,7 @@ def analyze(
     path = Path(path)
 
     progress(JobStage.DECODING, 0)
+    media_sha256 = file_sha256(path)
     media, sampled, sampling = read_media(path, samples=frames, kind=kind)
     decode_s = time.perf_counter() - started
     progress(JobStage.DECODING, 100)
@@ -299,6 +301,7 @@ def analyze(
         heatmap_faces=heatmap_faces,
         heatmap_detectors=heatmap_detectors,
         decode_s=decode_s,
+        media_sha256=media_sha256,
     )
 
 
@@ -318,6 +321,7 @@ def analyze_frames(
     heatmap_faces: int = DEFAULT_HEATMAP_FACES,
     heatmap_detectors: str = "first",
     decode_s: float = 0.0,
+    media_sha256: str | None = None,
 ) -> AnalysisResult:
     """Everything after decoding, for frames already in memory (see :func:`analyze`)."""
     if heatmap_detectors not in HEATMAP_DETECTORS:
@@ -385,6 +389,7 @@ def analyze_frames(
     ]
     timings["total_s"] = time.perf_counter() - started
     progress(JobStage.AGGREGATING, 100)
+    detector_infos = [DetectorInfo.from_dict(d) for d in ensemble.describe()]
     return AnalysisResult(
         media=media,
         settings=AnalysisSettings(
@@ -393,13 +398,24 @@ def analyze_frames(
             crop_margin=margin,
             face_detection=face_finder.settings(),
         ),
-        detectors=[DetectorInfo.from_dict(d) for d in ensemble.describe()],
+        detectors=detector_infos,
         frames=frame_rows,
         tracks=n_tracks,
         verdict=verdict,
         explanations=explanations,
         diagnostics=input_diagnostics(media, len(sampled), sampling.unreadable, faces_per_frame),
         timings={k: round(v, 4) for k, v in timings.items()},
+        manifest=build_manifest(
+            media_sha256=media_sha256,
+            frames_requested=frames,
+            frame_indices=[f.index for f in sampled],
+            timestamps_s=[f.timestamp_s for f in sampled],
+            detectors=detector_infos,
+            crop_margin=margin,
+            face_detection=face_finder.settings(),
+            policy=policy.to_dict(),
+            device=str(ensemble.detectors[0].device) if ensemble.detectors else "cpu",
+        ),
     )
 
 

@@ -105,4 +105,18 @@ def fake_result(frames: int = 3, faces_per_frame: int = 1, score: float = 0.8) -
         ),
         diagnostics=contract.Diagnostics(width=480, height=360, frames_sampled=frames),
         timings={"total_s": 1.0},
+        manifest=contract.Manifest(
+            code_version="0.1.0+git.test",
+            media_sha256="cd" * 32,
+            frames_requested=frames,
+            frame_indices=[i * 10 for i in range(frames)],
+            timestamps_s=[i * 0.66 for i in range(frames)],
+            detectors=[{"name": detector.name, "version": detector.version, "sha256": detector.sha256}],
+            crop_margin=0.3,
+            face_detection={"detector": "mtcnn", "thresholds": [0.6, 0.7, 0.7]},
+            policy={"strategy": "confident", "threshold": 0.5, "uncertainty_band": 0.1, "min_faces": 3},
+            device="cpu",
+            device_description="cpu (x86_64, Linux)",
+            libraries={"python": "3.11", "torch": "2.4.1"},
+        ),
     )

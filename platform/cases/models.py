@@ -144,6 +144,8 @@ class AnalysisJob(models.Model):
     detector_set = models.JSONField(default=list, blank=True)
     diagnostics = models.JSONField(default=dict, blank=True)
     timings = models.JSONField(default=dict, blank=True)
+    # detector.contract.Manifest: what the analysis ran with, to re-run it (python -m detector reproduce).
+    manifest = models.JSONField(default=dict, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     cancel_requested = models.BooleanField(default=False)
     error_code = models.CharField(max_length=64, blank=True)

@@ -6,11 +6,13 @@ holds the job, replacing any rows an earlier attempt left: a retry never duplica
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
 from cases import lease
-from cases.models import FaceResult, FrameResult, JobStage, JobState, Media, Verdict
+from cases.models import AnalysisJob, FaceResult, FrameResult, JobStage, JobState, Media, Verdict
 from detector import contract
 
 
@@ -23,6 +25,51 @@ def record_probe(media_id: int, probe: contract.MediaProbe) -> None:
         frame_count=probe.frame_count,
         codec=(probe.codec or "")[:32],
     )
+
+
+def reproduction_record(job: AnalysisJob) -> dict[str, Any] | None:
+    """A finished job as ``python -m detector reproduce`` reads it: its manifest, frames, faces and verdict.
+
+    None when the job has no manifest (not finished, or analysed before manifests were recorded).
+    """
+    if not job.manifest:
+        return None
+    frames = FrameResult.objects.filter(job=job).prefetch_related("faces").order_by("frame_index")
+    verdict = Verdict.objects.filter(job=job).first()
+    return {
+        "version": contract.CONTRACT_VERSION,
+        "job": job.pk,
+        "manifest": job.manifest,
+        "frames": [
+            {
+                "frame_index": frame.frame_index,
+                "timestamp_s": frame.timestamp_s,
+                "readable": frame.readable,
+                "error": frame.error or None,
+                "faces": [
+                    {
+                        "frame_index": frame.frame_index,
+                        "track_id": face.track_id,
+                        "box": face.box,
+                        "det_prob": face.det_prob,
+                        "flags": face.flags,
+                        "detector_scores": face.detector_scores,
+                        "score": face.score,
+                    }
+                    for face in frame.faces.all()
+                ],
+            }
+            for frame in frames
+        ],
+        "verdict": {
+            "label": verdict.label,
+            "score": verdict.score,
+            "per_detector": verdict.per_detector,
+            "thresholds": verdict.thresholds,
+        }
+        if verdict is not None
+        else None,
+    }
 
 
 def record_results(job_id: int, worker: str, result: contract.AnalysisResult) -> bool:
@@ -91,6 +138,18 @@ def record_results(job_id: int, worker: str, result: contract.AnalysisResult) ->
         job.detector_set = [d.to_dict() for d in result.detectors]
         job.diagnostics = result.diagnostics.to_dict()
         job.timings = result.timings
+        job.manifest = result.manifest.to_dict() if result.manifest is not None else {}
         job.finished_at = timezone.now()
-        job.save(update_fields=["state", "stage", "progress", "detector_set", "diagnostics", "timings", "finished_at"])
+        job.save(
+            update_fields=[
+                "state",
+                "stage",
+                "progress",
+                "detector_set",
+                "diagnostics",
+                "timings",
+                "manifest",
+                "finished_at",
+            ]
+        )
     return True

@@ -7,6 +7,7 @@ import requests
 
 from cases.models import AnalysisJob, FaceResult, FrameResult, Verdict
 from detector.ensemble import DEFAULT_ENSEMBLE
+from detector.reproduce import reproduce
 from tests.conftest import api_token_for, poll_until_done, post_job
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -59,6 +60,13 @@ def test_a_generated_clip_is_analysed_by_a_real_worker(
     assert FrameResult.objects.filter(job=db_job).count() == 8
     assert FaceResult.objects.filter(job=db_job).count() == sum(len(f["faces"]) for f in frames)
     assert Verdict.objects.filter(job=db_job).count() == 1
+
+    # Its manifest re-runs the analysis here, from the original, to the scores the worker recorded.
+    record = requests.get(job["manifest_url"], headers=headers, timeout=30).json()
+    assert record["manifest"]["media_sha256"] == job["media"]["sha256"]
+    assert record["manifest"]["frame_indices"] == [f["frame_index"] for f in frames]
+    comparison = reproduce(record, sample_clip_path)
+    assert comparison.reproduced and comparison.scores_compared > 8, comparison.to_dict()
 
 
 def test_a_corrupt_video_that_passes_sniffing_ends_as_a_failed_job(

@@ -338,6 +338,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{id}/manifest/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The analysis's manifest with its recorded scores: re-run it with python -m detector reproduce FILE ORIGINAL
+         * @description Every queryset is the requesting user's teams' rows; schema generation gets an empty one.
+         */
+        get: operations["v1_jobs_manifest_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{id}/report/": {
         parameters: {
             query?: never;
@@ -739,6 +759,9 @@ export interface components {
             /** @description The custody chain's link of the newest event about this job or its original: quoting it pins the log up to there (python -m audit.verify --head SEQ:HASH). */
             readonly custody: components["schemas"]["ChainLink"] | null;
             readonly custody_url: string;
+            /** @description What the analysis ran with (code, detectors by checkpoint sha256, frames, settings, libraries, device); null before it ends. Re-run it: python -m detector reproduce. */
+            readonly manifest: components["schemas"]["Manifest"] | null;
+            readonly manifest_url: string;
         };
         JobCreateRequest: {
             /**
@@ -803,6 +826,29 @@ export interface components {
         LoginRequest: {
             username: string;
             password: string;
+        };
+        Manifest: {
+            code_version: string;
+            media_sha256: string | null;
+            frames_requested: number;
+            frame_indices: number[];
+            timestamps_s: number[];
+            detectors: {
+                [key: string]: unknown;
+            }[];
+            /** Format: double */
+            crop_margin: number | null;
+            face_detection: {
+                [key: string]: unknown;
+            };
+            policy: {
+                [key: string]: unknown;
+            };
+            device: string;
+            device_description?: string;
+            libraries?: {
+                [key: string]: string;
+            };
         };
         Media: {
             readonly id: number;
@@ -2468,6 +2514,82 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    v1_jobs_manifest_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this analysis job. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad input: the body or query says what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but this role or team may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object in your teams */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The method is not allowed here */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No manifest */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

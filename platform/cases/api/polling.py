@@ -21,7 +21,7 @@ from cases.models import AnalysisJob, JobReview
 
 # Every column the full job representation (JobSerializer) shows, except the JSON columns that only
 # ever change together with one listed here: ``settings`` is fixed at submission, and
-# ``detector_set``/``diagnostics``/``timings`` and the verdict's columns are written only by
+# ``detector_set``/``diagnostics``/``timings``/``manifest`` and the verdict's columns are written only by
 # ``record_results``, which also sets ``finished_at`` and creates a new verdict row (a new id).
 JOB_VERSION_FIELDS = (
     "state",

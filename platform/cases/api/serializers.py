@@ -11,7 +11,7 @@ from accounts.models import Team
 from audit.api.serializers import ChainLinkSerializer
 from audit.models import chain_for_team, events_about_job
 from audit.services import chain_head
-from cases.api.contract_fields import contract_json_field
+from cases.api.contract_fields import contract_json_field, serializer_for
 from cases.models import (
     AnalysisJob,
     Case,
@@ -147,6 +147,11 @@ class JobSerializer(serializers.ModelSerializer):
         "quoting it pins the log up to there (python -m audit.verify --head SEQ:HASH)."
     )
     custody_url = LinkField("job-custody")
+    manifest = serializers.SerializerMethodField(
+        help_text="What the analysis ran with (code, detectors by checkpoint sha256, frames, settings, "
+        "libraries, device); null before it ends. Re-run it: python -m detector reproduce."
+    )
+    manifest_url = LinkField("job-manifest")
 
     class Meta:
         model = AnalysisJob
@@ -178,8 +183,14 @@ class JobSerializer(serializers.ModelSerializer):
             "report_url",
             "custody",
             "custody_url",
+            "manifest",
+            "manifest_url",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializer_for(contract.Manifest)(allow_null=True))
+    def get_manifest(self, job: AnalysisJob):
+        return job.manifest or None
 
     @extend_schema_field(ChainLinkSerializer(allow_null=True))
     def get_custody(self, job: AnalysisJob):

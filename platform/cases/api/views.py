@@ -23,7 +23,7 @@ from accounts.services import primary_team
 from audit import services as custody
 from audit.api.serializers import AuditEventSerializer, CustodyLogSerializer
 from audit.services import client_ip
-from cases import services, storage
+from cases import results, services, storage
 from cases.api import polling
 from cases.api.files import safe_child, serve_file
 from cases.api.filtersets import CaseFilter, JobFilter
@@ -354,6 +354,28 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         response = HttpResponse(html, content_type="text/html; charset=utf-8")
         if download:
             response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-report.html"'
+        return response
+
+    @extend_schema(
+        summary="The analysis's manifest with its recorded scores: re-run it with "
+        "python -m detector reproduce FILE ORIGINAL",
+        tags=["jobs"],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, 409: OpenApiResponse(description="No manifest")},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def manifest(self, request: Request, pk=None) -> HttpResponse:
+        job = self.get_object()
+        document = results.reproduction_record(job)
+        if document is None:
+            return Response(
+                {
+                    "detail": "This job has no manifest (it has not finished, or it ran before manifests).",
+                    "code": "no_manifest",
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        response = HttpResponse(json.dumps(document, indent=1), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-manifest.json"'
         return response
 
     @extend_schema(

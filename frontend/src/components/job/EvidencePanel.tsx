@@ -65,6 +65,16 @@ export function EvidencePanel({ job }: { job: Job }) {
             <a className="button" href={`${job.report_url}?download=1`} data-testid="download-report">
               Download report
             </a>
+            {job.manifest && (
+              <a
+                className="button"
+                href={job.manifest_url}
+                title="Re-run this analysis: python -m detector reproduce MANIFEST ORIGINAL"
+                data-testid="download-manifest"
+              >
+                Download manifest
+              </a>
+            )}
           </>
         )}
         <a className="button" href={media.download_url} download={media.original_name} data-testid="download-original">
