@@ -1,4 +1,4 @@
-"""Security headers that Django's SecurityMiddleware does not set, on every response.
+"""Security headers that Django's SecurityMiddleware does not set, on every response; request body limits.
 
 Django already sends X-Content-Type-Options, Referrer-Policy, Cross-Origin-Opener-Policy (and HSTS
 in production); XFrameOptionsMiddleware sends X-Frame-Options. This adds a Content-Security-Policy
@@ -7,6 +7,14 @@ and Cross-Origin-Resource-Policy, so evidence files cannot be embedded by anothe
 """
 
 from __future__ import annotations
+
+from django.http import JsonResponse
+from django.template.defaultfilters import filesizeformat
+from django.urls import Resolver404, resolve
+
+# Boundaries and the small fields (case, frames, detectors) around an uploaded file: the same slack
+# deploy/nginx/docker-entrypoint.d/40-upload-cap.sh gives nginx's cap on the upload route.
+MULTIPART_ENVELOPE_BYTES = 1024 * 1024
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -39,3 +47,53 @@ class SecurityHeadersMiddleware:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuses a request whose declared body is too large with 413, before anything reads it.
+
+    DRF's JSON and form parsers read the body stream whole, whatever DATA_UPLOAD_MAX_MEMORY_SIZE
+    says (Django checks it only when ``request.body`` is read), so an anonymous 2 GB JSON body to
+    the login would sit in memory. Every route takes at most MAX_REQUEST_BODY_BYTES; the upload
+    routes (LARGE_BODY_URL_NAMES) take MAX_UPLOAD_BYTES plus the multipart envelope. A body
+    without a Content-Length is not read at all by Django (a chunked body is left unread), and
+    nginx caps bodies per location before they get here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        limit = body_limit_bytes(request, declared)
+        if declared > limit:
+            return too_large(limit)
+        return self.get_response(request)
+
+
+def body_limit_bytes(request, declared: int) -> int:
+    from django.conf import settings
+
+    if declared <= settings.MAX_REQUEST_BODY_BYTES:
+        return settings.MAX_REQUEST_BODY_BYTES
+    # Resolved only for a large body: the rare case, so ordinary requests pay nothing for it.
+    try:
+        url_name = resolve(request.path_info).url_name
+    except Resolver404:
+        return settings.MAX_REQUEST_BODY_BYTES
+    if request.method == "POST" and url_name in settings.LARGE_BODY_URL_NAMES:
+        return settings.MAX_UPLOAD_BYTES + MULTIPART_ENVELOPE_BYTES
+    return settings.MAX_REQUEST_BODY_BYTES
+
+
+def too_large(limit: int) -> JsonResponse:
+    return JsonResponse(
+        {
+            "detail": f"The request body is over the limit of {filesizeformat(limit)} for this route.",
+            "code": "too_large",
+        },
+        status=413,
+    )

@@ -204,7 +204,7 @@ def test_nginx_caps_uploads_sets_timeouts_serves_static_and_sends_security_heade
     script = REPO_DIR / "deploy/nginx/docker-entrypoint.d/40-upload-cap.sh"
     env = {"PATH": "/usr/bin:/bin", "FORENSICS_MAX_UPLOAD_BYTES": "1000", "NGINX_CONF_DIR": str(tmp_path)}
     subprocess.run(["sh", str(script)], env=env, check=True, timeout=10)
-    assert (tmp_path / "upload-cap.conf").read_text() == "client_max_body_size 1049576;\n"
+    assert (tmp_path / "upload-cap.inc").read_text() == "client_max_body_size 1049576;\n"
     bad = subprocess.run(["sh", str(script)], env={**env, "FORENSICS_MAX_UPLOAD_BYTES": "2G"}, capture_output=True)
     assert bad.returncode != 0 and b"must be a number of bytes" in bad.stderr
 
@@ -225,6 +225,12 @@ def test_every_long_running_service_restarts_and_has_a_healthcheck(stack):
         assert service["restart"] == "unless-stopped", name
         if name != "beat":  # beat answers no probe; it only publishes
             assert service["healthcheck"]["test"], name
+
+
+def test_every_service_has_a_memory_limit(stack):
+    limits = {name: int(service.get("mem_limit") or 0) for name, service in stack["services"].items()}
+    assert all(limits.values()), {name: limit for name, limit in limits.items() if not limit}
+    assert limits["redis"] > 1024**3  # above its maxmemory (1gb): Redis refuses writes before it is killed
 
 
 def test_third_party_images_are_pinned_to_a_release(stack):

@@ -29,6 +29,8 @@ from detector import contract
 
 # A comma-separated list of a few detector names; anything longer is not a detector list.
 DETECTORS_FIELD_MAX_CHARS = 512
+# A case's free-text notes (the model's TextField has no limit of its own).
+CASE_NOTES_MAX_CHARS = 10_000
 
 
 def _absolute(request, path: str) -> str:
@@ -352,6 +354,7 @@ class CaseWriteSerializer(serializers.ModelSerializer):
         queryset=Team.objects.none(), required=False, help_text="Default: your first team."
     )
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=CASE_NOTES_MAX_CHARS)
 
     class Meta:
         model = Case
@@ -368,6 +371,7 @@ class CaseUpdateSerializer(serializers.ModelSerializer):
     """An edit: title, notes, tags. A case's team is fixed when it is opened."""
 
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=CASE_NOTES_MAX_CHARS)
 
     class Meta:
         model = Case

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
 AUTHENTICATION_BACKENDS = ["accounts.login_guard.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
 
 MIDDLEWARE = [
+    # First: an oversized body is refused before any other middleware or view can read it.
+    "config.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before whitenoise, so static files get the same headers as every other response.
     "config.middleware.SecurityHeadersMiddleware",
@@ -117,7 +119,15 @@ MEDIA_URL = "/media/"
 # Uploads stream to disk past 2.5 MB; the hard cap is enforced while streaming (cases.uploads).
 MAX_UPLOAD_BYTES = setting("FORENSICS_MAX_UPLOAD_BYTES", default=2 * 1024**3, cast=int)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+# Every request body except an upload's (config.middleware.RequestBodyLimitMiddleware; nginx's cap
+# outside the upload location is the same): JSON and forms here are a few kilobytes.
+MAX_REQUEST_BODY_BYTES = setting("FORENSICS_MAX_REQUEST_BODY_BYTES", default=1024 * 1024, cast=int)
+# The routes that take a file (POST only), by URL name.
+LARGE_BODY_URL_NAMES = frozenset({"job-list"})
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# A submission carries one file; the form fields around it are few.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 100
 FILE_UPLOAD_TEMP_DIR = None
 FILE_UPLOAD_HANDLERS = [
     "cases.uploads.CappedUploadHandler",
