@@ -299,14 +299,22 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _load_training_config(path: str):
+    """The training config at ``path``, or None after printing why it is unusable (exit status 2)."""
     from detector.training.config import ConfigError, load_config
-    from detector.training.train import train
 
     try:
-        config = load_config(args.config)
+        return load_config(path)
     except (ConfigError, KeyError, FileNotFoundError) as exc:
         print(f"error (bad_config): {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from detector.training.train import train
+
+    config = _load_training_config(args.config)
+    if config is None:
         return 2
     path = train(config, resume=args.resume)
     print(f"checkpoint: {path}")
@@ -315,12 +323,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from detector.training.calibrate import calibrate_checkpoint
-    from detector.training.config import ConfigError, load_config
 
-    try:
-        config = load_config(args.config)
-    except (ConfigError, KeyError, FileNotFoundError) as exc:
-        print(f"error (bad_config): {exc}", file=sys.stderr)
+    config = _load_training_config(args.config)
+    if config is None:
         return 2
     run = config.resolve(config.output_dir)
     checkpoint = Path(args.checkpoint) if args.checkpoint else run / f"{config.detector}.pt"

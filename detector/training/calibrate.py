@@ -30,7 +30,7 @@ from detector.media import DEFAULT_FRAMES, MediaError
 from detector.pipeline import ScoredFaces, decide
 from detector.registry import Detector, create, resolve_device
 from detector.training.config import TrainConfig
-from detector.training.data import FaceCache, MediaItem, add_split_part, media_kind, read_split, scan_folder
+from detector.training.data import FaceCache, MediaItem, add_split_part, media_kind, read_split, scan_source
 from detector.training.evaluate import faces_of
 from detector.training.metrics import binary_metrics, threshold_at_fpr
 
@@ -116,15 +116,7 @@ def calibrate_checkpoint(
     dev = _faces_with_logits(_dev_items(Path(split_path)), detector, face_finder, cache, log)
     extra_items: list[MediaItem] = []
     for source in config.calibration_sources:
-        extra_items += scan_folder(
-            config.resolve(source.path),
-            source.label,
-            group_pattern=source.group_pattern,
-            face_mode=source.face_mode,
-            include=source.include,
-            exclude=source.exclude,
-            limit=source.limit,
-        )
+        extra_items += scan_source(source, config.resolve)
     extra = _faces_with_logits(extra_items, detector, face_finder, cache, log)
     logits = np.concatenate([d.logits for d in dev + extra])
     labels = np.concatenate([np.full(len(d.logits), d.item.label) for d in dev + extra])

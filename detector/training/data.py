@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,19 @@ def scan_folder(
             continue
         items.append(MediaItem(path, int(label), group_of(path, group_pattern), kind, face_mode))
     return items[:limit] if limit else items
+
+
+def scan_source(source: Any, resolve: Callable[[str], Path]) -> list[MediaItem]:
+    """A config's source (``detector.training.config.SourceConfig``) scanned, its path resolved by ``resolve``."""
+    return scan_folder(
+        resolve(source.path),
+        source.label,
+        group_pattern=source.group_pattern,
+        face_mode=source.face_mode,
+        include=source.include,
+        exclude=source.exclude,
+        limit=source.limit,
+    )
 
 
 def scan_labelled_dir(data_dir: str | Path, **kwargs: Any) -> list[MediaItem]:

@@ -167,6 +167,21 @@ def _plots(out_dir: Path, level: str, labels: np.ndarray, scores: dict[str, np.n
     return [*written, f"reliability_{level}.png", f"confusion_{level}.png"]
 
 
+def per_source_table(report: dict[str, Any]) -> list[str]:
+    """The report's per-source ensemble metrics as Markdown table lines."""
+    lines = [
+        "| source | real | fake | video AUC | FPR | TPR | authentic / inconclusive / manipulated |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for source, m in report["per_source"].items():
+        verdicts = " / ".join(str(v) for v in m["verdicts"].values())
+        lines.append(
+            f"| {source} | {m['n_real']} | {m['n_fake']} | {_fmt(m['auc_roc'])} | {_fmt(m['fpr'])} "
+            f"| {_fmt(m['tpr'])} | {verdicts} |"
+        )
+    return lines
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "n/a"
@@ -197,18 +212,7 @@ def markdown_report(report: dict[str, Any]) -> str:
             )
         confusion = report["metrics"][level][ENSEMBLE]["confusion"]
         lines += ["", f"Ensemble confusion at its threshold: {confusion}.", ""]
-    lines += [
-        "## Per source (ensemble, video level)",
-        "",
-        "| source | real | fake | AUC | FPR | TPR | authentic / inconclusive / manipulated |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for source, m in report["per_source"].items():
-        verdicts = " / ".join(str(v) for v in m["verdicts"].values())
-        lines.append(
-            f"| {source} | {m['n_real']} | {m['n_fake']} | {_fmt(m['auc_roc'])} | {_fmt(m['fpr'])} "
-            f"| {_fmt(m['tpr'])} | {verdicts} |"
-        )
+    lines += ["## Per source (ensemble, video level)", "", *per_source_table(report)]
     lines += ["", "## Misclassified items (ensemble, video level)", ""]
     for row in report["misclassified"]["video"] or [{"path": "none"}]:
         lines.append(

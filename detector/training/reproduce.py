@@ -23,7 +23,7 @@ from detector.checkpoints import LoadedCheckpoint, file_sha256, load
 from detector.ensemble import DEFAULT_ENSEMBLE, MIN_DEFAULT_DEV_AUC, OPT_IN_SHIPPED, WEIGHTS_DIR
 from detector.training.config import load_config
 from detector.training.data import REPO_ROOT
-from detector.training.evaluate import ENSEMBLE, evaluate
+from detector.training.evaluate import ENSEMBLE, evaluate, per_source_table
 from detector.training.train import train
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -169,15 +169,8 @@ def evaluation_markdown(
         "",
         "Per source (ensemble):",
         "",
-        "| source | real | fake | video AUC | FPR | TPR | authentic / inconclusive / manipulated |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        *per_source_table(videos),
     ]
-    for source, m in videos["per_source"].items():
-        verdicts = " / ".join(str(v) for v in m["verdicts"].values())
-        lines.append(
-            f"| {source} | {m['n_real']} | {m['n_fake']} | {_f(m['auc_roc'])} | {_f(m['fpr'])} | {_f(m['tpr'])} "
-            f"| {verdicts} |"
-        )
     lines += [
         "",
         "Per video (calibrated P(manipulated) per detector; the ensemble's verdict):",

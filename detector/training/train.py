@@ -32,7 +32,7 @@ from detector.registry import Detector, DetectorConfig, create, normalise, resol
 from detector.training.augment import augmentations_for
 from detector.training.calibrate import calibrate_checkpoint, needs_dev_calibration
 from detector.training.config import AugmentConfig, TrainConfig
-from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_folder, split_by_group, write_split
+from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_source, split_by_group, write_split
 from detector.training.losses import BoundaryHead, boundary_loss, detector_loss, mixup
 from detector.training.metrics import best_f1_threshold, binary_metrics, threshold_at_fpr
 from detector.training.sbi import LandmarkBlendSettings, landmark_blend, self_blend
@@ -257,17 +257,7 @@ def prepare_data(config: TrainConfig, log: Log = print) -> PreparedData:
     """Scan sources, split by group (seeded; written to ``split.json``), load or extract face crops."""
     items: list[MediaItem] = []
     for source in config.data.sources:
-        items.extend(
-            scan_folder(
-                config.resolve(source.path),
-                source.label,
-                group_pattern=source.group_pattern,
-                face_mode=source.face_mode,
-                include=source.include,
-                exclude=source.exclude,
-                limit=source.limit,
-            )
-        )
+        items.extend(scan_source(source, config.resolve))
     train_items, dev_items = split_by_group(items, config.data.dev_share, config.seed, config.data.dev_groups)
     output = config.resolve(config.output_dir)
     write_split(output / "split.json", {"train": train_items, "dev": dev_items}, config.seed)
