@@ -4,11 +4,11 @@ Django is set up before the task modules import its models; the Celery app itsel
 with the settings (config.celery_app) so the web process can publish without torch.
 """
 
-import os
-
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+from config.env import require_settings_module
+
+require_settings_module()
 django.setup()
 
 from config.celery_app import app  # noqa: E402

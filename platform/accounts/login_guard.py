@@ -14,6 +14,7 @@ import hashlib
 import logging
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
@@ -70,16 +71,18 @@ def refused_for_s(request: HttpRequest, username: str | None) -> float | None:
     return max(waits) if waits else None
 
 
-class LoginThrottleBackend:
-    """First in AUTHENTICATION_BACKENDS: refuses a throttled sign-in before any password is checked."""
+class LoginThrottleBackend(ModelBackend):
+    """First in AUTHENTICATION_BACKENDS: refuses a throttled sign-in before any password is checked.
+
+    It never authenticates anyone itself (ModelBackend, next in the list, does); it inherits
+    ModelBackend's ``get_user`` so that a session naming it (``force_login`` picks the first
+    backend) still finds its user.
+    """
 
     def authenticate(self, request: HttpRequest | None, username: str | None = None, **credentials):
         if request is not None and refused_for_s(request, username) is not None:
             setattr(request, REFUSED_ATTR, True)
             raise PermissionDenied("too many failed sign-ins")
-        return None
-
-    def get_user(self, user_id):
         return None
 
 

@@ -1,13 +1,12 @@
 """The Celery application. The web process only publishes by task name; workers/ holds the tasks."""
 
-import os
-
 from celery import Celery
 from kombu import Queue
 
-from config.env import setting
+from config.env import require_settings_module, setting
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# Workers, beat and flower are production processes: no fallback to the development settings.
+require_settings_module()
 
 app = Celery("forensics")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -28,3 +28,30 @@ def setting(name: str, default: Any = _MISSING, cast: Any = str) -> Any:
         raise
     except (ValueError, TypeError, KeyError) as exc:
         raise ImproperlyConfigured(f"environment variable {name} has a bad value: {exc}") from exc
+
+
+# Values .env.example ships (and the embedded mode's key): never accepted by the production settings.
+PLACEHOLDER_SECRETS = frozenset(
+    {"change-me", "changeme", "change-me-to-a-long-random-string", "embedded-development-key-not-for-production"}
+)
+GENERATE_HINT = "generate fresh secrets with: python3 deploy/scripts/make-env.py HOSTNAME > .env"
+
+
+def refuse_placeholder(name: str, value: str, min_chars: int = 0) -> str:
+    """``value``, or ImproperlyConfigured naming ``name`` if it is a known placeholder or shorter than ``min_chars``."""
+    if value.lower() in PLACEHOLDER_SECRETS or "change-me" in value.lower():
+        raise ImproperlyConfigured(f"{name} is the placeholder from .env.example; {GENERATE_HINT}")
+    if len(value) < min_chars:
+        raise ImproperlyConfigured(f"{name} is shorter than {min_chars} characters; {GENERATE_HINT}")
+    return value
+
+
+def require_settings_module() -> None:
+    """Production entry points (wsgi, asgi, the Celery app) never fall back to development settings."""
+    import os
+
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        raise ImproperlyConfigured(
+            "DJANGO_SETTINGS_MODULE is not set: config.settings.production for the stack, "
+            "config.settings.local for the embedded mode (make demo sets it)."
+        )

@@ -1,6 +1,8 @@
-import os
+"""WSGI entry point (gunicorn). DJANGO_SETTINGS_MODULE must be set: no fallback to development settings."""
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+from config.env import require_settings_module
+
+require_settings_module()
 application = get_wsgi_application()

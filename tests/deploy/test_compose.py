@@ -100,10 +100,17 @@ def test_the_api_runs_gunicorn_and_its_healthcheck_asks_healthz(stack):
     assert stack["services"]["web"]["depends_on"]["api"]["condition"] == "service_healthy"
 
 
-def test_production_settings_load_from_the_api_services_environment_and_serve_static_through_whitenoise(
-    stack, tmp_path
-):
-    env = {**stack["services"]["api"]["environment"], "FORENSICS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+def test_production_settings_load_from_the_api_services_environment_and_serve_static_through_whitenoise(tmp_path):
+    # .env.example's placeholder secrets are refused (tests/deploy/test_secrets.py): fresh ones, as an operator would.
+    made = subprocess.run(
+        [sys.executable, str(REPO_DIR / "deploy/scripts/make-env.py"), "forensics.example.org"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (tmp_path / ".env").write_text(made.stdout)
+    api = compose_model(env_file=tmp_path / ".env")["services"]["api"]
+    env = {**api["environment"], "FORENSICS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     probe = (
         "import json, django; django.setup(); from django.conf import settings as s; "
         "print(json.dumps({'mw': s.MIDDLEWARE, 'static': s.STORAGES['staticfiles']['BACKEND'], "
@@ -266,7 +273,7 @@ def test_the_readme_documents_running_in_production_with_commands_that_exist():
     readme = (REPO_DIR / "README.md").read_text()
     section = readme.split("## Run in production", 1)[1].split("\n## ", 1)[0]
     for command in (
-        "cp .env.example .env",
+        "python3 deploy/scripts/make-env.py forensics.example.org > .env",
         "docker compose up -d",
         "docker compose run --rm migrate",
         "python manage.py createsuperuser",
@@ -280,6 +287,7 @@ def test_the_readme_documents_running_in_production_with_commands_that_exist():
     ):
         assert command in section, command
     assert (REPO_DIR / "platform/accounts/management/commands/create_api_token.py").is_file()
+    assert (REPO_DIR / "deploy/scripts/make-env.py").is_file()
     # The services the section names are the compose file's.
     services = set(re.findall(r"`(worker-gpu|worker-cpu|postgres|redis|migrate|api|beat|flower|web)`", section))
     assert services == SERVICES

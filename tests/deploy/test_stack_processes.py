@@ -32,6 +32,8 @@ FLOWER_USER, FLOWER_PASSWORD = "ops", "flower-test-password"
 # What the test's env file changes from .env.example; all of them are documented knobs of the stack.
 STACK_ENV = {
     "FORENSICS_HOSTNAME": "127.0.0.1",
+    # .env.example's placeholder is refused by the production settings.
+    "DJANGO_SECRET_KEY": "stack-processes-test-" + "k" * 40,
     "FLOWER_BASIC_AUTH": f"{FLOWER_USER}:{FLOWER_PASSWORD}",
     # The cpu worker takes only housekeeping here, so the gpu queue can only be drained by worker-gpu.
     "FORENSICS_CPU_QUEUES": "cpu",

@@ -1,12 +1,17 @@
 """Production: everything comes from the environment; secrets have no defaults."""
 
-from config.env import setting
+from config.env import refuse_placeholder, setting
 from config.settings.base import *  # noqa: F403
 
-SECRET_KEY = setting("DJANGO_SECRET_KEY")
+# Django's own deploy check asks for at least 50 characters; a placeholder or short key is refused outright.
+SECRET_KEY = refuse_placeholder("DJANGO_SECRET_KEY", setting("DJANGO_SECRET_KEY"), min_chars=50)
 DEBUG = False
 ALLOWED_HOSTS = setting("DJANGO_ALLOWED_HOSTS", cast=list)
 DATABASES = {"default": setting("DATABASE_URL", cast="db")}
+refuse_placeholder("POSTGRES_PASSWORD (in DATABASE_URL)", str(DATABASES["default"].get("PASSWORD") or ""))
+# Flower reads its basic auth itself; it loads these settings first (celery -A config.celery_app flower).
+for _credentials in setting("FLOWER_BASIC_AUTH", default=[], cast=list):
+    refuse_placeholder("FLOWER_BASIC_AUTH", _credentials.partition(":")[2], min_chars=12)
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = setting("CELERY_BROKER_URL")
