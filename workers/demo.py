@@ -2,7 +2,8 @@
 
 Migrates the SQLite database, creates a demo analyst, starts gunicorn and a real Celery
 worker (filesystem broker), submits a generated clip through the REST API, prints the
-verdict and the URL to open, then keeps serving until Ctrl-C (``--exit`` stops at once).
+verdict and the URL to open, then keeps serving until Ctrl-C (``--exit`` stops at once). However it
+ends (Ctrl-C, ``kill``, a closed terminal), both servers are stopped with it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -93,38 +95,43 @@ def main(argv: list[str] | None = None) -> int:
     clip = _sample_clip(data_dir)
     env = {"DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
     logs = data_dir / "logs"
-    worker = processes.start_worker(env, logs / "worker.log")
-    web = processes.start_web(env, args.port, logs / "web.log")
-    base = f"http://127.0.0.1:{args.port}"
     try:
-        processes.wait_for_http(f"{base}/healthz", proc=web)
-        processes.wait_for_log(worker, "ready.", timeout_s=180)
-        print(f"web app on {base} (log {logs / 'web.log'}), Celery worker ready (log {logs / 'worker.log'})")
-        job = _submit_and_wait(base, token, clip, args.timeout)
-        summary = {
-            "job": job["id"],
-            "state": job["state"],
-            "verdict": job["verdict"],
-            "error": {"code": job["error_code"], "message": job["error_message"]} if job["error_code"] else None,
-            "detectors": [{k: d.get(k) for k in ("name", "version", "trained", "sha256")} for d in job["detector_set"]],
-            "timings_s": job["timings"],
-        }
-        print(json.dumps(summary, indent=2))
-        print(f"\ndemo finished in {time.monotonic() - started:.1f} s")
-        print(f"open {base}/ and sign in as {DEMO_USER} / {DEMO_PASSWORD}")
-        print(f"job JSON: {job['url']}   API docs: {base}/api/docs/   API token: {token}")
-        if job["state"] != "succeeded":
-            return 1
-        if not args.exit:
-            print("serving until Ctrl-C")
-            while web.poll() is None and worker.poll() is None:
-                time.sleep(1)
-        return 0
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        processes.stop(web)
-        processes.stop(worker)
+        # Every way out of this block stops both servers: the verdict printed, an error, Ctrl-C, a
+        # `kill`, or the terminal closing (SIGHUP).
+        with processes.Launcher() as launched:
+            worker = launched.add(processes.start_worker(env, logs / "worker.log"))
+            web = launched.add(processes.start_web(env, args.port, logs / "web.log"))
+            return _serve(args, web, worker, logs, token, clip, started)
+    except processes.LauncherStopped as stopped:
+        print(f"stopped by signal {signal.Signals(stopped.signum).name}; the web app and the worker were stopped")
+        return 0 if stopped.signum == signal.SIGINT else stopped.code
+
+
+def _serve(args, web, worker, logs: Path, token: str, clip: Path, started: float) -> int:
+    base = f"http://127.0.0.1:{args.port}"
+    processes.wait_for_http(f"{base}/healthz", proc=web)
+    processes.wait_for_log(worker, "ready.", timeout_s=180)
+    print(f"web app on {base} (log {logs / 'web.log'}), Celery worker ready (log {logs / 'worker.log'})")
+    job = _submit_and_wait(base, token, clip, args.timeout)
+    summary = {
+        "job": job["id"],
+        "state": job["state"],
+        "verdict": job["verdict"],
+        "error": {"code": job["error_code"], "message": job["error_message"]} if job["error_code"] else None,
+        "detectors": [{k: d.get(k) for k in ("name", "version", "trained", "sha256")} for d in job["detector_set"]],
+        "timings_s": job["timings"],
+    }
+    print(json.dumps(summary, indent=2))
+    print(f"\ndemo finished in {time.monotonic() - started:.1f} s")
+    print(f"open {base}/ and sign in as {DEMO_USER} / {DEMO_PASSWORD}")
+    print(f"job JSON: {job['url']}   API docs: {base}/api/docs/   API token: {token}")
+    if job["state"] != "succeeded":
+        return 1
+    if not args.exit:
+        print("serving until Ctrl-C")
+        while web.poll() is None and worker.poll() is None:
+            time.sleep(1)
+    return 0
 
 
 if __name__ == "__main__":

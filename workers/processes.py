@@ -119,6 +119,60 @@ def wait_for_log(proc: subprocess.Popen, text: str, timeout_s: float = 120.0) ->
     raise TimeoutError(f"{text!r} not seen in {proc.log_path} within {timeout_s:.0f} s")
 
 
+# What a launcher is told to stop with: kill's default, a closed terminal, Ctrl-C.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+class LauncherStopped(SystemExit):
+    """The launcher got one of STOP_SIGNALS; its children are stopped on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+class Launcher:
+    """The processes a launcher starts, all stopped when its block ends, however it ends.
+
+    Children run in sessions of their own (so one group signal reaches their own children), which
+    also means a ``kill`` or a closed terminal's SIGHUP reaches only the launcher; Python's default
+    for those ends it at once, skipping every ``finally``, and gunicorn and the worker live on holding
+    the port. Inside the block SIGTERM, SIGHUP and SIGINT raise LauncherStopped in the main thread
+    instead; from the first one on, further ones are ignored so the children's shutdown is not cut short.
+    """
+
+    def __init__(self) -> None:
+        self.children: list[subprocess.Popen] = []
+        self._previous: dict[int, object] = {}
+
+    def add(self, proc: subprocess.Popen) -> subprocess.Popen:
+        self.children.append(proc)
+        return proc
+
+    def spawn(self, cmd: list[str], env: Mapping[str, str], log_path: Path) -> subprocess.Popen:
+        return self.add(_spawn(cmd, env, log_path))
+
+    @staticmethod
+    def _stop_requested(signum, frame):
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise LauncherStopped(signum)
+
+    def __enter__(self) -> Launcher:
+        self._previous = {sig: signal.signal(sig, self._stop_requested) for sig in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            for proc in reversed(self.children):
+                stop(proc)
+        finally:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+
+
 def stop(proc: subprocess.Popen, timeout_s: float = 20.0, sig: int = signal.SIGTERM) -> int | None:
     """Signal the whole process group; escalate to SIGKILL if it does not exit in time."""
     if proc.poll() is None:
