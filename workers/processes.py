@@ -67,7 +67,9 @@ def start_worker(env: Mapping[str, str], log_path: Path, **kwargs) -> subprocess
     return _spawn(worker_command(**kwargs), env, log_path)
 
 
-def web_command(port: int, workers: int = 2) -> list[str]:
+def web_command(port: int, workers: int = 2, threads: int | None = None) -> list[str]:
+    """gunicorn as compose runs it; ``threads``: gthread workers (production), else sync (the demo's SQLite)."""
+    threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads else []
     return [
         str(BIN_DIR / "gunicorn"),
         "config.wsgi:application",
@@ -75,6 +77,7 @@ def web_command(port: int, workers: int = 2) -> list[str]:
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
+        *threaded,
         "--timeout",
         "300",
         "--access-logfile",

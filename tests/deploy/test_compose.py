@@ -297,7 +297,7 @@ def test_the_demo_and_test_launchers_run_the_same_commands_as_the_compose_servic
     from workers import processes
 
     services = stack["services"]
-    web = processes.web_command(8000, workers=3)
+    web = processes.web_command(8000, workers=3, threads=4)
     assert web[1:] == option_after_replaced(services["api"]["command"], "--bind", "127.0.0.1:8000")[1:]
     gpu = processes.worker_command(queues="gpu", concurrency=1, pool="solo", name="worker-gpu")
     assert gpu[1:] == services["worker-gpu"]["command"][1:]
