@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import ipaddress
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
@@ -28,10 +31,39 @@ from audit.verify import (
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The peer address. X-Forwarded-For is not trusted: any client can write it."""
+    """The client's address: the peer's, or, when the peer is a trusted proxy, the one it forwarded.
+
+    X-Forwarded-For is read from the right: nginx appends the address it saw, so the rightmost entry
+    that is not itself a trusted proxy is the client; everything to its left was written by the client
+    and is not trusted. From any peer outside settings.TRUSTED_PROXIES the header is ignored.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    peer = request.META.get("REMOTE_ADDR") or None
+    if peer is None or not _is_trusted_proxy(peer):
+        return peer
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # a malformed hop: nothing further left can be believed
+        if not _is_trusted_proxy(hop):
+            return hop
+    return peer
+
+
+def _is_trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _trusted_networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+@functools.lru_cache(maxsize=8)
+def _trusted_networks(entries: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip()]
 
 
 def record(

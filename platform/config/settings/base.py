@@ -15,6 +15,9 @@ SECRET_KEY = setting("DJANGO_SECRET_KEY", default="embedded-development-key-not-
 DEBUG = setting("DJANGO_DEBUG", default=False, cast=bool)
 ALLOWED_HOSTS = setting("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"], cast=list)
 CSRF_TRUSTED_ORIGINS = setting("DJANGO_CSRF_TRUSTED_ORIGINS", default=[], cast=list)
+# Addresses or networks of the reverse proxies in front of the app (nginx): only from them is
+# X-Forwarded-For believed (audit.services.client_ip, for the custody log and sign-in limits).
+TRUSTED_PROXIES = setting("FORENSICS_TRUSTED_PROXIES", default=[], cast=list)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
