@@ -240,3 +240,20 @@ def original_downloaded(media: Media, user: AbstractBaseUser, ip: str | None = N
 def report_downloaded(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -> None:
     """Custody: a job's report was downloaded to be handed on."""
     _audit(AuditAction.REPORT_DOWNLOADED, job, user, ip)
+
+
+# Every read is recorded, once per request: a player's byte-range requests each read part of the
+# original, and which parts were read (and when) is the custody question.
+def original_viewed(media: Media, user: AbstractBaseUser, ip: str | None = None, byte_range: str = "") -> None:
+    """Custody: (part of) an original was read for inline playback."""
+    _audit(AuditAction.MEDIA_VIEWED, media, user, ip, {"range": byte_range[:100]})
+
+
+def report_viewed(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -> None:
+    """Custody: a job's report was opened."""
+    _audit(AuditAction.REPORT_VIEWED, job, user, ip)
+
+
+def artifact_viewed(job: AnalysisJob, user: AbstractBaseUser, path: str, ip: str | None = None) -> None:
+    """Custody: a face crop or heatmap cut from the original was read."""
+    _audit(AuditAction.ARTIFACT_VIEWED, job, user, ip, {"path": path[:200]})

@@ -251,13 +251,14 @@ def test_analyst_uploads_a_clip_watches_it_finish_and_reads_the_verdict_next_to_
     expect(page.get_by_test_id("detector-comparison")).to_be_visible()
     expect(page.get_by_test_id("quality-warnings")).to_be_visible()
 
-    # The custody log: upload and submission, by the analyst, with their hashes and the chain head.
+    # The custody log: upload and submission, by the analyst, with their hashes and the chain head (and,
+    # as the page plays the original and shows crops, a read event per request: not counted here).
     custody = page.get_by_test_id("custody-panel")
-    expect(custody.get_by_test_id("custody-event")).to_have_count(2)
     expect(custody.get_by_test_id("custody-head")).to_contain_text(re.compile(r"team:\d+ · seq \d+ · [0-9a-f]{64}"))
     expect(custody.get_by_test_id("custody-table")).to_contain_text(analyst_credentials["username"])
-    custody.get_by_test_id("custody-action").select_option("job.submitted")
-    expect(custody.get_by_test_id("custody-event")).to_have_count(1)
+    for action in ("media.uploaded", "job.submitted"):
+        custody.get_by_test_id("custody-action").select_option(action)
+        expect(custody.get_by_test_id("custody-event")).to_have_count(1)
     custody.get_by_test_id("custody-action").select_option("")
 
     # The browser plays the original, so seeking moves a real video.

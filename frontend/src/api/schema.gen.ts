@@ -540,17 +540,20 @@ export interface components {
          *     * `case.updated` - Case edited
          *     * `media.uploaded` - Media uploaded
          *     * `media.downloaded` - Original downloaded
+         *     * `media.viewed` - Original viewed
+         *     * `artifact.viewed` - Crop or heatmap viewed
          *     * `job.submitted` - Job submitted
          *     * `job.cancelled` - Job cancelled
          *     * `job.retried` - Job retried
          *     * `job.reviewed` - Job reviewed
          *     * `report.downloaded` - Report downloaded
+         *     * `report.viewed` - Report viewed
          *     * `auth.login_failed` - Sign-in failed
          *     * `token.created` - API token created
          *     * `token.revoked` - API token revoked
          * @enum {string}
          */
-        ActionEnum: "case.created" | "case.updated" | "media.uploaded" | "media.downloaded" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "auth.login_failed" | "token.created" | "token.revoked";
+        ActionEnum: "case.created" | "case.updated" | "media.uploaded" | "media.downloaded" | "media.viewed" | "artifact.viewed" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "report.viewed" | "auth.login_failed" | "token.created" | "token.revoked";
         ApiToken: {
             readonly id: number;
             readonly name: string;
@@ -1073,16 +1076,19 @@ export interface operations {
                  *     * `case.updated` - Case edited
                  *     * `media.uploaded` - Media uploaded
                  *     * `media.downloaded` - Original downloaded
+                 *     * `media.viewed` - Original viewed
+                 *     * `artifact.viewed` - Crop or heatmap viewed
                  *     * `job.submitted` - Job submitted
                  *     * `job.cancelled` - Job cancelled
                  *     * `job.retried` - Job retried
                  *     * `job.reviewed` - Job reviewed
                  *     * `report.downloaded` - Report downloaded
+                 *     * `report.viewed` - Report viewed
                  *     * `auth.login_failed` - Sign-in failed
                  *     * `token.created` - API token created
                  *     * `token.revoked` - API token revoked
                  */
-                action?: "auth.login_failed" | "case.created" | "case.updated" | "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.uploaded" | "report.downloaded" | "token.created" | "token.revoked";
+                action?: "artifact.viewed" | "auth.login_failed" | "case.created" | "case.updated" | "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.uploaded" | "media.viewed" | "report.downloaded" | "report.viewed" | "token.created" | "token.revoked";
                 object_id?: string;
                 object_type?: string;
                 /** @description Which field to use when ordering the results. */

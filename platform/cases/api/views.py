@@ -336,9 +336,11 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     def report(self, request: Request, pk=None) -> HttpResponse:
         job = self.get_object()
         download = bool(request.query_params.get("download"))
+        # Recorded before rendering, so the chain head the report prints includes its own reading.
         if download:
-            # Recorded before rendering, so the chain head the report prints includes its own download.
             services.report_downloaded(job, request.user, ip=client_ip(request))
+        else:
+            services.report_viewed(job, request.user, ip=client_ip(request))
         frames = FrameResult.objects.filter(job=job).prefetch_related("faces").order_by("frame_index")
         team_id = self.team_of(job)
         html = render_to_string(
@@ -408,7 +410,10 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         job = self.get_object()
         file_path = safe_child(storage.job_artifacts_dir(job.pk), path)
         content_type = "image/png" if file_path.suffix == ".png" else "image/jpeg"
-        return serve_file(request, file_path, content_type)
+        response = serve_file(request, file_path, content_type)
+        if response.status_code in (200, 206):
+            services.artifact_viewed(job, request.user, path, ip=client_ip(request))
+        return response
 
 
 @extend_schema(tags=["media"])
@@ -440,7 +445,12 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
     @action(detail=True, methods=["get"])
     def content(self, request: Request, pk=None) -> HttpResponse:
         media = self.get_object()
-        return serve_file(request, storage.original_path(media), media.mime_type)
+        response = serve_file(request, storage.original_path(media), media.mime_type)
+        if response.status_code in (200, 206):
+            services.original_viewed(
+                media, request.user, ip=client_ip(request), byte_range=request.headers.get("Range", "")
+            )
+        return response
 
 
 def not_modified(etag: str) -> HttpResponse:
