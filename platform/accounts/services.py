@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ApiToken, Membership, Role, Team
@@ -52,37 +52,54 @@ def hash_token_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def issue_token(user: AbstractBaseUser, name: str = "", ip: str | None = None) -> tuple[ApiToken, str]:
-    """Create a token; return it and its key. The key is not stored and cannot be shown again."""
-    from audit.models import AuditAction
+def _record_token_event(action: str, token: ApiToken, actor: AbstractBaseUser, ip: str | None, detail=None) -> None:
+    """A token acts in every team of its owner, so its events are in no one team's chain; the audit
+    API shows them to the admins of every team the owner belongs to (audit.api.views)."""
     from audit.services import record
 
+    record(action, actor=actor, object_type="api_token", object_id=token.pk, ip=ip, detail=detail)
+
+
+def issue_token(
+    user: AbstractBaseUser, name: str = "", ip: str | None = None, expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; return it and its key. The key is not stored and cannot be shown again."""
+    from audit.models import AuditAction
+
     key = secrets.token_urlsafe(TOKEN_BYTES)
+    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     with transaction.atomic():
-        token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:8], key_sha256=hash_token_key(key))
-        record(AuditAction.TOKEN_CREATED, actor=user, object_type="api_token", object_id=token.pk, ip=ip)
+        token = ApiToken.objects.create(
+            user=user, name=name[:100], prefix=key[:8], key_sha256=hash_token_key(key), expires_at=expires_at
+        )
+        detail = {"name": token.name, "expires_at": expires_at.isoformat() if expires_at else None}
+        _record_token_event(AuditAction.TOKEN_CREATED, token, user, ip, detail)
     return token, key
 
 
 def revoke_token(token: ApiToken, by: AbstractBaseUser, ip: str | None = None) -> ApiToken:
     """Revoke at once; the row stays so the audit log can still name it. Revoking twice is a no-op."""
     from audit.models import AuditAction
-    from audit.services import record
 
     with transaction.atomic():
         if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
-            record(AuditAction.TOKEN_REVOKED, actor=by, object_type="api_token", object_id=token.pk, ip=ip)
+            _record_token_event(AuditAction.TOKEN_REVOKED, token, by, ip)
     token.refresh_from_db()
     return token
 
 
 def token_for_key(key: str) -> ApiToken | None:
     """The active token with this key, or None. Compared by hash: the lookup leaks no timing about the key."""
+    now = timezone.now()
     token = (
-        ApiToken.objects.select_related("user").filter(key_sha256=hash_token_key(key), revoked_at__isnull=True).first()
+        ApiToken.objects.select_related("user")
+        .filter(key_sha256=hash_token_key(key), revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .first()
     )
-    if token is not None:
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > timedelta(seconds=TOKEN_TOUCH_INTERVAL_S):
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    stale_touch = token is not None and (
+        token.last_used_at is None or now - token.last_used_at > timedelta(seconds=TOKEN_TOUCH_INTERVAL_S)
+    )
+    if stale_touch:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token

@@ -20,7 +20,7 @@ from accounts.services import hash_token_key, issue_token
 from audit.models import AppendOnlyError, AuditAction, AuditEvent
 from cases import lease, results, services
 from cases.models import ReviewStatus
-from tests.conftest import client_for
+from tests.conftest import PASSWORD, client_for
 from tests.factories import UserFactory, fake_result
 
 pytestmark = pytest.mark.django_db
@@ -43,13 +43,23 @@ def finished_job(alice, case, sample_clip_path):
 # --- API tokens ---------------------------------------------------------------------------------
 
 
-def test_a_token_is_shown_once_and_only_its_hash_is_stored(alice_client, anon_client):
-    created = alice_client.post("/api/v1/tokens/", {"name": "ingest bot"}, format="json")
+@pytest.fixture
+def alice_session(alice):
+    """Alice signed in with her password: tokens are minted from a session, not with a token."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    assert client.login(username="alice", password=PASSWORD)
+    return client
+
+
+def test_a_token_is_shown_once_and_only_its_hash_is_stored(alice_session, anon_client):
+    created = alice_session.post("/api/v1/tokens/", {"name": "ingest bot"}, format="json")
     assert created.status_code == 201
     key = created.json()["key"]
     row = ApiToken.objects.get(pk=created.json()["id"])
     assert row.key_sha256 == hash_token_key(key) and key not in str(row.__dict__)
-    listed = alice_client.get("/api/v1/tokens/").json()["results"]
+    listed = alice_session.get("/api/v1/tokens/").json()["results"]
     assert {t["name"] for t in listed} >= {"ingest bot"} and all("key" not in t for t in listed)
     anon_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert anon_client.get("/api/v1/auth/me/").json()["username"] == "alice"
@@ -130,10 +140,12 @@ def test_an_analyst_cannot_review_and_nothing_is_recorded(alice_client, finished
 # --- the custody log ----------------------------------------------------------------------------
 
 
-def test_upload_submit_download_and_tokens_are_in_the_custody_log(alice, alice_client, finished_job, team):
+def test_upload_submit_download_and_tokens_are_in_the_custody_log(
+    alice, alice_client, alice_session, finished_job, team
+):
     media = finished_job.media
     alice_client.get(f"/api/v1/media/{media.pk}/download/")
-    token_id = alice_client.post("/api/v1/tokens/", {"name": "t"}, format="json").json()["id"]
+    token_id = alice_session.post("/api/v1/tokens/", {"name": "t"}, format="json").json()["id"]
     alice_client.delete(f"/api/v1/tokens/{token_id}/")
     actions = list(AuditEvent.objects.order_by("id").values_list("action", "sha256", "object_id"))
     evidence = [a for a in actions if not a[0].startswith("token.")]
@@ -170,8 +182,11 @@ def test_audit_events_cannot_be_changed_or_deleted(finished_job):
 def test_an_admin_reads_only_their_teams_custody_log(team, other_team, bob, finished_job, sample_clip_path):
     services.submit_job(bob, SimpleUploadedFile("b.mp4", sample_clip_path.read_bytes()))
     adam = UserFactory(username="adam", team=team, team__role=Role.ADMIN)
+    client_for(bob)  # Bob's token: not Alpha's business
     events = client_for(adam).get("/api/v1/audit/").json()["results"]
-    assert events and {e["team"] for e in events} == {team.pk}
+    # Token events have no team; an admin sees those of their team's members only (here, Adam's own).
+    assert events and {e["team"] for e in events if e["object_type"] != "api_token"} == {team.pk}
+    assert {e["actor_name"] for e in events if e["object_type"] == "api_token"} == {"adam"}
 
 
 # --- rate limit, headers, deploy check ----------------------------------------------------------

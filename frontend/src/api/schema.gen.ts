@@ -505,7 +505,7 @@ export interface paths {
         /** Your API tokens (active and revoked; never their keys) */
         get: operations["v1_tokens_list"];
         put?: never;
-        /** Create an API token; its key is in this response only */
+        /** Create an API token from a signed-in session (not with a token); its key is in this response only */
         post: operations["v1_tokens_create"];
         delete?: never;
         options?: never;
@@ -564,10 +564,14 @@ export interface components {
             readonly last_used_at: string | null;
             /** Format: date-time */
             readonly revoked_at: string | null;
+            /** Format: date-time */
+            readonly expires_at: string | null;
         };
         ApiTokenCreateRequest: {
             /** @description What it is for. */
             name?: string;
+            /** @description Refused after this many days (default: until revoked). */
+            expires_in_days?: number | null;
         };
         ApiTokenCreated: {
             readonly id: number;
@@ -579,6 +583,8 @@ export interface components {
             readonly last_used_at: string | null;
             /** Format: date-time */
             readonly revoked_at: string | null;
+            /** Format: date-time */
+            readonly expires_at: string | null;
             /** @description Shown once; only its sha256 is kept. */
             readonly key: string;
         };

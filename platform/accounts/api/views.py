@@ -8,7 +8,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,7 +30,7 @@ from audit.services import client_ip
     list=extend_schema(summary="Your API tokens (active and revoked; never their keys)", tags=["auth"]),
     retrieve=extend_schema(summary="One of your API tokens", tags=["auth"]),
     create=extend_schema(
-        summary="Create an API token; its key is in this response only",
+        summary="Create an API token from a signed-in session (not with a token); its key is in this response only",
         tags=["auth"],
         request=ApiTokenCreateSerializer,
         responses={201: ApiTokenCreatedSerializer},
@@ -53,9 +53,17 @@ class ApiTokenViewSet(
         return ApiToken.objects.filter(user=self.request.user)
 
     def create(self, request: Request, *args, **kwargs) -> Response:
+        # A token that could mint tokens would outlive its own revocation (its holder mints a spare first).
+        if isinstance(request.auth, ApiToken):
+            raise PermissionDenied("Tokens are created from a signed-in session (your password), not with a token.")
         form = ApiTokenCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        token, key = services.issue_token(request.user, form.validated_data.get("name", ""), ip=client_ip(request))
+        token, key = services.issue_token(
+            request.user,
+            form.validated_data.get("name", ""),
+            ip=client_ip(request),
+            expires_in_days=form.validated_data.get("expires_in_days"),
+        )
         body = ApiTokenCreatedSerializer(token).data
         body["key"] = key
         return Response(body, status=status.HTTP_201_CREATED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
@@ -25,4 +26,7 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
-        return AuditEvent.objects.filter(team__in=admin_teams(self.request.user))
+        teams = admin_teams(self.request.user)
+        # Token events belong to no team (a token acts in all its owner's teams): each of those teams' admins sees them.
+        members_tokens = Q(team__isnull=True, object_type="api_token", actor__memberships__team__in=teams)
+        return AuditEvent.objects.filter(Q(team__in=teams) | members_tokens).distinct()
