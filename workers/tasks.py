@@ -47,3 +47,21 @@ def clean_up_storage() -> dict:
     from cases.retention import clean_up_storage as clean_up
 
     return clean_up()
+
+
+@shared_task(
+    name="forensics.deliver_webhook",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=None,  # the delivery row counts attempts (settings.WEBHOOK_MAX_ATTEMPTS)
+    soft_time_limit=120,
+    time_limit=180,
+)
+def deliver_webhook(self, delivery_id: int) -> str:
+    from webhooks.services import deliver
+
+    attempt = deliver(int(delivery_id))
+    if attempt.retry_in_s is not None:
+        raise self.retry(countdown=attempt.retry_in_s)
+    return attempt.status

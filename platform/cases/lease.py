@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cases.models import AnalysisJob, JobStage, JobState
+from webhooks import services as webhooks
 
 ANALYZE_TASK = "forensics.analyze_job"
 
@@ -161,9 +163,11 @@ def is_cancel_requested(job_id: int) -> bool:
 
 def finish_cancelled(job_id: int) -> None:
     """End a running job whose cancel was requested (its worker stopped); other jobs are left alone."""
-    AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING, cancel_requested=True).update(
-        **_cancelled_while_running()
-    )
+    with transaction.atomic():
+        if AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING, cancel_requested=True).update(
+            **_cancelled_while_running()
+        ):
+            webhooks.job_finished(job_id)
 
 
 def fail_job(job_id: int, code: str, message: str, worker: str) -> bool:
@@ -172,7 +176,11 @@ def fail_job(job_id: int, code: str, message: str, worker: str) -> bool:
     Only the holder: a worker that lost its lease (the job was reaped and requeued, or claimed
     again) and then errors must not fail the attempt that replaced it.
     """
-    return bool(held_by(job_id, worker).update(**_ended(JobState.FAILED, code, message)))
+    with transaction.atomic():
+        failed = bool(held_by(job_id, worker).update(**_ended(JobState.FAILED, code, message)))
+        if failed:
+            webhooks.job_finished(job_id)
+    return failed
 
 
 def reap_stale_jobs() -> dict[str, int]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from cases import lease
 from cases.models import AnalysisJob, FaceResult, FrameResult, JobStage, JobState, Media, Verdict
 from detector import contract
+from webhooks import services as webhooks
 
 
 def record_probe(media_id: int, probe: contract.MediaProbe) -> None:
@@ -152,4 +153,5 @@ def record_results(job_id: int, worker: str, result: contract.AnalysisResult) ->
                 "finished_at",
             ]
         )
+        webhooks.job_finished(job.pk)
     return True

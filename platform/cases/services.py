@@ -22,9 +22,10 @@ from accounts.services import primary_team
 from audit.models import AuditAction
 from audit.services import record as audit
 from cases import lease
-from cases.models import AnalysisJob, Case, JobReview, Media, Verdict
+from cases.models import AnalysisJob, Case, JobReview, JobState, Media, Verdict
 from cases.storage import store_original
 from cases.uploads import SubmissionError
+from webhooks import services as webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -185,8 +186,11 @@ def retry_job(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -
 def cancel_job(job: AnalysisJob, user: AbstractBaseUser | None = None, ip: str | None = None) -> AnalysisJob:
     """A queued job is cancelled at once; a running one is flagged and its worker stops at its next report."""
     with transaction.atomic():
-        if lease.request_cancel(job.pk) and user is not None:
-            _audit(AuditAction.JOB_CANCELLED, job, user, ip)
+        if lease.request_cancel(job.pk):
+            if user is not None:
+                _audit(AuditAction.JOB_CANCELLED, job, user, ip)
+            if AnalysisJob.objects.filter(pk=job.pk, state=JobState.CANCELLED).exists():
+                webhooks.job_finished(job.pk)  # a queued job ends at once; a running one when its worker stops
     job.refresh_from_db()
     return job
 
@@ -226,6 +230,7 @@ def review_job(
         AnalysisJob.objects.filter(pk=locked.pk).update(review_status=status)
         detail = {"status": status, "override_label": override_label, "reason": reason}
         _audit(AuditAction.JOB_REVIEWED, job, reviewer, ip, detail)
+        webhooks.job_reviewed(job.pk)
     return review
 
 

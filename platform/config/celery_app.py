@@ -23,6 +23,7 @@ app.conf.update(
         "forensics.analyze_job": {"queue": "gpu"},
         "forensics.reap_stale_jobs": {"queue": "cpu"},
         "forensics.clean_up_storage": {"queue": "cpu"},
+        "forensics.deliver_webhook": {"queue": "cpu"},
     },
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "cases",
+    "webhooks",
 ]
 
 # The sign-in guard refuses throttled attempts (API and admin) before any password is checked.
@@ -231,3 +232,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": setting("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# Webhooks (webhooks.services): deliveries go out on the cpu workers' queue and are retried with
+# doubling back-off (base, base*2, ... capped) up to the attempt limit; an endpoint is disabled after
+# that many deliveries in a row were given up on. Private and loopback targets are refused unless
+# allowed (a development receiver on localhost; the tests' receiver).
+WEBHOOK_QUEUE = "cpu"
+WEBHOOK_TIMEOUT_S = setting("FORENSICS_WEBHOOK_TIMEOUT_S", default=10.0, cast=float)
+WEBHOOK_MAX_ATTEMPTS = setting("FORENSICS_WEBHOOK_MAX_ATTEMPTS", default=6, cast=int)
+WEBHOOK_RETRY_BASE_S = setting("FORENSICS_WEBHOOK_RETRY_BASE_S", default=30.0, cast=float)
+WEBHOOK_RETRY_MAX_S = setting("FORENSICS_WEBHOOK_RETRY_MAX_S", default=3600.0, cast=float)
+WEBHOOK_DISABLE_AFTER_FAILURES = setting("FORENSICS_WEBHOOK_DISABLE_AFTER_FAILURES", default=5, cast=int)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = setting("FORENSICS_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False, cast=bool)
+# The dashboard's public origin (e.g. https://forensics.example.org), for absolute links in webhook bodies.
+PUBLIC_BASE_URL = setting("FORENSICS_PUBLIC_BASE_URL", default="")
