@@ -5,6 +5,7 @@ import { CaseListPage } from "./pages/CaseListPage";
 import { CasePage } from "./pages/CasePage";
 import { JobPage } from "./pages/JobPage";
 import { SignInPage } from "./pages/SignInPage";
+import { WebhooksPage } from "./pages/WebhooksPage";
 import { ErrorNote } from "./components/ErrorNote";
 
 export function App() {
@@ -34,12 +35,17 @@ export function App() {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <Header username={me.data.username} teams={me.data.teams.map((t) => t.name)} />
+      <Header
+        username={me.data.username}
+        teams={me.data.teams.map((t) => t.name)}
+        isAdmin={me.data.teams.some((t) => t.role === "admin")}
+      />
       <main id="main" className="page" tabIndex={-1}>
         <Routes>
           <Route path="/" element={<CaseListPage />} />
           <Route path="/cases/:caseId" element={<CasePage />} />
           <Route path="/jobs/:jobId" element={<JobPage />} />
+          <Route path="/webhooks" element={<WebhooksPage />} />
           <Route path="/signin" element={<Navigate to={(location.state as { from?: string } | null)?.from ?? "/"} replace />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
@@ -48,7 +54,7 @@ export function App() {
   );
 }
 
-function Header({ username, teams }: { username: string; teams: string[] }) {
+function Header({ username, teams, isAdmin }: { username: string; teams: string[]; isAdmin: boolean }) {
   const signOut = useSignOut();
   return (
     <header className="app-header">
@@ -57,6 +63,11 @@ function Header({ username, teams }: { username: string; teams: string[] }) {
       </Link>
       <nav aria-label="Main">
         <Link to="/">Cases</Link>
+        {isAdmin && (
+          <Link to="/webhooks" data-testid="nav-webhooks">
+            Webhooks
+          </Link>
+        )}
       </nav>
       <div className="header-tools">
         <span className="who" data-testid="current-user">

@@ -50,7 +50,10 @@ def alice_world(alice, case, face_jpeg_path):
     from audit.models import AuditEvent
     from cases import lease, results, services
     from tests.factories import fake_result
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
 
+    # An endpoint, so the finished job leaves a delivery in the log (never sent: the test does not commit).
+    WebhookEndpoint.objects.create(team=case.team, url="https://93.184.216.34/hook")
     upload = SimpleUploadedFile("face.jpg", face_jpeg_path.read_bytes(), "image/jpeg")
     job = services.submit_job(alice, upload, case=case, frames=1)
     lease.claim_job(job.pk, "schemathesis")
@@ -63,6 +66,7 @@ def alice_world(alice, case, face_jpeg_path):
         "media": job.media_id,
         "audit": AuditEvent.objects.filter(team=case.team).latest("pk").pk,
         "tokens": ApiToken.objects.filter(user=alice).latest("pk").pk,
+        "webhooks": WebhookDelivery.objects.latest("pk").pk,
     }
     return headers, ids
 

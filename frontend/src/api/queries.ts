@@ -1,7 +1,7 @@
 /** TanStack Query hooks over the REST API; job queries poll while a job is queued or running. */
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { ApiError, api } from "./client";
-import type { Case, CaseDetail, CustodyLog, FrameResult, Job, Paginated, User } from "./types";
+import type { Case, CaseDetail, CustodyLog, FrameResult, Job, Paginated, User, WebhookDelivery } from "./types";
 import { isActive } from "../lib/verdict";
 
 export const JOB_POLL_INTERVAL_MS = 1500;
@@ -146,6 +146,17 @@ export function useCustody(url: string, version: string) {
   return useQuery({
     queryKey: [...keys.custody(url), version],
     queryFn: () => api.get<CustodyLog>(url),
+    placeholderData: (previous) => previous,
+  });
+}
+
+/** The webhook delivery log of the teams the user administers (newest first, one page). */
+export function useWebhookDeliveries(status: string) {
+  const query = new URLSearchParams();
+  if (status) query.set("status", status);
+  return useQuery({
+    queryKey: ["webhook-deliveries", status],
+    queryFn: () => api.get<Paginated<WebhookDelivery>>(`webhooks/deliveries/?${query}`),
     placeholderData: (previous) => previous,
   });
 }

@@ -27,6 +27,7 @@ export type Review = Schemas["Review"];
 export type AuditEvent = Schemas["AuditEvent"];
 export type ChainLink = Schemas["ChainLink"];
 export type CustodyLog = Schemas["CustodyLog"];
+export type WebhookDelivery = Schemas["WebhookDelivery"];
 
 export interface Paginated<T> {
   count: number;
