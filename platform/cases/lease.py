@@ -9,13 +9,14 @@ to an end state, and the end states are terminal: a cancelled job is never claim
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
-from django.utils import timezone
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Now
 
 from cases.models import AnalysisJob, JobStage, JobState
 from webhooks import services as webhooks
@@ -37,7 +38,13 @@ def job_lease_s() -> float:
     return float(settings.JOB_LEASE_S)
 
 
-def _stale_before(now: datetime) -> datetime:
+def _db_now() -> Now:
+    """The database's clock: every lease time is written and compared on it, never a host's, so hosts
+    whose clocks disagree by more than a lease neither reap live jobs nor keep dead ones."""
+    return Now()
+
+
+def _stale_before(now: Now) -> CombinedExpression:
     return now - timedelta(seconds=job_lease_s())
 
 
@@ -50,11 +57,11 @@ def held_by(job_id: int, worker: str) -> QuerySet[AnalysisJob]:
     return AnalysisJob.objects.filter(pk=job_id, state=JobState.RUNNING, worker=_worker_name(worker))
 
 
-def _ended(state: str, code: str, message: str, now: datetime | None = None) -> dict[str, Any]:
+def _ended(state: str, code: str, message: str, now: Now | None = None) -> dict[str, Any]:
     """The fields of a job that reached an end state other than success, with the reason shown to the user."""
     return {
         "state": state,
-        "finished_at": now or timezone.now(),
+        "finished_at": now or _db_now(),
         "error_code": code[:64],
         "error_message": message[:4000],
     }
@@ -78,7 +85,7 @@ def claim_job(job_id: int, worker: str) -> AnalysisJob | None:
     A job that has used all its attempts is failed instead: a file that kills every worker
     that opens it must not circulate forever.
     """
-    now = timezone.now()
+    now = _db_now()
     stale = _stale_before(now)
     claimable = (
         Q(state=JobState.QUEUED)
@@ -118,7 +125,7 @@ def claim_job(job_id: int, worker: str) -> AnalysisJob | None:
 def report_progress(job_id: int, worker: str, stage: str, progress: int) -> None:
     """Record stage + progress and renew the lease; raise if the job was cancelled or taken over."""
     updated = held_by(job_id, worker).update(
-        stage=stage, progress=max(0, min(100, int(progress))), heartbeat_at=timezone.now()
+        stage=stage, progress=max(0, min(100, int(progress))), heartbeat_at=_db_now()
     )
     if not updated:
         raise JobLost(f"job {job_id} is no longer running on {worker}")
@@ -128,10 +135,10 @@ def report_progress(job_id: int, worker: str, stage: str, progress: int) -> None
 
 def heartbeat(job_id: int, worker: str) -> bool:
     """Renew ``worker``'s lease on a running job; False if the job is no longer its."""
-    return bool(held_by(job_id, worker).update(heartbeat_at=timezone.now()))
+    return bool(held_by(job_id, worker).update(heartbeat_at=_db_now()))
 
 
-def _cancelled_while_running(now: datetime | None = None) -> dict[str, Any]:
+def _cancelled_while_running(now: Now | None = None) -> dict[str, Any]:
     return _ended(JobState.CANCELLED, "cancelled", "Cancelled while running.", now)
 
 
@@ -149,7 +156,11 @@ def request_cancel(job_id: int) -> bool:
         AnalysisJob.objects.filter(pk=job_id, state__in=[JobState.QUEUED, JobState.RUNNING]).update(
             cancel_requested=True,
             **{
-                name: Case(When(queued, then=Value(value)), default=F(name), output_field=field)
+                name: Case(
+                    When(queued, then=value if hasattr(value, "resolve_expression") else Value(value)),
+                    default=F(name),
+                    output_field=field,
+                )
                 for name, value in ended.items()
                 for field in [AnalysisJob._meta.get_field(name)]
             },
@@ -190,7 +201,7 @@ def reap_stale_jobs() -> dict[str, int]:
     process may have died between committing the job and publishing it, and its message will never
     come. A duplicate message of a job that was only waiting in line is harmless: the claim refuses it.
     """
-    now = timezone.now()
+    now = _db_now()
     stale = _stale_before(now)
     # Cancelled is terminal: a dead worker's job with a cancel request ends cancelled, never requeued.
     cancelled = AnalysisJob.objects.filter(

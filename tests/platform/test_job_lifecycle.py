@@ -231,3 +231,27 @@ def test_a_cancel_during_the_results_write_waits_for_it_and_is_refused_not_repor
     # Either outcome is consistent; what must not happen is a cancel accepted and the job succeeded.
     assert cancelled == {"accepted": False}
     assert job.state == JobState.SUCCEEDED and not job.cancel_requested
+
+
+def run_on_a_host_whose_clock_is_off_by(monkeypatch, seconds: float) -> None:
+    real_now = timezone.now.__wrapped__ if hasattr(timezone.now, "__wrapped__") else timezone.now
+
+    def skewed():
+        return real_now() + timedelta(seconds=seconds)
+
+    skewed.__wrapped__ = real_now
+    monkeypatch.setattr(timezone, "now", skewed)
+
+
+@pytest.mark.django_db
+def test_lease_times_are_the_databases_so_host_clock_skew_never_reaps_a_live_job(monkeypatch, settings):
+    settings.JOB_LEASE_S = 60
+    monkeypatch.setattr(lease, "enqueue", lambda job: None)
+    job = JobFactory()
+    run_on_a_host_whose_clock_is_off_by(monkeypatch, -600)  # the worker's host runs ten minutes behind
+    assert lease.claim_job(job.pk, "w") is not None
+    assert lease.heartbeat(job.pk, "w")
+    run_on_a_host_whose_clock_is_off_by(monkeypatch, +600)  # the reaper's runs ten minutes ahead
+    assert lease.reap_stale_jobs()["requeued"] == 0
+    assert lease.claim_job(job.pk, "another") is None
+    assert AnalysisJob.objects.get(pk=job.pk).state == JobState.RUNNING
