@@ -67,3 +67,17 @@ def test_a_refused_read_records_nothing(bob_client, analysed):
     assert bob_client.get(f"/api/v1/media/{analysed.media_id}/content/").status_code == 404
     assert bob_client.get(f"/api/v1/jobs/{analysed.pk}/report/").status_code == 404
     assert AuditEvent.objects.count() == before
+
+
+def test_the_report_shows_the_machine_verdict_and_the_reviewers_override_side_by_side(alice_client, team, analysed):
+    from accounts.models import Role
+    from cases import services
+    from tests.factories import UserFactory
+
+    rita = UserFactory(username="rita", team=team, team__role=Role.REVIEWER)
+    services.review_job(analysed, rita, "disputed", reason="Known authentic source footage", override_label="authentic")
+    html = alice_client.get(f"/api/v1/jobs/{analysed.pk}/report/").content.decode()
+    review = html.split('data-testid="report-review"', 1)[1].split("</table>", 1)[0]
+    assert "MANIPULATED" in review.split("Reviewer's conclusion")[0]  # the machine's verdict, kept
+    assert "AUTHENTIC</strong> (overrides the machine verdict)" in review
+    assert "rita" in review and "Known authentic source footage" in review

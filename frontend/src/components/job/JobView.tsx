@@ -15,6 +15,7 @@ import { ScoreTimeline } from "../ScoreTimeline";
 import { UntrainedWarning } from "./UntrainedWarning";
 import { LiveProgress } from "./LiveProgress";
 import { FailedPanel } from "./FailedPanel";
+import { ReviewPanel } from "./ReviewPanel";
 import { VerdictPanel } from "./VerdictPanel";
 import { EvidencePanel } from "./EvidencePanel";
 import { ModelsPanel } from "./ModelsPanel";
@@ -69,6 +70,7 @@ export function JobView({ job }: { job: Job }) {
         {job.state === "succeeded" && (
           <div className="stack summary-col">
             <VerdictPanel verdict={job.verdict} />
+            <ReviewPanel job={job} />
           </div>
         )}
 
