@@ -375,6 +375,8 @@ def test_a_clip_that_cannot_be_decoded_fails_with_its_reason_and_can_be_retried(
     retried_id = retried.get_attribute("data-job-id")
     retried.get_by_role("link", name="Details").click()
     expect(page).to_have_url(re.compile(rf"/jobs/{retried_id}$"))
+    # The URL changes before the job page replaces the case page (whose two cards also show their errors).
+    expect(page.get_by_role("heading", name="Analysis failed")).to_be_visible()
     expect(page.get_by_test_id("job-error")).to_contain_text("unreadable_media")
     expect(page.get_by_test_id("job-retry")).to_be_visible()
     screenshot(page, "11-job-failed")
