@@ -181,16 +181,22 @@ def test_beat_runs_the_reaper_and_the_storage_clean_up_on_the_cpu_queue(stack):
     assert schedule == {"forensics.reap_stale_jobs": "cpu", "forensics.clean_up_storage": "cpu"}
 
 
-def test_flower_is_reachable_only_through_nginx_and_only_with_basic_auth(stack):
+def test_flower_is_published_on_the_hosts_loopback_only_and_only_with_basic_auth(stack):
     flower = stack["services"]["flower"]
-    assert "ports" not in flower
+    assert [(p["host_ip"], p["target"]) for p in flower["ports"]] == [("127.0.0.1", 5555)]
+    assert "depends_on" not in stack["services"]["web"] or "flower" not in stack["services"]["web"]["depends_on"]
     assert re.fullmatch(r"[^:]+:.+", flower["environment"]["FLOWER_BASIC_AUTH"])
     variables = json.loads(run_compose("config", "--variables", "--format", "json").stdout)
     assert variables["FLOWER_BASIC_AUTH"]["Required"] is True
 
 
-def test_nginx_is_the_only_published_port(stack):
-    published = {name for name, service in stack["services"].items() if service.get("ports")}
+def test_nginx_is_the_only_port_published_beyond_the_host(stack):
+    published = {
+        name
+        for name, service in stack["services"].items()
+        for port in service.get("ports", [])
+        if port.get("host_ip") not in ("127.0.0.1", "::1")
+    }
     assert published == {"web"}
     assert stack["services"]["web"]["ports"][0]["target"] == 8080
 

@@ -27,9 +27,7 @@ def render(tmp_path, timeout_s: str = "300", max_upload_bytes: str = "2147483648
     rendered = template.replace("${NGINX_PROXY_TIMEOUT_S}", timeout_s)
     assert "${" not in rendered
     # Outside compose's network the upstream names do not resolve: loopback stands in for them.
-    rendered = rendered.replace("server api:8000;", "server 127.0.0.1:8000;").replace(
-        "server flower:5555;", "server 127.0.0.1:5555;"
-    )
+    rendered = rendered.replace("server api:8000;", "server 127.0.0.1:8000;")
     rendered = rendered.replace("/etc/nginx/snippets/", f"{NGINX_DIR / 'snippets'}/")
     rendered = rendered.replace("/etc/nginx/conf.d/", f"{conf_d}/")
     (conf_d / "default.conf").write_text(rendered)
@@ -126,3 +124,9 @@ def test_nginx_refuses_a_large_body_on_every_route_but_the_upload_before_it_reac
     assert requests.post(running_nginx + "/api/v1/jobs/", data=two_mib, timeout=10).status_code == 200
     assert requests.post(running_nginx + "/api/v1/cases/", data=b"x" * 500_000, timeout=10).status_code == 200
     assert RecordingUpstream.received == [("/api/v1/jobs/", len(two_mib)), ("/api/v1/cases/", 500_000)]
+
+
+def test_nginx_does_not_serve_flower_on_the_public_origin(running_nginx):
+    for path in ("/flower/", "/flower/api/workers", "/flower/api/worker/shutdown/x"):
+        assert requests.get(running_nginx + path, timeout=10).status_code == 404, path
+    assert RecordingUpstream.received == []
