@@ -38,3 +38,19 @@ def test_a_list_takes_as_many_queries_for_four_rows_as_for_one(url, alice, team,
     rows = body["results"] if "results" in body else body["jobs"]
     assert len(rows) >= 4
     assert all(row.get("review") or row.get("latest_verdict") for row in rows)
+
+
+def test_a_case_with_many_jobs_lists_its_newest_and_links_to_all_of_them_paginated(alice, team, case):
+    from cases.api.serializers import CASE_DETAIL_JOBS
+    from tests.factories import JobFactory, MediaFactory
+
+    media = MediaFactory(case=case)
+    jobs = [JobFactory(media=media) for _ in range(CASE_DETAIL_JOBS + 5)]
+    client = APIClient()
+    client.force_authenticate(alice)
+    detail = client.get(f"/api/v1/cases/{case.pk}/").json()
+    assert len(detail["jobs"]) == CASE_DETAIL_JOBS and detail["job_count"] == len(jobs)
+    listed = [j["created_at"] for j in detail["jobs"]]
+    assert listed == sorted(listed, reverse=True) and len({j["id"] for j in detail["jobs"]}) == CASE_DETAIL_JOBS
+    page = client.get(detail["jobs_url"]).json()
+    assert page["count"] == len(jobs) and page["next"]

@@ -675,7 +675,10 @@ export interface components {
             readonly media_count: number;
             readonly job_count: number;
             readonly latest_verdict: components["schemas"]["LatestVerdict"] | null;
+            /** @description The newest 25 jobs; job_count says how many there are, jobs_url pages through all. */
             readonly jobs: components["schemas"]["Job"][];
+            /** @description The case's jobs, paginated (GET /api/v1/jobs/?case=ID). */
+            readonly jobs_url: string;
             /** @description The current head of the team's custody chain (every event up to it is pinned by quoting it). */
             readonly custody_head: components["schemas"]["ChainLink"];
             readonly custody_url: string;

@@ -44,6 +44,11 @@ export function CasePage() {
             ))}
           </ul>
         )}
+        {c.job_count > jobs.length && (
+          <p className="muted small" data-testid="jobs-truncated">
+            The newest {jobs.length} of {c.job_count} analyses; all of them: <a href={c.jobs_url}>{c.jobs_url}</a>
+          </p>
+        )}
       </section>
 
       <CustodyPanel custodyUrl={c.custody_url} version={c.custody_head} />

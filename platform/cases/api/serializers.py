@@ -383,15 +383,22 @@ class CaseUpdateSerializer(serializers.ModelSerializer):
         return attrs
 
 
+# A case's page lists its newest jobs; all of them are in the paginated jobs list (``jobs_url``).
+CASE_DETAIL_JOBS = 25
+
+
 class CaseDetailSerializer(CaseSerializer):
-    jobs = serializers.SerializerMethodField()
+    jobs = serializers.SerializerMethodField(
+        help_text=f"The newest {CASE_DETAIL_JOBS} jobs; job_count says how many there are, jobs_url pages through all."
+    )
+    jobs_url = serializers.SerializerMethodField(help_text="The case's jobs, paginated (GET /api/v1/jobs/?case=ID).")
     custody_head = serializers.SerializerMethodField(
         help_text="The current head of the team's custody chain (every event up to it is pinned by quoting it)."
     )
     custody_url = LinkField("case-custody")
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "jobs", "custody_head", "custody_url"]
+        fields = [*CaseSerializer.Meta.fields, "jobs", "jobs_url", "custody_head", "custody_url"]
 
     @extend_schema_field(ChainLinkSerializer())
     def get_custody_head(self, case: Case):
@@ -399,5 +406,8 @@ class CaseDetailSerializer(CaseSerializer):
 
     @extend_schema_field(JobSerializer(many=True))
     def get_jobs(self, case: Case):
-        jobs = AnalysisJob.objects.filter(media__case=case).with_outcome().order_by("-created_at")
+        jobs = AnalysisJob.objects.filter(media__case=case).with_outcome().order_by("-created_at")[:CASE_DETAIL_JOBS]
         return JobSerializer(jobs, many=True, context=self.context).data
+
+    def get_jobs_url(self, case: Case) -> str:
+        return _absolute(self.context.get("request"), f"{reverse('job-list')}?case={case.pk}")
