@@ -31,6 +31,10 @@ MAX_WIDTH_PX = 7680
 MAX_HEIGHT_PX = 4320
 MAX_FRAME_COUNT = 2_000_000
 MAX_DURATION_S = 4 * 3600.0
+# Decoded frames one job holds at once, in pixels (frames x width x height): 300 frames of 8K video
+# would be ~30 GB of RGB. Above it fewer frames are sampled, still evenly spread, and the analysis
+# says so (SamplingReport.capped_from, a diagnostics warning). 128 frames of 1080p: ~0.8 GB.
+MAX_DECODED_PIXELS = 128 * 1920 * 1080
 DECODE_TIMEOUT_S = 600.0
 
 
@@ -56,6 +60,13 @@ class SamplingReport:
     requested: int
     decoded: int = 0
     unreadable: list[int] = field(default_factory=list)
+    # The frames asked for when the pixel budget allowed fewer (None: not capped).
+    capped_from: int | None = None
+
+
+def frames_within_pixel_budget(samples: int, width: int, height: int) -> int:
+    """How many of ``samples`` frames of ``width`` x ``height`` fit MAX_DECODED_PIXELS (at least one)."""
+    return max(1, min(samples, MAX_DECODED_PIXELS // max(1, width * height)))
 
 
 def _fourcc(capture: cv2.VideoCapture) -> str | None:
@@ -188,6 +199,9 @@ def sample_frames(
         report.requested = 1
         report.decoded = 1
         return frames, report
+    budgeted = frames_within_pixel_budget(samples, media.width or 0, media.height or 0)
+    if budgeted < samples:
+        report.capped_from, report.requested, samples = samples, budgeted, budgeted
     frames = list(_iter_video_frames(path, media, samples, timeout_s))
     report.decoded = sum(f.rgb is not None for f in frames)
     report.unreadable = [f.index for f in frames if f.rgb is None]

@@ -55,7 +55,11 @@ def _blur_score(crop: np.ndarray) -> float:
 
 
 def input_diagnostics(
-    media: MediaProbe, frames_total: int, unreadable: list[int], faces: list[list[Face]]
+    media: MediaProbe,
+    frames_total: int,
+    unreadable: list[int],
+    faces: list[list[Face]],
+    frames_capped_from: int | None = None,
 ) -> Diagnostics:
     """What about the input limits the verdict: resolution, bitrate, face sizes, blur, decode failures.
 
@@ -68,6 +72,11 @@ def input_diagnostics(
     warnings = []
     if min(media.width, media.height) < 360:
         warnings.append(f"low resolution ({media.width}x{media.height}): detectors are less reliable")
+    if frames_capped_from:
+        warnings.append(
+            f"{frames_total} frames sampled instead of {frames_capped_from}: at {media.width}x{media.height} "
+            "more would exceed the memory budget for decoded frames"
+        )
     if unreadable:
         warnings.append(f"{len(unreadable)} of {frames_total} sampled frames could not be decoded")
     if sizes and float(np.median(sizes)) < 64:
@@ -403,7 +412,9 @@ def analyze_frames(
         tracks=n_tracks,
         verdict=verdict,
         explanations=explanations,
-        diagnostics=input_diagnostics(media, len(sampled), sampling.unreadable, faces_per_frame),
+        diagnostics=input_diagnostics(
+            media, len(sampled), sampling.unreadable, faces_per_frame, frames_capped_from=sampling.capped_from
+        ),
         timings={k: round(v, 4) for k, v in timings.items()},
         manifest=build_manifest(
             media_sha256=media_sha256,
