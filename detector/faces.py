@@ -29,6 +29,17 @@ DEFAULT_THRESHOLDS = (0.6, 0.7, 0.8)
 # Frames are shrunk so their longer side is at most this before detection: 1080p becomes ~1/3
 # scale, where a 40 px face is still 13 px, above MTCNN's 12 px proposal window.
 DETECT_MAX_SIDE_PX = 640
+# Faces kept per frame, largest first: a crowd (or a frame crafted to be all faces) would otherwise
+# mean one crop and one forward pass per detector for every face. The rest are counted, not scored.
+MAX_FACES_PER_FRAME = 16
+
+
+class FrameFaces(list):
+    """The faces kept on one frame, and how many more were found but not kept (MAX_FACES_PER_FRAME)."""
+
+    dropped: int = 0
+
+
 # Faces smaller than this (full-frame pixels) are not searched for. MTCNN's cost is dominated by
 # the finest levels of its image pyramid, which exist only to find faces near its 12 px window;
 # starting the pyramid at 24 px instead of 12 px cut MTCNN's CPU time on a 640x480 clip about 3x
@@ -327,15 +338,22 @@ class FaceFinder:
         margin: float,
     ) -> list[Face]:
         height, width = rgb.shape[:2]
-        faces = []
+        candidates = []
         for n, (box, prob) in enumerate(zip(boxes, probs, strict=True)):
             x1, y1, x2, y2 = (float(v) for v in box)
             x1, y1 = max(0.0, x1), max(0.0, y1)
             x2, y2 = min(float(width), x2), min(float(height), y2)
             if x2 - x1 < 2 or y2 - y1 < 2:
                 continue
-            landmarks = marks[n] if n < len(marks) else None
-            faces.append(self._face(index, rgb, (x1, y1, x2, y2), float(prob), margin, landmarks))
+            candidates.append((n, (x1, y1, x2, y2), float(prob)))
+        # The largest are kept (in the detector's order), before any crop is cut: the faces beyond the
+        # cap cost nothing but their count.
+        by_area = sorted(candidates, key=lambda c: (c[1][2] - c[1][0]) * (c[1][3] - c[1][1]), reverse=True)
+        kept = sorted(by_area[:MAX_FACES_PER_FRAME], key=lambda c: c[0])
+        faces = FrameFaces(
+            self._face(index, rgb, box, prob, margin, marks[n] if n < len(marks) else None) for n, box, prob in kept
+        )
+        faces.dropped = max(0, len(candidates) - MAX_FACES_PER_FRAME)
         return faces
 
 

@@ -29,7 +29,7 @@ from detector.contract import (
     VerdictLabel,
 )
 from detector.ensemble import Ensemble, load_ensemble
-from detector.faces import Face, FaceFinder
+from detector.faces import MAX_FACES_PER_FRAME, Face, FaceFinder
 from detector.manifest import build_manifest, file_sha256
 from detector.media import DEFAULT_FRAMES, MediaProbe, SampledFrame, SamplingReport, read_media
 from detector.registry import Detector
@@ -72,6 +72,9 @@ def input_diagnostics(
     warnings = []
     if min(media.width, media.height) < 360:
         warnings.append(f"low resolution ({media.width}x{media.height}): detectors are less reliable")
+    dropped = sum(getattr(per, "dropped", 0) for per in faces)
+    if dropped:
+        warnings.append(f"{dropped} faces beyond the {MAX_FACES_PER_FRAME} largest of their frame were not scored")
     if frames_capped_from:
         warnings.append(
             f"{frames_total} frames sampled instead of {frames_capped_from}: at {media.width}x{media.height} "

@@ -29,3 +29,23 @@ def test_the_budget_keeps_300_frames_of_8k_far_below_the_30_gb_they_would_take()
     allowed = media.frames_within_pixel_budget(300, 7680, 4320)
     assert 1 <= allowed < 300
     assert allowed * 7680 * 4320 * 3 < 1024**3  # under a gigabyte of RGB
+
+
+def test_a_frame_with_more_faces_than_the_cap_keeps_the_largest_and_counts_the_rest(monkeypatch):
+    import numpy as np
+
+    from detector import faces as faces_module
+
+    monkeypatch.setattr(faces_module, "MAX_FACES_PER_FRAME", 3)
+    finder = faces_module.FaceFinder.__new__(faces_module.FaceFinder)  # no MTCNN: boxes are given
+    finder.small_face_px, finder.low_confidence = 40, 0.9
+    rgb = np.zeros((400, 400, 3), dtype=np.uint8)
+    sizes = [20, 80, 40, 120, 60]  # square boxes along the diagonal
+    boxes = np.array([[i * 70, i * 70, i * 70 + s, i * 70 + s] for i, s in enumerate(sizes)], dtype=float)
+    kept = finder._faces_from_boxes(0, rgb, boxes, np.full(len(sizes), 0.99), np.zeros((0, 5, 2)), 0.3)
+    assert sorted(round(f.box[2] - f.box[0]) for f in kept) == [60, 80, 120]
+    assert kept.dropped == 2
+    warnings = input_diagnostics(
+        media.MediaProbe(kind="image", width=400, height=400, frame_count=1), 1, [], [kept]
+    ).warnings
+    assert any("2 faces beyond the" in w for w in warnings)
