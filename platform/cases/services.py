@@ -15,6 +15,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import Team
@@ -133,6 +135,27 @@ def normalise_job_settings(frames: int | None, detectors: list[str] | None) -> d
     return {"frames": frames, "detectors": names}
 
 
+def team_storage_bytes(team_id: int) -> int:
+    """The bytes of every original a team has uploaded (what its quota counts)."""
+    return Media.objects.filter(case__team_id=team_id).aggregate(total=Sum("size_bytes"))["total"] or 0
+
+
+def check_storage_quota(team_id: int, incoming_bytes: int) -> None:
+    """Refuse an upload that would take the team past FORENSICS_TEAM_STORAGE_QUOTA_BYTES (0: no quota).
+
+    Checked before the file is stored; two uploads at once may each pass and together overshoot by
+    one file, which the quota tolerates (it bounds a team's disk, it is not a billing meter).
+    """
+    quota = settings.TEAM_STORAGE_QUOTA_BYTES
+    if quota and team_storage_bytes(team_id) + incoming_bytes > quota:
+        raise SubmissionError(
+            "file",
+            f"Your team's storage quota of {filesizeformat(quota)} is used up; ask an administrator to free space "
+            "or raise it.",
+            "quota_exceeded",
+        )
+
+
 def submit_job(
     user: AbstractBaseUser,
     upload: UploadedFile,
@@ -148,6 +171,7 @@ def submit_job(
         if team is None:
             raise SubmissionError("case", "You belong to no team, so there is no case to file this under.")
         case = inbox_for(team, user)
+    check_storage_quota(case.team_id, upload.size or 0)
     stored = store_original(upload)
     with transaction.atomic():
         media = Media.objects.create(

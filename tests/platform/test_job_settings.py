@@ -54,3 +54,18 @@ def test_every_detector_a_job_may_name_ships_a_checkpoint_and_the_default_is_amo
     assert set(DEFAULT_ENSEMBLE) <= set(contract.SHIPPED_DETECTORS)
     for name in contract.SHIPPED_DETECTORS:
         assert shipped_checkpoint(name) is not None, name
+
+
+@pytest.mark.django_db
+def test_an_upload_past_the_teams_storage_quota_is_refused_with_507(
+    alice_client, bob_client, case, sample_clip_path, settings
+):
+    size = sample_clip_path.stat().st_size
+    settings.TEAM_STORAGE_QUOTA_BYTES = size + size // 2  # room for one clip
+    assert submit(alice_client, sample_clip_path, case, "").status_code == 202
+    refused = submit(alice_client, sample_clip_path, case, "")
+    assert refused.status_code == 507 and refused.json()["code"] == "quota_exceeded"
+    assert "quota" in refused.json()["detail"] and AnalysisJob.objects.count() == 1
+    # Another team's quota is its own.
+    upload = SimpleUploadedFile("clip.mp4", sample_clip_path.read_bytes(), content_type="video/mp4")
+    assert bob_client.post("/api/v1/jobs/", {"file": upload}, format="multipart").status_code == 202

@@ -2198,6 +2198,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The team's storage quota is used up */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     v1_jobs_retrieve: {

@@ -242,6 +242,7 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
             202: JobSerializer,
             400: OpenApiResponse(description="Not a supported media file, empty, or bad parameters"),
             413: OpenApiResponse(description="Over the upload size cap"),
+            507: OpenApiResponse(description="The team's storage quota is used up"),
         },
     )
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -268,6 +269,8 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         except services.SubmissionError as exc:
             if exc.code == "too_large":
                 return Response({"detail": exc.message, "code": exc.code}, status=413)
+            if exc.code == "quota_exceeded":
+                return Response({"detail": exc.message, "code": exc.code}, status=507)
             raise ValidationError({exc.field: [exc.message]}, code=exc.code) from exc
         body = JobSerializer(self.get_queryset().get(pk=job.pk), context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})

@@ -122,6 +122,8 @@ MEDIA_URL = "/media/"
 
 # Uploads stream to disk past 2.5 MB; the hard cap is enforced while streaming (cases.uploads).
 MAX_UPLOAD_BYTES = setting("FORENSICS_MAX_UPLOAD_BYTES", default=2 * 1024**3, cast=int)
+# Bytes of originals one team may hold (uploads past it answer 507); 0: no quota.
+TEAM_STORAGE_QUOTA_BYTES = setting("FORENSICS_TEAM_STORAGE_QUOTA_BYTES", default=1024**4, cast=int)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Every request body except an upload's (config.middleware.RequestBodyLimitMiddleware; nginx's cap
 # outside the upload location is the same): JSON and forms here are a few kilobytes.
