@@ -94,6 +94,7 @@ def claim_job(job_id: int, worker: str) -> AnalysisJob | None:
     )
     # A job whose holder died after a cancel was requested ends cancelled: it must not run again.
     if AnalysisJob.objects.filter(claimable, pk=job_id, cancel_requested=True).update(**_cancelled_while_running(now)):
+        webhooks.job_finished(job_id)
         return None
     claimable &= Q(cancel_requested=False)
     exhausted = AnalysisJob.objects.filter(claimable, pk=job_id, attempts__gte=F("max_attempts"))
@@ -105,6 +106,7 @@ def claim_job(job_id: int, worker: str) -> AnalysisJob | None:
             now,
         )
     ):
+        webhooks.job_finished(job_id)
         return None
     won = AnalysisJob.objects.filter(claimable, pk=job_id, attempts__lt=F("max_attempts")).update(
         state=JobState.RUNNING,
@@ -194,6 +196,12 @@ def fail_job(job_id: int, code: str, message: str, worker: str) -> bool:
     return failed
 
 
+def _lock_ids(**conditions: Any) -> list[int]:
+    """Ids of the jobs matching ``conditions``, row-locked until the transaction ends."""
+    locked = AnalysisJob.objects.select_for_update().filter(**conditions).order_by("pk")
+    return list(locked.values_list("pk", flat=True))
+
+
 def reap_stale_jobs() -> dict[str, int]:
     """Requeue running jobs whose worker stopped renewing the lease, republish long-queued ones.
 
@@ -203,20 +211,23 @@ def reap_stale_jobs() -> dict[str, int]:
     """
     now = _db_now()
     stale = _stale_before(now)
-    # Cancelled is terminal: a dead worker's job with a cancel request ends cancelled, never requeued.
-    cancelled = AnalysisJob.objects.filter(
-        state=JobState.RUNNING, heartbeat_at__lt=stale, cancel_requested=True
-    ).update(**_cancelled_while_running(now))
-    exhausted = AnalysisJob.objects.filter(
-        state=JobState.RUNNING, heartbeat_at__lt=stale, attempts__gte=F("max_attempts")
-    ).update(
-        **_ended(
-            JobState.FAILED,
-            "max_attempts_exceeded",
-            "The worker stopped responding on every attempt; the job was stopped.",
-            now,
+    # The jobs to end are locked first (in id order; SELECT ... FOR UPDATE re-checks the conditions
+    # after any wait, as the UPDATE did), so exactly those are ended and announced to webhooks.
+    with transaction.atomic():
+        # Cancelled is terminal: a dead worker's job with a cancel request ends cancelled, never requeued.
+        cancelled_ids = _lock_ids(state=JobState.RUNNING, heartbeat_at__lt=stale, cancel_requested=True)
+        cancelled = AnalysisJob.objects.filter(pk__in=cancelled_ids).update(**_cancelled_while_running(now))
+        exhausted_ids = _lock_ids(state=JobState.RUNNING, heartbeat_at__lt=stale, attempts__gte=F("max_attempts"))
+        exhausted = AnalysisJob.objects.filter(pk__in=exhausted_ids).update(
+            **_ended(
+                JobState.FAILED,
+                "max_attempts_exceeded",
+                "The worker stopped responding on every attempt; the job was stopped.",
+                now,
+            )
         )
-    )
+        for job_id in (*cancelled_ids, *exhausted_ids):
+            webhooks.job_finished(job_id)
     requeued_ids = list(
         AnalysisJob.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=stale).values_list("pk", flat=True)
     )

@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts.models import Role
 from cases import lease, results, services
+from cases.models import AnalysisJob
 from tests.conftest import client_for
 from tests.factories import UserFactory, fake_result
 from webhooks import signing
@@ -219,6 +222,28 @@ def test_team_admins_read_their_delivery_log_and_analysts_cannot(
     assert client_for(alice).get("/api/v1/webhooks/deliveries/").status_code == 403
     other_admin = UserFactory(username="olga", team=bob.memberships.first().team, team__role=Role.ADMIN)
     assert client_for(other_admin).get("/api/v1/webhooks/deliveries/").json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_jobs_the_reaper_or_a_claim_ends_are_announced_too(alice, case, sample_clip_path, webhook_settings):
+    """Jobs ended without their worker: stale with no attempts left (reaper), cancelled while their
+    worker was dead (reaper), used up when claimed again (claim); a requeued job is not announced."""
+    endpoint = WebhookEndpoint.objects.create(team=case.team, url="https://93.184.216.34/hook")
+    stale = timezone.now() - timedelta(minutes=10)
+    exhausted, cancelled, requeued, used_up = (submit(alice, case, sample_clip_path) for _ in range(4))
+    for job in (exhausted, cancelled, requeued, used_up):
+        lease.claim_job(job.pk, "dead")
+    AnalysisJob.objects.filter(pk__in=[exhausted.pk, cancelled.pk, requeued.pk]).update(heartbeat_at=stale)
+    AnalysisJob.objects.filter(pk=exhausted.pk).update(attempts=3, max_attempts=3)
+    AnalysisJob.objects.filter(pk=cancelled.pk).update(cancel_requested=True)
+    AnalysisJob.objects.filter(pk=used_up.pk).update(attempts=3, max_attempts=3, heartbeat_at=stale)
+    assert lease.claim_job(used_up.pk, "another") is None
+    assert lease.reap_stale_jobs() == {"failed": 1, "requeued": 1, "republished": 0, "cancelled": 1}
+    announced = {
+        d.payload["job"]["id"]: d.payload["job"]["state"]
+        for d in WebhookDelivery.objects.filter(endpoint=endpoint, event="job.finished")
+    }
+    assert announced == {exhausted.pk: "failed", cancelled.pk: "cancelled", used_up.pk: "failed"}
 
 
 @pytest.fixture
