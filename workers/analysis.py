@@ -171,7 +171,7 @@ def _analyse(job: AnalysisJob, worker: str, progress, cancel: CancelSwitch, reac
             kind=job.media.kind,
             ensemble=ensemble,
             face_finder=model_cache.face_finder(device),
-            artifacts_dir=storage.job_artifacts_dir(job_id),
+            artifacts_dir=storage.attempt_artifacts_dir(job_id, job.attempts),
             progress=progress,
         )
         # From here the job finishes normally: a cancel arriving now must not tear a results write.

@@ -11,7 +11,7 @@ import shutil
 import time
 
 from cases.models import AnalysisJob
-from cases.storage import jobs_root, upload_tmp_dir
+from cases.storage import ATTEMPT_DIR_SEP, jobs_root, upload_tmp_dir
 
 logger = logging.getLogger(__name__)
 # store_original removes its temporary file unless its process died mid-copy; an upload of the
@@ -31,6 +31,10 @@ def clean_up_storage(now_s: float | None = None) -> dict[str, int]:
     known = AnalysisJob.objects.filter(pk__in=[int(n) for n in folders]).values_list("pk", flat=True)
     existing = {str(pk) for pk in known}
     orphans = [path for name, path in folders.items() if name not in existing]
+    # Folders of attempts whose results were never kept (a worker that died or lost its lease).
+    for path in jobs_root().glob(f"*{ATTEMPT_DIR_SEP}*"):
+        if path.is_dir() and now_s - path.stat().st_mtime > ABANDONED_UPLOAD_AGE_S:
+            orphans.append(path)
     for path in orphans:
         shutil.rmtree(path, ignore_errors=True)
     if uploads or orphans:

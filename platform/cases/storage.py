@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,29 @@ def original_path(media: Media) -> Path:
 
 
 def job_artifacts_dir(job_id: int) -> Path:
+    """The crops and heatmaps of a job's stored results (those of the attempt whose results were kept)."""
     return jobs_root() / str(job_id)
+
+
+# Each attempt writes its own folder beside the job's; its results swap it in (install_attempt_artifacts).
+# A worker that lost its lease and goes on writing then never touches the files the job's results name.
+ATTEMPT_DIR_SEP = ".attempt-"
+
+
+def attempt_artifacts_dir(job_id: int, attempt: int) -> Path:
+    return jobs_root() / f"{job_id}{ATTEMPT_DIR_SEP}{attempt}"
+
+
+def install_attempt_artifacts(job_id: int, attempt: int) -> None:
+    """Make ``attempt``'s folder the job's, replacing an earlier attempt's; called under the job's row lock
+    by the results write, so two attempts never swap at once."""
+    final, staged = job_artifacts_dir(job_id), attempt_artifacts_dir(job_id, attempt)
+    staged.mkdir(parents=True, exist_ok=True)  # an attempt that found no face wrote nothing
+    replaced = jobs_root() / f"{job_id}.replaced-{attempt}"
+    if final.exists():
+        os.replace(final, replaced)
+    os.replace(staged, final)
+    shutil.rmtree(replaced, ignore_errors=True)
 
 
 def store_original(upload: UploadedFile) -> dict[str, Any]:

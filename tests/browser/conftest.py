@@ -126,7 +126,8 @@ def scored_job(analyst, playable_clip_path):
     assert lease.claim_job(job.pk, worker) is not None
 
     frames_sampled = 16
-    images = _scored_face_images(storage.job_artifacts_dir(job.pk), frames_sampled)
+    # Written where the worker's first attempt writes; the results write swaps the folder in.
+    images = _scored_face_images(storage.attempt_artifacts_dir(job.pk, 1), frames_sampled)
     frames = []
     for i in range(frames_sampled):
         frame_index = i * 2

@@ -35,7 +35,7 @@ def analysed_job(alice_client, case, sample_clip_path, custom_cnn_checkpoint) ->
         frames=6,
         ensemble=ensemble,
         face_finder=FaceFinder(device="cpu"),
-        artifacts_dir=storage.job_artifacts_dir(job_id),
+        artifacts_dir=storage.attempt_artifacts_dir(job_id, 1),
         heatmap_faces=2,
     )
     assert results.record_results(job_id, "w1", result)

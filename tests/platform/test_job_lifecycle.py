@@ -255,3 +255,33 @@ def test_lease_times_are_the_databases_so_host_clock_skew_never_reaps_a_live_job
     assert lease.reap_stale_jobs()["requeued"] == 0
     assert lease.claim_job(job.pk, "another") is None
     assert AnalysisJob.objects.get(pk=job.pk).state == JobState.RUNNING
+
+
+@pytest.mark.django_db
+def test_each_attempt_writes_its_own_folder_and_a_worker_that_lost_the_job_never_touches_the_served_one(
+    monkeypatch, settings, tmp_path
+):
+    from cases import storage
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    monkeypatch.setattr(lease, "enqueue", lambda job: None)
+    job = JobFactory()
+    first = lease.claim_job(job.pk, "old")
+    old_crop = storage.attempt_artifacts_dir(job.pk, first.attempts) / "crops" / "f0_t0.jpg"
+    old_crop.parent.mkdir(parents=True)
+    old_crop.write_bytes(b"first attempt")
+    _reaped(job.pk)
+    second = lease.claim_job(job.pk, "new")
+    assert second.attempts == first.attempts + 1
+    new_crop = storage.attempt_artifacts_dir(job.pk, second.attempts) / "crops" / "f0_t0.jpg"
+    new_crop.parent.mkdir(parents=True)
+    new_crop.write_bytes(b"second attempt")
+
+    assert results.record_results(job.pk, "new", fake_result())
+    served = storage.job_artifacts_dir(job.pk) / "crops" / "f0_t0.jpg"
+    assert served.read_bytes() == b"second attempt"
+    # The first worker, still running, writes on into its own folder and then offers its results.
+    old_crop.write_bytes(b"late write from the lost attempt")
+    assert not results.record_results(job.pk, "old", fake_result())
+    assert served.read_bytes() == b"second attempt"
+    assert not storage.attempt_artifacts_dir(job.pk, second.attempts).exists()  # swapped in, not copied
