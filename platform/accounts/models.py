@@ -23,6 +23,14 @@ class TeamScopedQuerySet(models.QuerySet):
 class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Retention of originals (cases.retention): None keeps them; N deletes an original N days after its
+    # last analysis ended (0: as soon as it ended). Results, hashes and the custody log are always kept.
+    original_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Delete originals this many days after their last analysis ended (0: right away); "
+        "empty: keep them. Results, hashes and the custody log are kept.",
+    )
 
     objects = TeamScopedQuerySet.as_manager()
 

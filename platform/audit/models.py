@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     MEDIA_UPLOADED = "media.uploaded", "Media uploaded"
     MEDIA_DOWNLOADED = "media.downloaded", "Original downloaded"
     MEDIA_VIEWED = "media.viewed", "Original viewed"
+    MEDIA_ORIGINAL_DELETED = "media.original_deleted", "Original deleted (retention)"
     ARTIFACT_VIEWED = "artifact.viewed", "Crop or heatmap viewed"
     JOB_SUBMITTED = "job.submitted", "Job submitted"
     JOB_CANCELLED = "job.cancelled", "Job cancelled"

@@ -97,6 +97,10 @@ class Media(models.Model):
     codec = models.CharField(max_length=32, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the team's retention deleted the stored file (cases.retention); the row, its sha256 and
+    # every result stay.
+    original_deleted_at = models.DateTimeField(null=True, blank=True)
+    original_deleted_reason = models.CharField(max_length=200, blank=True)
 
     objects = MediaQuerySet.as_manager()
 

@@ -23,7 +23,7 @@ from accounts.models import Team
 from accounts.services import primary_team
 from audit.models import AuditAction
 from audit.services import record as audit
-from cases import lease
+from cases import lease, retention, storage
 from cases.models import AnalysisJob, Case, JobReview, JobState, Media, Verdict
 from cases.storage import store_original
 from cases.uploads import SubmissionError
@@ -136,8 +136,9 @@ def normalise_job_settings(frames: int | None, detectors: list[str] | None) -> d
 
 
 def team_storage_bytes(team_id: int) -> int:
-    """The bytes of every original a team has uploaded (what its quota counts)."""
-    return Media.objects.filter(case__team_id=team_id).aggregate(total=Sum("size_bytes"))["total"] or 0
+    """The bytes of every original a team has uploaded and still holds (what its quota counts)."""
+    kept = Media.objects.filter(case__team_id=team_id, original_deleted_at__isnull=True)
+    return kept.aggregate(total=Sum("size_bytes"))["total"] or 0
 
 
 def check_storage_quota(team_id: int, incoming_bytes: int) -> None:
@@ -154,6 +155,26 @@ def check_storage_quota(team_id: int, incoming_bytes: int) -> None:
             "or raise it.",
             "quota_exceeded",
         )
+
+
+class OriginalDeleted(Exception):
+    """The original was deleted under its team's retention: it can be neither served nor analysed again."""
+
+    def __init__(self, media: Media) -> None:
+        super().__init__(f"original of media {media.pk} deleted")
+        self.media = media
+
+
+def original_gone(media: Media) -> dict[str, Any]:
+    """The 410 body for an original that retention deleted."""
+    return {
+        "detail": f"The original was deleted on {media.original_deleted_at:%Y-%m-%d} "
+        f"({media.original_deleted_reason or 'retention'}); its hashes, results and custody log are kept.",
+        "code": "original_deleted",
+        "original_deleted_at": media.original_deleted_at.isoformat(),
+        "original_deleted_reason": media.original_deleted_reason,
+        "sha256": media.sha256,
+    }
 
 
 def submit_job(
@@ -174,6 +195,12 @@ def submit_job(
     check_storage_quota(case.team_id, upload.size or 0)
     stored = store_original(upload)
     with transaction.atomic():
+        # Retention may have deleted the same content (stored once for all) since it was stored: under
+        # the content's lock, either the clean-up sees this row and keeps the file, or it is gone and
+        # is stored again.
+        retention.lock_content(stored["sha256"])
+        if not (storage.media_root() / stored["storage_path"]).is_file():
+            stored = store_original(upload)
         media = Media.objects.create(
             case=case,
             original_name=os.path.basename(upload.name or "upload")[:255],
@@ -193,8 +220,14 @@ def submit_job(
 
 
 def retry_job(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -> AnalysisJob:
-    """A fresh job on the same media with the same settings; the old one keeps its history."""
+    """A fresh job on the same media with the same settings; the old one keeps its history.
+
+    Refused (OriginalDeleted) when retention has deleted the original; the media row is locked so the
+    clean-up either sees the new job or has already deleted it."""
     with transaction.atomic():
+        media = Media.objects.select_for_update().get(pk=job.media_id)
+        if media.original_deleted_at is not None:
+            raise OriginalDeleted(media)
         new = AnalysisJob.objects.create(
             media=job.media,
             created_by=user,

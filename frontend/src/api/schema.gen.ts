@@ -575,6 +575,7 @@ export interface components {
          *     * `media.uploaded` - Media uploaded
          *     * `media.downloaded` - Original downloaded
          *     * `media.viewed` - Original viewed
+         *     * `media.original_deleted` - Original deleted (retention)
          *     * `artifact.viewed` - Crop or heatmap viewed
          *     * `job.submitted` - Job submitted
          *     * `job.cancelled` - Job cancelled
@@ -587,7 +588,7 @@ export interface components {
          *     * `token.revoked` - API token revoked
          * @enum {string}
          */
-        ActionEnum: "case.created" | "case.updated" | "media.uploaded" | "media.downloaded" | "media.viewed" | "artifact.viewed" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "report.viewed" | "auth.login_failed" | "token.created" | "token.revoked";
+        ActionEnum: "case.created" | "case.updated" | "media.uploaded" | "media.downloaded" | "media.viewed" | "media.original_deleted" | "artifact.viewed" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "report.viewed" | "auth.login_failed" | "token.created" | "token.revoked";
         ApiToken: {
             readonly id: number;
             readonly name: string;
@@ -921,6 +922,9 @@ export interface components {
             readonly codec: string;
             /** Format: date-time */
             readonly created_at: string;
+            /** Format: date-time */
+            readonly original_deleted_at: string | null;
+            readonly original_deleted_reason: string;
             readonly download_url: string;
             readonly content_url: string;
         };
@@ -1167,6 +1171,7 @@ export interface operations {
                  *     * `media.uploaded` - Media uploaded
                  *     * `media.downloaded` - Original downloaded
                  *     * `media.viewed` - Original viewed
+                 *     * `media.original_deleted` - Original deleted (retention)
                  *     * `artifact.viewed` - Crop or heatmap viewed
                  *     * `job.submitted` - Job submitted
                  *     * `job.cancelled` - Job cancelled
@@ -1178,7 +1183,7 @@ export interface operations {
                  *     * `token.created` - API token created
                  *     * `token.revoked` - API token revoked
                  */
-                action?: "artifact.viewed" | "auth.login_failed" | "case.created" | "case.updated" | "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.uploaded" | "media.viewed" | "report.downloaded" | "report.viewed" | "token.created" | "token.revoked";
+                action?: "artifact.viewed" | "auth.login_failed" | "case.created" | "case.updated" | "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.original_deleted" | "media.uploaded" | "media.viewed" | "report.downloaded" | "report.viewed" | "token.created" | "token.revoked";
                 object_id?: string;
                 object_type?: string;
                 /** @description Which field to use when ordering the results. */
@@ -2828,6 +2833,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The original was deleted under retention */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     v1_jobs_review_create: {
@@ -3108,6 +3120,13 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The original was deleted under the team's retention */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     v1_media_download_retrieve: {
@@ -3175,6 +3194,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            /** @description The original was deleted under the team's retention */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

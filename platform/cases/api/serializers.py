@@ -76,6 +76,8 @@ class MediaSerializer(serializers.ModelSerializer):
             "frame_count",
             "codec",
             "created_at",
+            "original_deleted_at",
+            "original_deleted_reason",
             "download_url",
             "content_url",
         ]

@@ -293,11 +293,17 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         return Response(JobSerializer(job, context=self.get_serializer_context()).data)
 
     @extend_schema(
-        summary="Analyse the same media again as a new job", tags=["jobs"], request=None, responses={202: JobSerializer}
+        summary="Analyse the same media again as a new job",
+        tags=["jobs"],
+        request=None,
+        responses={202: JobSerializer, 410: OpenApiResponse(description="The original was deleted under retention")},
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk=None) -> Response:
-        new = services.retry_job(self.get_object(), request.user, ip=client_ip(request))
+        try:
+            new = services.retry_job(self.get_object(), request.user, ip=client_ip(request))
+        except services.OriginalDeleted as gone:
+            return Response(services.original_gone(gone.media), status=status.HTTP_410_GONE)
         body = JobSerializer(self.get_queryset().get(pk=new.pk), context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
@@ -429,11 +435,16 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
 
     @extend_schema(
         summary="Download the original file, byte for byte (served with its sniffed type, as an attachment)",
-        responses={(200, media_type): OpenApiTypes.BINARY for media_type in ORIGINAL_MEDIA_TYPES},
+        responses={
+            **{(200, media_type): OpenApiTypes.BINARY for media_type in ORIGINAL_MEDIA_TYPES},
+            410: OpenApiResponse(description="The original was deleted under the team's retention"),
+        },
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk=None) -> HttpResponse:
         media = self.get_object()
+        if media.original_deleted_at is not None:
+            return Response(services.original_gone(media), status=status.HTTP_410_GONE)
         response = serve_file(
             request, storage.original_path(media), media.mime_type, filename=media.original_name, attachment=True
         )
@@ -443,11 +454,16 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
 
     @extend_schema(
         summary="The original for inline playback (supports Range)",
-        responses={(200, media_type): OpenApiTypes.BINARY for media_type in ORIGINAL_MEDIA_TYPES},
+        responses={
+            **{(200, media_type): OpenApiTypes.BINARY for media_type in ORIGINAL_MEDIA_TYPES},
+            410: OpenApiResponse(description="The original was deleted under the team's retention"),
+        },
     )
     @action(detail=True, methods=["get"])
     def content(self, request: Request, pk=None) -> HttpResponse:
         media = self.get_object()
+        if media.original_deleted_at is not None:
+            return Response(services.original_gone(media), status=status.HTTP_410_GONE)
         response = serve_file(request, storage.original_path(media), media.mime_type)
         if response.status_code in (200, 206):
             services.original_viewed(

@@ -1,10 +1,12 @@
 import { useState } from "react";
 import type { Job } from "../../api/types";
 import { formatBytes, formatDateTime, formatTimestamp } from "../../lib/format";
+import { originalGone } from "../../lib/retention";
 
 export function EvidencePanel({ job }: { job: Job }) {
   const media = job.media;
   const [copied, setCopied] = useState(false);
+  const gone = originalGone(media);
   async function copyHash() {
     try {
       await navigator.clipboard.writeText(media.sha256);
@@ -77,9 +79,15 @@ export function EvidencePanel({ job }: { job: Job }) {
             )}
           </>
         )}
-        <a className="button" href={media.download_url} download={media.original_name} data-testid="download-original">
-          Download original
-        </a>
+        {gone ? (
+          <p className="note" data-testid="original-deleted">
+            {gone}
+          </p>
+        ) : (
+          <a className="button" href={media.download_url} download={media.original_name} data-testid="download-original">
+            Download original
+          </a>
+        )}
       </div>
     </section>
   );

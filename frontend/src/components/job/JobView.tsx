@@ -5,6 +5,7 @@ import { useCase, useFrames } from "../../api/queries";
 import type { Job } from "../../api/types";
 import { formatTimestamp } from "../../lib/format";
 import { qualityWarnings } from "../../lib/quality";
+import { originalGone } from "../../lib/retention";
 import { buildTimeline, readoutAt, type TimelineMode } from "../../lib/timeline";
 import { hasUntrainedDetector, isActive } from "../../lib/verdict";
 import { StateBadge } from "../Badges";
@@ -77,7 +78,11 @@ export function JobView({ job }: { job: Job }) {
         <div className="stack main-col">
           <section className="card" aria-labelledby="media-title">
             <h2 id="media-title">{job.media.kind === "video" ? "Video and score timeline" : "Image"}</h2>
-            {job.media.kind === "video" ? (
+            {originalGone(job.media) ? (
+              <p className="note" data-testid="player-original-deleted">
+                {originalGone(job.media)}
+              </p>
+            ) : job.media.kind === "video" ? (
               <video
                 ref={videoRef}
                 className="player"
@@ -92,7 +97,7 @@ export function JobView({ job }: { job: Job }) {
             ) : (
               <img className="player" src={contentUrl} alt={name} data-testid="image-viewer" />
             )}
-            {!playable && (
+            {!playable && !originalGone(job.media) && (
               <p className="note warn" data-testid="video-unplayable">
                 This browser cannot play the original{job.media.codec ? ` (codec ${job.media.codec})` : ""}.
                 {job.state === "succeeded" && " The timeline and faces still work."} Download the original to view it in a forensic
