@@ -24,6 +24,7 @@ def generated_values(hostname: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "FORENSICS_HOSTNAME": hostname,
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+        "POSTGRES_APP_PASSWORD": secrets.token_urlsafe(24),
         "FLOWER_BASIC_AUTH": f"admin:{secrets.token_urlsafe(18)}",
     }
 

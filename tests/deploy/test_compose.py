@@ -42,7 +42,7 @@ def test_the_validator_rejects_a_file_that_breaks_the_specification(tmp_path):
     assert "capabilities must be a array" in result.stderr
 
 
-SECRETS = ["DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH", "FORENSICS_HOSTNAME"]
+SECRETS = ["DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "POSTGRES_APP_PASSWORD", "FLOWER_BASIC_AUTH", "FORENSICS_HOSTNAME"]
 
 
 @pytest.mark.parametrize("secret", SECRETS)
@@ -90,6 +90,23 @@ def test_migrate_runs_once_and_everything_that_uses_the_schema_waits_for_it(stac
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
         assert depends["postgres"]["condition"] == "service_healthy", name
         assert depends["redis"]["condition"] == "service_healthy", name
+
+
+def test_only_migrate_connects_as_the_owner_everything_else_as_the_restricted_app_role(stack):
+    from urllib.parse import urlsplit
+
+    services = stack["services"]
+    owner = urlsplit(services["migrate"]["environment"]["DATABASE_URL"])
+    assert owner.username == "forensics" == services["postgres"]["environment"]["POSTGRES_USER"]
+    # migrate creates the app role (with its own password) and grants it rows only, after the migrations.
+    command = " ".join(services["migrate"]["command"])
+    assert command.index("manage.py migrate") < command.index("manage.py grant_app_role forensics_app")
+    assert services["migrate"]["environment"]["POSTGRES_APP_PASSWORD"]
+    for name in ("api", "worker-gpu", "worker-cpu", "beat", "flower"):
+        url = urlsplit(services[name]["environment"]["DATABASE_URL"])
+        assert (url.username, url.hostname, url.path) == ("forensics_app", "postgres", owner.path), name
+        assert url.password, name
+        assert "POSTGRES_APP_PASSWORD" not in services[name]["environment"], name
 
 
 def test_the_api_runs_gunicorn_and_its_healthcheck_asks_healthz(stack):

@@ -107,6 +107,12 @@ def test_required_values_are_set_and_only_they_are_uncommented():
     entries = listed()
     required = {name for name, v in compose_variables().items() if v["Required"] or not v["DefaultValue"]}
     uncommented = {name for name, (value, commented) in entries.items() if not commented}
-    secrets = {"DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH", "FORENSICS_HOSTNAME"}
+    secrets = {
+        "DJANGO_SECRET_KEY",
+        "POSTGRES_PASSWORD",
+        "POSTGRES_APP_PASSWORD",
+        "FLOWER_BASIC_AUTH",
+        "FORENSICS_HOSTNAME",
+    }
     assert uncommented == required == secrets
     assert all(entries[name][0] for name in required)

@@ -47,25 +47,29 @@ def test_make_env_writes_fresh_secrets_that_production_starts_with(tmp_path):
     assert values["FORENSICS_HOSTNAME"] == "forensics.example.org"
     assert "change-me" not in text and len(values["DJANGO_SECRET_KEY"]) >= 50
     assert values["DJANGO_SECRET_KEY"] not in again  # fresh every time
-    for service in ("api", "flower"):
+    assert values["POSTGRES_APP_PASSWORD"] != values["POSTGRES_PASSWORD"]
+    for service in ("migrate", "api", "flower"):
         result = start(service_env(env_file, service))
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(
-    ("name", "value"),
+    ("name", "value", "service"),
     [
-        ("DJANGO_SECRET_KEY", "embedded-development-key-not-for-production"),
-        ("DJANGO_SECRET_KEY", "too-short"),
-        ("POSTGRES_PASSWORD", "change-me"),
-        ("FLOWER_BASIC_AUTH", "admin:change-me"),
+        ("DJANGO_SECRET_KEY", "embedded-development-key-not-for-production", "flower"),
+        ("DJANGO_SECRET_KEY", "too-short", "flower"),
+        # The owner's password is in migrate's DATABASE_URL only; everything else connects as the app role.
+        ("POSTGRES_PASSWORD", "change-me", "migrate"),
+        ("POSTGRES_APP_PASSWORD", "change-me", "api"),
+        ("POSTGRES_APP_PASSWORD", "change-me", "flower"),
+        ("FLOWER_BASIC_AUTH", "admin:change-me", "flower"),
     ],
 )
-def test_a_known_placeholder_or_weak_secret_is_refused_by_name(tmp_path, name, value):
+def test_a_known_placeholder_or_weak_secret_is_refused_by_name(tmp_path, name, value, service):
     env_file, text = generated_env_file(tmp_path)
     env_file.write_text(text + f"\n{name}={value}\n")
-    result = start(service_env(env_file, "flower"))
+    result = start(service_env(env_file, service))
     assert result.returncode != 0 and name in result.stderr, result.stderr
 
 

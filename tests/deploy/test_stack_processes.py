@@ -5,6 +5,8 @@ environment, production settings included), changed only where a container diffe
 machine: the programs come from the venv, Postgres/Redis/media are the test ones instead of the
 `postgres`/`redis` hosts and the media volume, ports are free ones on loopback, beat's schedule
 file lives in a temporary folder, and without a GPU the GPU worker runs its models on the CPU.
+As in the stack, migrate runs as the database's owner and grants the role forensics_app rows only
+(manage.py grant_app_role); the other processes connect as that role.
 Then jobs go in over HTTP and the test checks who consumed what: analysis on the `gpu` queue by
 worker-gpu, the reaper on the `cpu` queue by worker-cpu, published by beat, requeueing a stale job.
 """
@@ -35,6 +37,8 @@ STACK_ENV = {
     # .env.example's placeholder is refused by the production settings.
     "DJANGO_SECRET_KEY": "stack-processes-test-" + "k" * 40,
     "FLOWER_BASIC_AUTH": f"{FLOWER_USER}:{FLOWER_PASSWORD}",
+    # migrate creates the role forensics_app with it; every other process connects as that role.
+    "POSTGRES_APP_PASSWORD": "stack-processes-app-role-password",
     # The cpu worker takes only housekeeping here, so the gpu queue can only be drained by worker-gpu.
     "FORENSICS_CPU_QUEUES": "cpu",
     "FORENSICS_CPU_CONCURRENCY": "1",
@@ -92,6 +96,13 @@ def stack_processes(tmp_path, redis_broker_url, settings):
 
     def env_of(name: str) -> dict[str, str]:
         env = {**services[name]["environment"], **local}
+        if name != "migrate":
+            # As in the stack: only migrate is the owner; the rest run as the role it granted rows only.
+            assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://forensics_app:"), name
+            owner_url = local["DATABASE_URL"]
+            env["DATABASE_URL"] = (
+                "postgres://forensics_app:" + STACK_ENV["POSTGRES_APP_PASSWORD"] + "@" + owner_url.split("@", 1)[1]
+            )
         if env.get("FORENSICS_DEVICE") == "cuda" and not gpu_available():
             env["FORENSICS_DEVICE"] = "cpu"
         return env

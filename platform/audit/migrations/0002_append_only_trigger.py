@@ -1,6 +1,8 @@
 """On Postgres, refuse UPDATE and DELETE of audit rows in the database itself (raw SQL included).
 
-TRUNCATE (used by test database flushes) is not a row operation and is not blocked.
+TRUNCATE (used by test database flushes) is not a row operation and is not blocked here; nor can a
+trigger stop the table's owner dropping it. The API and the workers therefore connect as a role that
+may only SELECT and INSERT audit rows and owns nothing (manage.py grant_app_role, run by migrate).
 """
 
 from django.db import migrations

@@ -8,7 +8,11 @@ SECRET_KEY = refuse_placeholder("DJANGO_SECRET_KEY", setting("DJANGO_SECRET_KEY"
 DEBUG = False
 ALLOWED_HOSTS = setting("DJANGO_ALLOWED_HOSTS", cast=list)
 DATABASES = {"default": setting("DATABASE_URL", cast="db")}
-refuse_placeholder("POSTGRES_PASSWORD (in DATABASE_URL)", str(DATABASES["default"].get("PASSWORD") or ""))
+# The stack's DATABASE_URL carries POSTGRES_APP_PASSWORD (the app role), migrate's POSTGRES_PASSWORD (the owner).
+refuse_placeholder(
+    "the database password in DATABASE_URL (POSTGRES_APP_PASSWORD; migrate: POSTGRES_PASSWORD)",
+    str(DATABASES["default"].get("PASSWORD") or ""),
+)
 # Flower reads its basic auth itself; it loads these settings first (celery -A config.celery_app flower).
 for _credentials in setting("FLOWER_BASIC_AUTH", default=[], cast=list):
     refuse_placeholder("FLOWER_BASIC_AUTH", _credentials.partition(":")[2], min_chars=12)
