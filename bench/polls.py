@@ -28,11 +28,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import load  # bench/load.py, next to this file
 
+from workers import processes  # the launcher's gunicorn command
+
 REPO_DIR = Path(__file__).resolve().parents[1]
-BIN_DIR = Path(sys.executable).parent
 BENCH_DB = "forensics_bench_polls"
 # Production sits behind nginx, which says the client came over HTTPS (SECURE_SSL_REDIRECT stays on).
 PROXY_HEADERS = ["X-Forwarded-Proto: https"]
@@ -138,22 +140,11 @@ def fresh_postgres_database() -> None:
 
 
 def gunicorn_command(port: int, workers: int, worker_class: str, threads: int, access_log: Path) -> list[str]:
-    cmd = [
-        str(BIN_DIR / "gunicorn"),
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        worker_class,
-        "--timeout",
-        "300",
-        "--access-logfile",
-        str(access_log),
-    ]
-    if worker_class == "gthread":
-        cmd += ["--threads", str(threads)]
+    """gunicorn as the demo (sync) or compose (gthread) starts it, with the access log kept in a file."""
+    if worker_class not in ("sync", "gthread"):
+        raise SystemExit(f"--worker-class must be sync or gthread, not {worker_class!r}")
+    cmd = processes.web_command(port, workers, threads if worker_class == "gthread" else None)
+    cmd[cmd.index("--access-logfile") + 1] = str(access_log)
     return cmd
 
 
