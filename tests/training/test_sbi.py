@@ -66,23 +66,27 @@ def test_a_face_box_too_small_for_a_mask_gives_an_empty_mask() -> None:
     assert mask.max() == 0.0
 
 
+def one_face(crop: np.ndarray, landmarks: np.ndarray):
+    """One cached face (one frame of one image) as training reads it from the face cache."""
+    from detector.training.data import FaceCrops, MediaItem
+
+    return FaceCrops(
+        item=MediaItem(Path("a.png"), 0, "a", "image"),
+        crops=crop[None],
+        face_boxes=FACE_BOX[None],
+        frame_boxes=FACE_BOX[None],
+        landmarks=landmarks[None],
+        frame_indices=np.zeros(1, dtype=np.int64),
+        probabilities=np.ones(1),
+    )
+
+
 def test_a_rendered_pseudo_fake_carries_its_mask_through_the_augmentations(crop: np.ndarray) -> None:
     import albumentations as A
 
-    from detector.training.data import FaceCrops, MediaItem
     from detector.training.train import RenderSpec, Sample, render_sample
 
-    faces = [
-        FaceCrops(
-            item=MediaItem(Path("a.png"), 0, "a", "image"),
-            crops=crop[None],
-            face_boxes=FACE_BOX[None],
-            frame_boxes=FACE_BOX[None],
-            landmarks=np.full((1, 5, 2), np.nan),
-            frame_indices=np.zeros(1, dtype=np.int64),
-            probabilities=np.ones(1),
-        )
-    ]
+    faces = [one_face(crop, np.full((5, 2), np.nan))]
     flip = A.Compose([A.HorizontalFlip(p=1.0), A.Resize(96, 96)])
     fake, mask = render_sample(faces, Sample(0, 0, "sbi"), np.random.default_rng(5), flip, RenderSpec(96))
     _, unflipped = self_blend(crop, FACE_BOX, np.random.default_rng(5))
@@ -166,20 +170,9 @@ def test_unknown_self_blend_settings_are_refused() -> None:
 def test_blending_on_a_wide_crop_then_narrowing_gives_the_inference_crop(crop: np.ndarray) -> None:
     """The recipe blends on a 0.6-margin crop and feeds the model the 0.3-margin centre of it."""
     from detector.faces import narrow_crop
-    from detector.training.data import FaceCrops, MediaItem
     from detector.training.train import RenderSpec, Sample, render_sample
 
-    faces = [
-        FaceCrops(
-            item=MediaItem(Path("a.png"), 0, "a", "image"),
-            crops=crop[None],
-            face_boxes=FACE_BOX[None],
-            frame_boxes=FACE_BOX[None],
-            landmarks=LANDMARKS[None],
-            frame_indices=np.zeros(1, dtype=np.int64),
-            probabilities=np.ones(1),
-        )
-    ]
+    faces = [one_face(crop, LANDMARKS)]
     spec = RenderSpec(64, source_margin=0.6, margin=0.3, sbi_mask="landmarks")
     real, _ = render_sample(faces, Sample(0, 0, "real"), np.random.default_rng(0), None, spec)
     centre = narrow_crop(crop, 0.6, 0.3)
