@@ -18,10 +18,10 @@ from django.db.utils import InternalError
 from accounts.models import ApiToken, Role
 from accounts.services import hash_token_key, issue_token
 from audit.models import AppendOnlyError, AuditAction, AuditEvent
-from cases import lease, results, services
+from cases import services
 from cases.models import ReviewStatus
 from tests.conftest import PASSWORD, client_for
-from tests.factories import UserFactory, fake_result
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +30,6 @@ pytestmark = pytest.mark.django_db
 def rita(team):
     """Rita: a reviewer in team Alpha."""
     return UserFactory(username="rita", team=team, team__role=Role.REVIEWER)
-
-
-@pytest.fixture
-def finished_job(alice, case, sample_clip_path):
-    job = services.submit_job(alice, SimpleUploadedFile("clip.mp4", sample_clip_path.read_bytes()), case=case)
-    lease.claim_job(job.pk, "w")
-    results.record_results(job.pk, "w", fake_result())
-    return job
 
 
 # --- API tokens ---------------------------------------------------------------------------------

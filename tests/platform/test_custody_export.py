@@ -12,8 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.services import chain_head
-from cases import lease, results, services
-from tests.factories import fake_result
+from cases import services
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +26,6 @@ def verify(path: Path, *args: str) -> subprocess.CompletedProcess:
         f"sys.argv = ['verify.py', *{[str(path), *args]!r}]; runpy.run_path({str(VERIFY_PY)!r}, run_name='__main__')"
     )
     return subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=60)
-
-
-@pytest.fixture
-def finished_job(alice, case, sample_clip_path):
-    job = services.submit_job(alice, SimpleUploadedFile("clip.mp4", sample_clip_path.read_bytes()), case=case)
-    lease.claim_job(job.pk, "w")
-    results.record_results(job.pk, "w", fake_result())
-    return job
 
 
 @pytest.fixture
