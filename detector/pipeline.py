@@ -281,10 +281,13 @@ def analyze(
     progress: ProgressCallback | None = None,
     heatmap_faces: int = DEFAULT_HEATMAP_FACES,
     heatmap_detectors: str = "first",
+    media_sha256: str | None = None,
 ) -> AnalysisResult:
     """Analyse one video or image. Raises :class:`detector.media.MediaError` on unusable media.
 
     ``ensemble`` and ``face_finder`` let a long-lived process (a worker) load models once.
+    ``media_sha256``: the file's sha256 when the caller has just verified it (a worker does before
+    every job); otherwise the file is hashed here for the manifest.
     ``artifacts_dir`` receives face crops and Grad-CAM overlays of the ``heatmap_faces``
     top-scoring faces of the deciding track (``heatmap_detectors``: "first" trained CNN
     detector, or "all"); their paths in the result are relative to it.
@@ -294,7 +297,7 @@ def analyze(
     path = Path(path)
 
     progress(JobStage.DECODING, 0)
-    media_sha256 = file_sha256(path)
+    media_sha256 = media_sha256 or file_sha256(path)
     media, sampled, sampling = read_media(path, samples=frames, kind=kind)
     decode_s = time.perf_counter() - started
     progress(JobStage.DECODING, 100)

@@ -173,6 +173,7 @@ def _analyse(job: AnalysisJob, worker: str, progress, cancel: CancelSwitch, reac
             face_finder=model_cache.face_finder(device),
             artifacts_dir=storage.attempt_artifacts_dir(job_id, job.attempts),
             progress=progress,
+            media_sha256=job.media.sha256,  # verify_original just hashed the file: not read a second time
         )
         # From here the job finishes normally: a cancel arriving now must not tear a results write.
         cancel.disarm()
