@@ -38,11 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from detector.ensemble import DEFAULT_ENSEMBLE, load_ensemble, weights_dir
 from detector.faces import FaceFinder
-from detector.media import DEFAULT_FRAMES, sample_frames
+from detector.media import DEFAULT_FRAMES, VIDEO_EXTENSIONS, sample_frames
 from detector.pipeline import analyze
 
 VIDEOS_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
-VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
 BASELINE_FRAMES = 20
 BASELINE_INPUT_PX = 224
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -79,7 +78,7 @@ class FullFrameResNeXt:
 def labelled_clips(videos: Path) -> list[tuple[Path, int]]:
     clips = []
     for folder, label in (("real", 0), ("fake", 1)):
-        clips += [(p, label) for p in sorted((videos / folder).iterdir()) if p.suffix.lower() in VIDEO_SUFFIXES]
+        clips += [(p, label) for p in sorted((videos / folder).iterdir()) if p.suffix.lower() in VIDEO_EXTENSIONS]
     return clips
 
 
