@@ -21,7 +21,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import record as audit
 from cases.models import ACTIVE_STATES, AnalysisJob, Media
-from cases.storage import ATTEMPT_DIR_SEP, jobs_root, media_root, upload_tmp_dir
+from cases.storage import ATTEMPT_DIR_SEP, jobs_root, original_path, upload_tmp_dir
 
 logger = logging.getLogger(__name__)
 # store_original removes its temporary file unless its process died mid-copy; an upload of the
@@ -101,7 +101,7 @@ def apply_retention(now: datetime.datetime | None = None) -> int:
             busy = AnalysisJob.objects.filter(media__in=holders, state__in=ACTIVE_STATES).exists()
             if busy or not holders or any(m.pk not in due for m in holders):
                 continue
-            (media_root() / storage_path).unlink(missing_ok=True)
+            original_path(holders[0]).unlink(missing_ok=True)  # every holder names the same file
             for media in holders:
                 days, last_ended = due[media.pk]
                 reason = retention_reason(days)
