@@ -14,6 +14,48 @@ import numpy as np
 from detector.training.config import AugmentConfig
 
 
+def h264_roundtrip(image: np.ndarray, crf: int, preset: str = "veryfast") -> np.ndarray:
+    """``image`` (RGB uint8) encoded as one H.264 frame at ``crf`` (4:2:0, as videos are) and decoded back.
+
+    What a video's codec does to a face that JPEG does not: 4:2:0 chroma, 4x4/8x8 integer transforms,
+    and the in-loop deblocking filter that smooths a blend's boundary away (FaceForensics++ c40 is x264
+    at a quantiser of 40). Odd sizes are padded by edge replication and cropped back.
+    """
+    import av  # the worker already decodes with OpenCV; PyAV is needed only for training
+
+    height, width = image.shape[:2]
+    padded = np.pad(image, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+    encoder = av.CodecContext.create("libx264", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = padded.shape[1], padded.shape[0], "yuv420p"
+    encoder.options = {"crf": str(int(crf)), "preset": preset}
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(padded), format="rgb24").reformat(format="yuv420p")
+    packets = [*encoder.encode(frame), *encoder.encode(None)]
+    decoder = av.CodecContext.create("h264", "r")
+    frames = [decoded for packet in packets for decoded in decoder.decode(packet)]
+    frames.extend(decoder.decode(None))
+    return frames[0].to_ndarray(format="rgb24")[:height, :width]
+
+
+class VideoCompression(A.ImageOnlyTransform):
+    """H.264 round trip at a CRF drawn from ``crf_range`` (albumentations transform, seeded like the rest)."""
+
+    def __init__(self, crf_range: tuple[int, int] = (23, 40), p: float = 0.5) -> None:
+        super().__init__(p=p)
+        low, high = (int(v) for v in crf_range)
+        if not 0 <= low <= high <= 51:
+            raise ValueError(f"crf_range {crf_range} is not within 0-51, low to high")
+        self.crf_range = (low, high)
+
+    def get_params(self) -> dict[str, int]:
+        return {"crf": self.py_random.randint(*self.crf_range)}
+
+    def apply(self, img: np.ndarray, crf: int = 23, **params: object) -> np.ndarray:
+        return h264_roundtrip(img, crf)
+
+    def get_transform_init_args_names(self) -> tuple[str, ...]:
+        return ("crf_range",)
+
+
 def training_augmentations(
     size: int,
     strength: float = 1.0,
@@ -77,12 +119,15 @@ def recipe_augmentations(
     jpeg_quality_range: tuple[int, int] = (40, 95),
     jpeg_p: float = 0.5,
     seed: int | None = None,
+    video_crf_range: tuple[int, int] = (23, 40),
+    video_p: float = 0.0,
 ) -> A.Compose:
     """The measured self-blend recipe's augmentation: flip, down-then-up resize, JPEG, then resize to ``size``.
 
     Both classes go through it, so neither resampling nor compression can tell them apart. The JPEG
     is applied at the crop's own resolution before the final resize, as a video's compression is
-    applied before the pipeline resizes its face crop.
+    applied before the pipeline resizes its face crop. ``video_p`` > 0 adds an H.264 round trip
+    (``video_crf_range``) after the JPEG, as a re-encoded upload would see both.
     """
     return A.Compose(
         [
@@ -93,6 +138,7 @@ def recipe_augmentations(
                 p=downscale_p,
             ),
             A.ImageCompression(quality_range=tuple(jpeg_quality_range), p=jpeg_p),
+            VideoCompression(crf_range=tuple(video_crf_range), p=video_p),
             A.Resize(size, size, interpolation=cv2.INTER_AREA),
         ],
         seed=seed,
@@ -113,7 +159,13 @@ def augmentations_for(config: AugmentConfig, size: int) -> A.Compose | None:
         return None
     if config.pipeline == "recipe":
         return recipe_augmentations(
-            size, config.downscale_range, config.downscale_p, config.jpeg_quality_range, config.jpeg_p
+            size,
+            config.downscale_range,
+            config.downscale_p,
+            config.jpeg_quality_range,
+            config.jpeg_p,
+            video_crf_range=config.video_crf_range,
+            video_p=config.video_p,
         )
     return training_augmentations(
         size, config.strength, downscale_range=config.downscale_range, downscale_p=config.downscale_p

@@ -58,6 +58,9 @@ class AugmentConfig:
     pipeline: str = "full"
     jpeg_quality_range: tuple[int, int] = (40, 95)
     jpeg_p: float = 0.5
+    # "recipe" only: an H.264 round trip (4:2:0, deblocking) at a CRF in this range, on both classes.
+    video_crf_range: tuple[int, int] = (23, 40)
+    video_p: float = 0.0
 
 
 @dataclass
@@ -178,6 +181,11 @@ def validate(config: TrainConfig) -> TrainConfig:
     low, high = config.augment.downscale_range
     if not 0.0 < low <= high < 1.0:
         raise ConfigError(f"augment.downscale_range: {[low, high]} must satisfy 0 < low <= high < 1")
+    crf_low, crf_high = config.augment.video_crf_range
+    if not 0 <= crf_low <= crf_high <= 51 or not 0.0 <= config.augment.video_p <= 1.0:
+        raise ConfigError("augment.video_crf_range must satisfy 0 <= low <= high <= 51 and video_p lie in [0, 1]")
+    if config.augment.video_p and config.augment.pipeline != "recipe":
+        raise ConfigError("augment.video_p: the H.264 round trip is part of the recipe pipeline only")
     for source in config.data.sources:
         if source.label not in ("real", "fake"):
             raise ConfigError(f"data.sources: label {source.label!r} is not real or fake")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import detector
-from detector.training.augment import augmentations_for, count_transforms, training_augmentations
+from detector.training.augment import augmentations_for, count_transforms, h264_roundtrip, training_augmentations
 from detector.training.config import ConfigError, config_from_dict
 from detector.training.losses import adaptive_gamma, blend_boundary, detector_loss, mixup
 from detector.training.metrics import (
@@ -48,6 +48,23 @@ def test_small_face_downscaling_follows_the_config_and_augmentation_can_be_turne
     assert augmentations_for(off.augment, 64) is None
     with pytest.raises(ConfigError, match="downscale_range"):
         config_from_dict({"detector": "custom_cnn", "data": sources, "augment": {"downscale_range": [0.9, 0.2]}})
+
+
+def test_h264_round_trip_loses_more_detail_at_a_higher_crf_and_is_seeded_in_the_recipe() -> None:
+    face = face_crop_variant(0, size=161)  # odd: padded for 4:2:0 and cropped back
+    errors = [np.abs(h264_roundtrip(face, crf).astype(int) - face).mean() for crf in (18, 40)]
+    assert h264_roundtrip(face, 18).shape == face.shape and 0 < errors[0] < errors[1]
+    sources = {"sources": [{"path": ".", "label": "real"}]}
+    recipe = {"pipeline": "recipe", "video_p": 1.0, "video_crf_range": [38, 40], "jpeg_p": 0.0, "downscale_p": 0.0}
+    config = config_from_dict({"detector": "custom_cnn", "data": sources, "augment": recipe})
+    a, b = augmentations_for(config.augment, 64), augmentations_for(config.augment, 64)
+    a.set_random_seed(5), b.set_random_seed(5)
+    assert np.array_equal(a(image=face)["image"], b(image=face)["image"])
+    with pytest.raises(ConfigError, match="video_crf_range"):
+        bad = {**recipe, "video_crf_range": [40, 60]}
+        config_from_dict({"detector": "custom_cnn", "data": sources, "augment": bad})
+    with pytest.raises(ConfigError, match="recipe pipeline only"):
+        config_from_dict({"detector": "custom_cnn", "data": sources, "augment": {"video_p": 0.5}})
 
 
 def test_focal_losses_weigh_easy_examples_less_than_bce() -> None:
