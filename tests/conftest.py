@@ -238,3 +238,24 @@ def celery_worker_process(worker_env, tmp_path_factory):
     finally:
         processes.stop(proc)
         print(f"worker log: {log}")
+
+
+@pytest.fixture(scope="module")
+def api_behind_nginx(worker_env, tmp_path_factory):
+    """The API as compose serves it: gunicorn (config.wsgi on the test settings and database) behind a real
+    nginx running the image's rendered configuration (tests/deploy/nginx.py), both on loopback.
+
+    Yields the nginx URL, the gunicorn process and nginx's folder (its logs and body buffers).
+    """
+    from tests.deploy.nginx import serving_nginx
+
+    folder = tmp_path_factory.mktemp("api-behind-nginx")
+    (folder / "nginx").mkdir()
+    port = processes.free_port()
+    gunicorn = processes.start_web(worker_env, port, folder / "gunicorn.log")
+    try:
+        processes.wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout_s=120, proc=gunicorn)
+        with serving_nginx(folder / "nginx", port) as url:
+            yield {"url": url, "gunicorn": gunicorn, "nginx_dir": folder / "nginx"}
+    finally:
+        processes.stop(gunicorn)

@@ -145,6 +145,7 @@ MATRIX = [
     ("audit", "update", "patch", "/api/v1/audit/{event}/", lambda w: {"action": "x"}, expect(401, 403, 403, 403, 405)),
     ("audit", "delete", "delete", "/api/v1/audit/{event}/", None, expect(401, 403, 403, 403, 405)),
     ("auth", "me", "get", "/api/v1/auth/me/", None, LIST),
+    ("auth", "upload check", "get", "/api/v1/auth/upload-check/", None, expect(401, 204, 204, 204, 204)),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate, login, logout
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
@@ -131,3 +131,21 @@ class MeView(APIView):
     @extend_schema(summary="Who am I, in which teams", responses=UserSerializer)
     def get(self, request: Request) -> Response:
         return Response(user_payload(request.user))
+
+
+@extend_schema(tags=["auth"])
+class UploadAuthView(APIView):
+    """nginx's auth_request before it reads an upload's body (deploy/nginx, location /_upload-auth).
+
+    Signed in (session or API token): 204; otherwise 401. nginx turns any other answer into a 500 for
+    the uploader, so nothing here may throttle (the upload itself is, by the submit rate) or redirect.
+    """
+
+    throttle_classes: list = []
+
+    @extend_schema(
+        summary="May this client upload? (what nginx asks before it accepts an upload's body)",
+        responses={204: None, 401: OpenApiResponse(description="Not signed in, or the token is not valid")},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(status=status.HTTP_204_NO_CONTENT)
