@@ -103,9 +103,31 @@ def _scored_face_images(artifacts_dir, frames: int):
     return paths
 
 
+def fixture_scores(i: int) -> tuple[float, float]:
+    """The two detectors' scores on the ``i``-th sampled frame: they part in the second second."""
+    effnet = round(0.55 + 0.025 * i, 3)  # rises from 0.55 to 0.93
+    spectral = round(0.6 if i < 8 else 0.2, 3)  # drops in the second second: disagreement
+    return effnet, spectral
+
+
 @pytest.fixture
 def scored_job(analyst, playable_clip_path):
     """A succeeded job on the playable clip with per-frame, per-detector scores and heatmaps."""
+    return record_scored_job(
+        analyst,
+        playable_clip_path,
+        frames=16,
+        frame_step=2,
+        seconds_apart=2 / 15,
+        scores=fixture_scores,
+        heatmaps_from=8,
+    )
+
+
+def record_scored_job(analyst, playable_clip_path, *, frames, frame_step, seconds_apart, scores, heatmaps_from):
+    """A scored job of ``frames`` sampled frames, ``frame_step`` indexes and ``seconds_apart`` apart on the
+    2 s clip, the ``i``-th scored ``scores(i)`` = (effnet, spectral), heatmaps from the ``heatmaps_from``-th."""
+    frames_sampled = frames
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from cases import lease, results, storage
@@ -125,20 +147,18 @@ def scored_job(analyst, playable_clip_path):
     worker = "fixture-scorer"
     assert lease.claim_job(job.pk, worker) is not None
 
-    frames_sampled = 16
     # Written where the worker's first attempt writes; the results write swaps the folder in.
     images = _scored_face_images(storage.attempt_artifacts_dir(job.pk, 1), frames_sampled)
     frames = []
     for i in range(frames_sampled):
-        frame_index = i * 2
-        effnet = round(0.55 + 0.025 * i, 3)  # rises from 0.55 to 0.93
-        spectral = round(0.6 if i < 8 else 0.2, 3)  # drops in the second second: disagreement
+        frame_index = i * frame_step
+        effnet, spectral = scores(i)
         ensemble = round((effnet + spectral) / 2, 3)
         crop_path, heatmap_path = images[i]
         frames.append(
             {
                 "frame_index": frame_index,
-                "timestamp_s": frame_index / 15.0,
+                "timestamp_s": round(i * seconds_apart, 4),
                 "readable": True,
                 "faces": [
                     {
@@ -150,7 +170,7 @@ def scored_job(analyst, playable_clip_path):
                         "detector_scores": {"effnet_b4_msfa": effnet, "spectral_lr": spectral},
                         "crop_path": crop_path,
                         # Like the worker: heatmaps for the top-scoring faces of the deciding track only.
-                        "heatmap_path": heatmap_path if i >= 8 else None,
+                        "heatmap_path": heatmap_path if i >= heatmaps_from else None,
                     }
                 ],
             }
@@ -168,7 +188,9 @@ def scored_job(analyst, playable_clip_path):
             "thresholds": {"threshold": 0.5, "manipulated": 0.6, "authentic": 0.4, "strategy": "confident"},
             "reason": "",
             "untrained": False,
-            "per_track": [{"track_id": 0, "score": 0.71, "faces": 16, "label": "manipulated", "frames": []}],
+            "per_track": [
+                {"track_id": 0, "score": 0.71, "faces": frames_sampled, "label": "manipulated", "frames": []}
+            ],
             "per_detector": {"effnet_b4_msfa": 0.86, "spectral_lr": 0.41},
         },
         "diagnostics": {

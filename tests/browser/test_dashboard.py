@@ -419,6 +419,38 @@ def test_a_scored_analysis_shows_probabilities_disagreements_and_heatmaps(
     screenshot(page, "12-verdict-scored-heatmaps")
 
 
+def test_a_job_with_more_frames_than_one_page_shows_every_frame_on_its_timeline(
+    dashboard: Page, analyst, analyst_credentials, playable_clip_path
+):
+    from cases.api.pagination import FRAMES_PAGE_SIZE
+    from tests.browser.conftest import record_scored_job
+
+    frames = FRAMES_PAGE_SIZE * 2 + 30  # three pages of GET /jobs/{id}/frames/
+    last_page = FRAMES_PAGE_SIZE * 2
+    # The detectors part only on the last page's frames: the dashboard counts them only if it read every page.
+    job = record_scored_job(
+        analyst,
+        playable_clip_path,
+        frames=frames,
+        frame_step=1,
+        seconds_apart=1.9 / frames,
+        scores=lambda i: (0.9, 0.2 if i >= last_page else 0.85),
+        heatmaps_from=frames,
+    )
+    page = dashboard
+    sign_in(page, analyst_credentials)
+    page.goto(f"/jobs/{job.pk}")
+    expect(page.get_by_test_id("score-timeline")).to_be_visible()
+    page.get_by_role("button", name=f"Show all {frames - last_page}").click()
+    rows = page.get_by_test_id("disagreements").locator("tbody tr")
+    expect(rows).to_have_count(frames - last_page)
+    # The timeline's last point is the job's last sampled frame, on the third page.
+    page.get_by_test_id("score-timeline").focus()
+    page.keyboard.press("End")
+    expect(page.get_by_test_id("timeline-readout")).to_have_attribute("data-frame-index", str(frames - 1))
+    expect(page.get_by_test_id("face-track")).to_contain_text(f"{frames} faces")
+
+
 def test_the_case_list_pages_searches_and_sorts_the_teams_cases(dashboard: Page, analyst, analyst_credentials):
     from tests.factories import CaseFactory
 

@@ -46,8 +46,9 @@ def test_a_generated_clip_is_analysed_by_a_real_worker(
     )
     assert verdict["label"] == expected, (verdict["score"], thresholds)
 
-    frames = requests.get(job["frames_url"], headers=headers, timeout=30).json()
-    assert len(frames) == 8
+    page = requests.get(job["frames_url"], headers=headers, timeout=30).json()
+    frames = page["results"]
+    assert len(frames) == 8 and page["count"] == 8 and page["next"] is None
     with_faces = [f for f in frames if f["faces"]]
     assert len(with_faces) >= 6, "the astronaut's face is visible on every sampled frame"
     face = with_faces[0]["faces"][0]

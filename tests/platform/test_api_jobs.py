@@ -128,12 +128,34 @@ def test_results_show_verdict_frames_faces_and_detector_scores(alice_client, cas
     assert body["state"] == "succeeded" and body["stage"] == "done" and body["progress"] == 100
     assert body["verdict"]["label"] == "manipulated" and body["verdict"]["score"] == 0.8
     assert body["detector_set"][0]["sha256"] == "ab" * 32
-    frames = alice_client.get(f"/api/v1/jobs/{job_id}/frames/").json()
+    frames = alice_client.get(f"/api/v1/jobs/{job_id}/frames/").json()["results"]
     assert [f["frame_index"] for f in frames] == [0, 10, 20]
     assert all(len(f["faces"]) == 2 for f in frames)
     face = frames[0]["faces"][0]
     assert face["detector_scores"] == {"efficientnet_b0": 0.8} and face["box"] == [10, 10, 100, 100]
     assert face["crop_url"].endswith(f"/api/v1/jobs/{job_id}/files/crops/f0_t0.jpg")
+
+
+def test_a_jobs_frames_come_a_page_at_a_time_in_frame_order_with_a_bounded_page_size(
+    alice_client, case, sample_clip_path
+):
+    from cases.api.pagination import FRAMES_PAGE_SIZE
+
+    job_id = claimed_job(alice_client, case, sample_clip_path)
+    total = FRAMES_PAGE_SIZE * 2 + 7
+    assert results.record_results(job_id, "w1", fake_result(frames=total, faces_per_frame=2))
+    url, seen, pages = f"/api/v1/jobs/{job_id}/frames/", [], 0
+    while url:
+        page = alice_client.get(url).json()
+        assert page["count"] == total and len(page["results"]) <= FRAMES_PAGE_SIZE
+        assert all(len(f["faces"]) == 2 for f in page["results"])
+        seen += [f["frame_index"] for f in page["results"]]
+        url, pages = page["next"], pages + 1
+    assert pages == 3 and seen == [i * 10 for i in range(total)]
+    # A client may ask for smaller pages, never for larger ones.
+    assert len(alice_client.get(f"/api/v1/jobs/{job_id}/frames/?page_size=5").json()["results"]) == 5
+    huge = alice_client.get(f"/api/v1/jobs/{job_id}/frames/?page_size=100000").json()
+    assert len(huge["results"]) == FRAMES_PAGE_SIZE
 
 
 def test_the_report_names_the_file_hash_and_the_verdict(alice_client, case, sample_clip_path):

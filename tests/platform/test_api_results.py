@@ -43,7 +43,7 @@ def analysed_job(alice_client, case, sample_clip_path, custom_cnn_checkpoint) ->
 
 
 def faces_of(client, job_id: int) -> list[dict]:
-    frames = client.get(f"/api/v1/jobs/{job_id}/frames/").json()
+    frames = client.get(f"/api/v1/jobs/{job_id}/frames/").json()["results"]
     return [face for frame in frames for face in frame["faces"]]
 
 

@@ -54,3 +54,22 @@ def test_a_case_with_many_jobs_lists_its_newest_and_links_to_all_of_them_paginat
     assert listed == sorted(listed, reverse=True) and len({j["id"] for j in detail["jobs"]}) == CASE_DETAIL_JOBS
     page = client.get(detail["jobs_url"]).json()
     assert page["count"] == len(jobs) and page["next"]
+
+
+def test_a_page_of_frames_takes_as_many_queries_for_many_frames_and_faces_as_for_one(alice, case):
+    from cases import lease, results
+    from tests.factories import fake_result
+
+    client = APIClient()
+    client.force_authenticate(alice)
+    urls = []
+    for frames, faces in ((1, 1), (60, 3)):
+        job = JobFactory(media=MediaFactory(case=case, uploaded_by=alice))
+        assert lease.claim_job(job.pk, "w1") is not None
+        assert results.record_results(job.pk, "w1", fake_result(frames=frames, faces_per_frame=faces))
+        urls.append(f"/api/v1/jobs/{job.pk}/frames/")
+    with CaptureQueriesContext(connection) as one_frame:
+        assert len(client.get(urls[0]).json()["results"]) == 1
+    with CaptureQueriesContext(connection) as sixty_frames:
+        assert len(client.get(urls[1]).json()["results"]) == 60
+    assert len(sixty_frames) == len(one_frame), [q["sql"] for q in sixty_frames.captured_queries]

@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { ApiError, api } from "./client";
 import type { Case, CaseDetail, CustodyLog, FrameResult, Job, Paginated, User, WebhookDelivery } from "./types";
+import { collectPages } from "../lib/pages";
 import { isActive } from "../lib/verdict";
 
 export const JOB_POLL_INTERVAL_MS = 1500;
@@ -113,11 +114,8 @@ export function useFrames(job: Job | undefined) {
   const ready = job?.state === "succeeded";
   return useQuery({
     queryKey: keys.frames(job?.id ?? 0),
-    queryFn: async () => {
-      const body = await api.get<FrameResult[] | Paginated<FrameResult>>(job?.frames_url || `jobs/${job?.id}/frames/`);
-      // Tolerate a paginated envelope, should the endpoint grow one for long videos.
-      return Array.isArray(body) ? body : body.results;
-    },
+    // The timeline, the face gallery and the detector comparison show the whole job: every page.
+    queryFn: () => collectPages(job?.frames_url || `jobs/${job?.id}/frames/`, (url) => api.get<Paginated<FrameResult>>(url)),
     enabled: ready,
     staleTime: Infinity,
   });

@@ -349,7 +349,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Per-frame, per-face, per-detector scores and boxes
+         * Per-frame, per-face, per-detector scores and boxes, in frame order, a page at a time
          * @description Every queryset is the requesting user's teams' rows; schema generation gets an empty one.
          */
         get: operations["v1_jobs_frames_list"];
@@ -995,6 +995,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Case"][];
+        };
+        PaginatedFrameList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Frame"][];
         };
         PaginatedJobList: {
             /** @example 123 */
@@ -2642,6 +2657,10 @@ export interface operations {
             query?: {
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
                 /** @description A search term. */
                 search?: string;
             };
@@ -2659,7 +2678,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Frame"][];
+                    "application/json": components["schemas"]["PaginatedFrameList"];
                 };
             };
             /** @description Bad input: the body or query says what is wrong */

@@ -27,6 +27,7 @@ from cases import results, services, storage
 from cases.api import polling
 from cases.api.files import safe_child, serve_file
 from cases.api.filtersets import CaseFilter, JobFilter
+from cases.api.pagination import FramePagination
 from cases.api.serializers import (
     CaseDetailSerializer,
     CaseSerializer,
@@ -276,15 +277,16 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
     @extend_schema(
-        summary="Per-frame, per-face, per-detector scores and boxes",
+        summary="Per-frame, per-face, per-detector scores and boxes, in frame order, a page at a time",
         tags=["jobs"],
         responses=FrameSerializer(many=True),
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(detail=True, methods=["get"], pagination_class=FramePagination, filterset_class=None)
     def frames(self, request: Request, pk=None) -> Response:
         job = self.get_object()
         frames = FrameResult.objects.filter(job=job).prefetch_related("faces").order_by("frame_index")
-        return Response(FrameSerializer(frames, many=True, context=self.get_serializer_context()).data)
+        page = self.paginate_queryset(frames)
+        return self.get_paginated_response(FrameSerializer(page, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(summary="Cancel a queued or running job", tags=["jobs"], request=None, responses=JobSerializer)
     @action(detail=True, methods=["post"])
