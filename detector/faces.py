@@ -99,8 +99,9 @@ def square_crop(rgb: np.ndarray, box: tuple[float, float, float, float], margin:
     pad_r, pad_b = max(0, left + size - width), max(0, top + size - height)
     region = rgb[max(0, top) : min(height, top + size), max(0, left) : min(width, left + size)]
     if pad_l or pad_t or pad_r or pad_b:
-        region = cv2.copyMakeBorder(region, pad_t, pad_b, pad_l, pad_r, cv2.BORDER_REPLICATE)
-    return np.ascontiguousarray(region)
+        return cv2.copyMakeBorder(region, pad_t, pad_b, pad_l, pad_r, cv2.BORDER_REPLICATE)
+    # A copy, never a view: a crop as wide as the frame would otherwise keep the whole frame alive.
+    return region.copy()
 
 
 def narrow_crop(crop: np.ndarray, source_margin: float, margin: float) -> np.ndarray:

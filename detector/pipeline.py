@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -338,7 +338,11 @@ def analyze_frames(
     decode_s: float = 0.0,
     media_sha256: str | None = None,
 ) -> AnalysisResult:
-    """Everything after decoding, for frames already in memory (see :func:`analyze`)."""
+    """Everything after decoding, for frames already in memory (see :func:`analyze`).
+
+    Once the faces are cut, every frame of ``sampled`` is replaced (in place) by one without its
+    pixels: the decoded frames, up to ``media.MAX_DECODED_PIXELS``, are not held while the models run.
+    """
     if heatmap_detectors not in HEATMAP_DETECTORS:
         raise ValueError(f"heatmap_detectors must be one of {HEATMAP_DETECTORS}, not {heatmap_detectors!r}")
     progress = progress or _noop_progress
@@ -354,6 +358,8 @@ def analyze_frames(
     progress(JobStage.FACES, 0)
     t0 = time.perf_counter()
     faces_per_frame, n_tracks = detect_faces(sampled, face_finder, margin)
+    readable = {f.index for f in sampled if f.rgb is not None}
+    sampled[:] = [replace(f, rgb=None) for f in sampled]
     timings["faces_s"] = time.perf_counter() - t0
     progress(JobStage.FACES, 100)
 
@@ -396,7 +402,7 @@ def analyze_frames(
         FrameResult(
             frame_index=f.index,
             timestamp_s=round(f.timestamp_s, 4),
-            readable=f.rgb is not None,
+            readable=f.index in readable,
             error=f.error,
             faces=faces_by_frame.get(f.index, []),
         )

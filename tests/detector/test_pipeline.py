@@ -243,3 +243,34 @@ def test_members_with_different_margins_each_see_their_own_crop(sample_clip_path
     assert mixed_scores == pytest.approx(single_scores, abs=2e-3)
     assert mixed.explanations.skipped is None and mixed.explanations.files
     assert (mixed.settings.crop_margin, single.settings.crop_margin) == (0.5, 0.3)
+
+
+def test_decoded_frames_are_dropped_once_their_faces_are_cut_before_the_models_run(
+    sample_clip_path, face_finder, monkeypatch
+):
+    """A job holds its decoded frames (up to media.MAX_DECODED_PIXELS) through the face stage only."""
+    import gc
+    import weakref
+
+    from detector import pipeline
+
+    decoded: list[weakref.ref] = []
+    alive_when_scoring: list[int] = []
+    read_media, score_faces = pipeline.read_media, pipeline.score_faces
+
+    def read_and_watch(*args, **kwargs):
+        media, frames, report = read_media(*args, **kwargs)
+        decoded.extend(weakref.ref(f.rgb) for f in frames if f.rgb is not None)
+        return media, frames, report
+
+    def count_then_score(*args, **kwargs):
+        gc.collect()
+        alive_when_scoring.append(sum(ref() is not None for ref in decoded))
+        return score_faces(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "read_media", read_and_watch)
+    monkeypatch.setattr(pipeline, "score_faces", count_then_score)
+    ensemble = Ensemble([detector.create("custom_cnn", device="cpu")])
+    result = analyze(sample_clip_path, frames=6, ensemble=ensemble, face_finder=face_finder)
+    assert len(decoded) == 6 and alive_when_scoring == [0]
+    assert all(frame.readable for frame in result.frames) and len(result.faces()) >= 6
