@@ -94,3 +94,33 @@ def test_a_submission_carrying_more_than_its_one_file_is_refused(alice_client, c
     extra = {f"extra{n}": SimpleUploadedFile(f"{n}.bin", b"x") for n in range(5)}
     response = alice_client.post("/api/v1/jobs/", {"file": clip, **extra, "case": case.pk}, format="multipart")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", LOGIN, "[" * 5000),
+        ("post", LOGIN, '{"username": ' * 5000),
+        ("post", "/api/v1/cases/", "[" * 5000 + "]" * 5000),  # well-formed, just deep
+        ("patch", "/api/v1/cases/{case}/", '{"tags": ' + "[" * 100_000),
+        ("post", "/api/v1/tokens/", '{"name": ' * 5000),
+        ("post", "/api/v1/jobs/{job}/review/", '{"reason": ' * 5000),
+    ],
+    ids=["login-lists", "login-objects", "case-balanced", "case-edit", "token", "review"],
+)
+def test_json_nested_deeper_than_the_decoder_recurses_is_a_400_not_a_500(team, case, method, path, body):
+    from rest_framework.test import APIClient
+
+    from accounts.models import Role
+    from tests.conftest import PASSWORD
+    from tests.factories import JobFactory, MediaFactory, UserFactory
+
+    reviewer = UserFactory(username="rita", team=team, team__role=Role.REVIEWER)
+    job = JobFactory(media=MediaFactory(case=case, uploaded_by=reviewer))
+    client = APIClient()  # signed in with a session: minting a token needs one
+    client.raise_request_exception = False
+    if path != LOGIN:
+        assert client.login(username="rita", password=PASSWORD)
+    response = getattr(client, method)(path.format(case=case.pk, job=job.pk), body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["code"] == "parse_error" and "nested too deeply" in response.json()["detail"]

@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +42,7 @@ from cases.api.serializers import (
     ReviewWriteSerializer,
 )
 from cases.models import AnalysisJob, Case, FrameResult, Media
+from config.parsers import BoundedJSONParser
 
 CUSTODY_EXPORT_FORMATS = ("json", "csv")
 
@@ -189,7 +190,7 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     filterset_class = JobFilter
     ordering_fields = ["created_at", "finished_at"]
     ordering = ["-created_at"]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     model = AnalysisJob
 
     def with_related(self, queryset):
