@@ -19,10 +19,13 @@ frontend:
 api-types: venv frontend
 	@bash deploy/scripts/api-types.sh
 
-## browser: install Debian's chromium (browser tests) and nginx (the web image's config check) if missing
+## browser: install Debian's chromium (browser tests), nginx (the web image's config check), Pango (WeasyPrint's
+## PDF reports) and poppler-utils (pdftotext/pdftoppm read the PDF back in tests) if missing
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light >/dev/null)
+	@command -v chromium >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 \
+	  && /sbin/ldconfig -p | grep -q libpangoft2-1.0 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light \
+	    poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null)
 
 ## demo: set up, start the web app and a real Celery worker (embedded: SQLite + filesystem broker), analyse a sample clip
 demo: venv frontend

@@ -109,6 +109,9 @@ class DetectorInfo(_Record):
     threshold: float | None = None
     device: str = "cpu"
     precision: str = "float32"
+    # What the model card beside the checkpoint measured (detector.cards): held-out test videos, video AUC,
+    # FPR and TPR at the threshold, the known limits; {} when no card describes these weights.
+    card: dict[str, Any] = field(default_factory=dict)
 
 
 # {detector name: calibrated probability manipulated}

@@ -19,6 +19,7 @@ from torch import nn
 
 from detector import checkpoints
 from detector.calibration import Calibration
+from detector.cards import card_for_checkpoint
 from detector.faces import narrow_crop
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -159,6 +160,7 @@ class Detector:
             "uncertainty_band": self.uncertainty_band,
             "device": self.device.type,
             "precision": self.precision,
+            "card": card_for_checkpoint(self.checkpoint_path, self.checkpoint_sha256),
         }
 
     def crops_for(self, crops: list[np.ndarray], source_margin: float | None = None) -> list[np.ndarray]:

@@ -64,7 +64,22 @@ class JobFactory(factory.django.DjangoModelFactory):
 
 def fake_result(frames: int = 3, faces_per_frame: int = 1, score: float = 0.8) -> contract.AnalysisResult:
     """A finished analysis as detector.pipeline.analyze returns it, with fixed numbers."""
-    detector = contract.DetectorInfo(name="efficientnet_b0", version="1", sha256="ab" * 32, trained=True)
+    detector = contract.DetectorInfo(
+        name="efficientnet_b0",
+        version="1",
+        sha256="ab" * 32,
+        trained=True,
+        threshold=0.6,
+        card={
+            "test_videos_real": 11,
+            "test_videos_fake": 10,
+            "video_auc": 0.618,
+            "video_fpr": 0.091,
+            "video_tpr": 0.3,
+            "limits": ["Beauty filters, low light and small faces raise false positives."],
+            "source": "model card efficientnet_b0.md",
+        },
+    )
     return contract.AnalysisResult(
         media=contract.MediaProbe(
             kind="video", width=480, height=360, fps=15.0, frame_count=30, duration_s=2.0, codec="mp4v"

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from accounts.services import primary_team
-from audit.models import AuditAction
+from audit.models import AuditAction, AuditEvent, chain_for_team
 from audit.services import record as audit
 from cases import lease, retention, storage
 from cases.models import AnalysisJob, Case, JobReview, JobState, Media, Verdict
@@ -31,13 +31,17 @@ from webhooks import services as webhooks
 
 logger = logging.getLogger(__name__)
 
+# The ``format`` a report download's custody event names (an HTML download names none).
+REPORT_PDF = "pdf"
+REPORT_PDF_SIGNATURE = "pdf.sig"
+
 
 def _audit(
     action: str, subject: Media | AnalysisJob, user: AbstractBaseUser, ip: str | None, detail: dict | None = None
-) -> None:
+) -> AuditEvent:
     """A custody event about an original or a job, with the original's sha256 and the case's team."""
     media = subject if isinstance(subject, Media) else subject.media
-    audit(
+    return audit(
         action,
         actor=user,
         team=media.case.team_id,
@@ -309,6 +313,34 @@ def report_downloaded(job: AnalysisJob, user: AbstractBaseUser, ip: str | None =
 def original_viewed(media: Media, user: AbstractBaseUser, ip: str | None = None, byte_range: str = "") -> None:
     """Custody: (part of) an original was read for inline playback."""
     _audit(AuditAction.MEDIA_VIEWED, media, user, ip, {"range": byte_range[:100]})
+
+
+def signed_report_downloaded(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -> AuditEvent:
+    """Custody: a job's report was downloaded as a signed PDF. Its sequence number names that PDF and
+    its signature (the chain head the PDF prints includes this event)."""
+    return _audit(AuditAction.REPORT_DOWNLOADED, job, user, ip, {"format": REPORT_PDF})
+
+
+def report_signature_downloaded(
+    job: AnalysisJob, user: AbstractBaseUser, report_seq: int, ip: str | None = None
+) -> None:
+    """Custody: the detached signature of the signed PDF named by ``report_seq`` was downloaded."""
+    _audit(AuditAction.REPORT_DOWNLOADED, job, user, ip, {"format": REPORT_PDF_SIGNATURE, "report_seq": report_seq})
+
+
+def signed_report_seq(job: AnalysisJob, user: AbstractBaseUser, seq: int | None = None) -> int | None:
+    """The custody seq of a signed PDF of ``job``: ``seq`` if that event is one, else ``user``'s newest PDF.
+
+    None when there is no such download."""
+    downloads = AuditEvent.objects.filter(
+        chain=chain_for_team(job.media.case.team_id),
+        action=AuditAction.REPORT_DOWNLOADED,
+        object_type="job",
+        object_id=str(job.pk),
+        detail__format=REPORT_PDF,
+    )
+    downloads = downloads.filter(seq=seq) if seq is not None else downloads.filter(actor=user)
+    return downloads.order_by("-seq").values_list("seq", flat=True).first()
 
 
 def report_viewed(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -> None:

@@ -7,6 +7,7 @@ agree on where a file is.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -48,6 +49,21 @@ def original_path(media: Media) -> Path:
 def job_artifacts_dir(job_id: int) -> Path:
     """The crops and heatmaps of a job's stored results (those of the attempt whose results were kept)."""
     return jobs_root() / str(job_id)
+
+
+def report_signature_path(job_id: int, report_seq: int) -> Path:
+    """The detached signature of the signed PDF whose download was custody event ``report_seq``.
+
+    Beside the job's artefacts, not inside them: a job's artefact folder is swapped by its results write.
+    """
+    return media_root() / "report-signatures" / str(job_id) / f"{report_seq}.pdf.sig"
+
+
+def store_report_signature(job_id: int, report_seq: int, signature: dict[str, Any]) -> Path:
+    path = report_signature_path(job_id, report_seq)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(signature, indent=1) + "\n")
+    return path
 
 
 # Each attempt writes its own folder beside the job's; its results swap it in (install_attempt_artifacts).

@@ -84,7 +84,12 @@ def test_python_images_are_multi_stage_and_copy_only_the_virtualenv(name):
     assert len(stages(dockerfile)) >= 2
     final = final_stage(dockerfile)
     assert "COPY --from=venv /opt/venv /opt/venv" in final
-    assert "pip install" not in final and "apt-get" not in final
+    assert "pip install" not in final
+    # A system package only as a runtime library (the api's Pango for WeasyPrint's PDF reports): no
+    # recommended extras, no compilers or headers, no apt lists left in the layer.
+    if "apt-get" in final:
+        assert "--no-install-recommends" in final and "rm -rf /var/lib/apt/lists/*" in final
+        assert not re.search(r"\b(gcc|g\+\+|build-essential|[\w.-]+-dev)\b", final), final
 
 
 def test_the_api_image_installs_no_ml_stack_and_no_worker_code():

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import lease, results, storage
+from detector.checkpoints import file_sha256
 from detector.contract import AnalysisResult
 from detector.ensemble import load_ensemble
 from detector.faces import FaceFinder
@@ -20,7 +21,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def custom_cnn_checkpoint(tmp_path_factory):
-    return save_random_checkpoint("custom_cnn", tmp_path_factory.mktemp("weights") / "custom_cnn.pt")
+    path = save_random_checkpoint("custom_cnn", tmp_path_factory.mktemp("weights") / "custom_cnn.pt")
+    # Its model card, as detector.training.reproduce writes one (the rows and lines the report quotes).
+    path.with_suffix(".md").write_text(
+        f"| sha256 | `{file_sha256(path)}` |\n\n"
+        "Test videos (`EVALUATION.md`: 11 real and 10 manipulated videos no split\n"
+        "used): video AUC 0.536, log loss 0.7, ECE 0.2,\nFPR on real videos 0.091 and TPR 0.000 at the threshold.\n\n"
+        "## Known limits\n- Random weights: a test\n  checkpoint.\n"
+    )
+    return path
 
 
 @pytest.fixture
@@ -92,5 +101,15 @@ def test_the_job_shows_input_diagnostics_track_verdicts_detector_scores_and_chec
     (described,) = body["detector_set"]
     assert described["sha256"] == custom_cnn_checkpoint.with_name("custom_cnn.pt.sha256").read_text().split()[0]
     assert described["trained"] is True and described["precision"] == "float32"
+    # The model card beside the checkpoint, as the report quotes it (FPR at the threshold, known limits).
+    assert described["card"] == {
+        "test_videos_real": 11,
+        "test_videos_fake": 10,
+        "video_auc": 0.536,
+        "video_fpr": 0.091,
+        "video_tpr": 0.0,
+        "limits": ["Random weights: a test checkpoint."],
+        "source": "model card custom_cnn.md",
+    }
     face = faces_of(alice_client, job_id)[0]
     assert set(face["detector_scores"]) == {"custom_cnn"} and 0.0 <= face["score"] <= 1.0

@@ -103,6 +103,7 @@ MATRIX = [
     ("jobs", "frames", "get", "/api/v1/jobs/{job}/frames/", None, MEMBERS_READ),
     ("jobs", "report", "get", "/api/v1/jobs/{job}/report/", None, MEMBERS_READ),
     ("jobs", "download report", "get", "/api/v1/jobs/{job}/report/?download=1", None, MEMBERS_READ),
+    ("jobs", "signed PDF report", "get", "/api/v1/jobs/{job}/report.pdf", None, MEMBERS_READ),
     ("jobs", "download artefact", "get", "/api/v1/jobs/{job}/files/crops/f0_t0.jpg", None, MEMBERS_READ),
     ("jobs", "cancel", "post", "/api/v1/jobs/{job}/cancel/", None, MEMBERS_READ),
     ("jobs", "retry", "post", "/api/v1/jobs/{job}/retry/", None, expect(401, 404, 202, 202, 202)),

@@ -145,6 +145,10 @@ class JobSerializer(serializers.ModelSerializer):
     verdict = serializers.SerializerMethodField()
     frames_url = LinkField("job-frames")
     report_url = LinkField("job-report")
+    report_pdf_url = LinkField("job-report-pdf")
+    report_signature_url = LinkField(
+        "job-report-pdf-signature", help_text="The detached signature of the newest signed PDF you downloaded"
+    )
     review = serializers.SerializerMethodField()
     custody = serializers.SerializerMethodField(
         help_text="The custody chain's link of the newest event about this job or its original: "
@@ -185,6 +189,8 @@ class JobSerializer(serializers.ModelSerializer):
             "finished_at",
             "frames_url",
             "report_url",
+            "report_pdf_url",
+            "report_signature_url",
             "custody",
             "custody_url",
             "manifest",

@@ -10,5 +10,11 @@ router.register("media", views.MediaViewSet, basename="media")
 
 urlpatterns = [
     path("jobs/<int:pk>/files/<path:path>", views.JobViewSet.as_view({"get": "files"}), name="job-artifact"),
+    path("jobs/<int:pk>/report.pdf", views.JobViewSet.as_view({"get": "report_pdf"}), name="job-report-pdf"),
+    path(
+        "jobs/<int:pk>/report.pdf.sig",
+        views.JobViewSet.as_view({"get": "report_pdf_signature"}),
+        name="job-report-pdf-signature",
+    ),
     path("", include(router.urls)),
 ]

@@ -7,7 +7,7 @@ import json
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.template.defaultfilters import filesizeformat
-from django.template.loader import render_to_string
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -20,10 +20,11 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsTeamReviewer
 from accounts.services import primary_team
+from audit import report_signing
 from audit import services as custody
 from audit.api.serializers import AuditEventSerializer, CustodyLogSerializer
 from audit.services import client_ip
-from cases import results, services, storage
+from cases import reports, results, services, storage
 from cases.api import polling
 from cases.api.files import safe_child, serve_file
 from cases.api.filtersets import CaseFilter, JobFilter
@@ -353,21 +354,80 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
             services.report_downloaded(job, request.user, ip=client_ip(request))
         else:
             services.report_viewed(job, request.user, ip=client_ip(request))
-        frames = FrameResult.objects.filter(job=job).prefetch_related("faces").order_by("frame_index")
-        team_id = self.team_of(job)
-        html = render_to_string(
-            "cases/report.html",
-            {
-                "job": job,
-                "data": JobSerializer(job, context=self.get_serializer_context()).data,
-                "frames": frames,
-                "custody_head": custody.chain_head(team_id),
-                "custody_events": custody.custody_events(team_id, custody.subjects_of_job(job)),
-            },
+        response = HttpResponse(
+            reports.render_html(self.report_context(job, "html")), content_type="text/html; charset=utf-8"
         )
-        response = HttpResponse(html, content_type="text/html; charset=utf-8")
         if download:
             response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-report.html"'
+        return response
+
+    def report_context(self, job: AnalysisJob, medium: str) -> dict:
+        team_id = self.team_of(job)
+        return reports.report_context(
+            job,
+            JobSerializer(job, context=self.get_serializer_context()).data,
+            custody_head=custody.chain_head(team_id),
+            custody_events=custody.custody_events(team_id, custody.subjects_of_job(job)),
+            medium=medium,
+        )
+
+    @extend_schema(
+        summary="The report as a signed PDF (same content as the HTML report); its detached signature is at "
+        "the Link header's URL (verify: python -m audit.verify_pdf REPORT.pdf REPORT.pdf.sig)",
+        tags=["jobs"],
+        operation_id="v1_jobs_report_pdf",
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            503: OpenApiResponse(description="No report signing key is configured"),
+        },
+    )
+    def report_pdf(self, request: Request, pk=None) -> HttpResponse:
+        """Routed in cases.api.urls as ``report.pdf``; every download is a custody event whose seq names it."""
+        job = self.get_object()
+        try:
+            key_id = report_signing.signing_key_id()
+        except report_signing.NoSigningKey as exc:
+            return Response({"detail": str(exc), "code": "no_signing_key"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        event = services.signed_report_downloaded(job, request.user, ip=client_ip(request))
+        context = {**self.report_context(job, "pdf"), "signing_key_id": key_id}
+        pdf = reports.render_pdf(reports.render_html(context))
+        filename = f"job-{job.pk}-report-{event.seq}.pdf"
+        signature = report_signing.sign_report(
+            pdf, job_id=job.pk, filename=filename, custody_head=context["custody_head"], signed_at=event.created_at
+        )
+        storage.store_report_signature(job.pk, event.seq, signature)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["X-Content-SHA256"] = signature["statement"]["pdf_sha256"]
+        signature_url = reverse("job-report-pdf-signature", args=[job.pk]) + f"?seq={event.seq}"
+        response["Link"] = f'<{request.build_absolute_uri(signature_url)}>; rel="signature"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @extend_schema(
+        summary="The detached signature of a signed PDF report: ?seq= names the download "
+        "(its custody event); without it, your newest",
+        tags=["jobs"],
+        operation_id="v1_jobs_report_pdf_signature",
+        parameters=[OpenApiParameter("seq", int, description="The custody seq of the PDF's download")],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            404: OpenApiResponse(description="No such signed PDF of this job"),
+        },
+    )
+    def report_pdf_signature(self, request: Request, pk=None) -> HttpResponse:
+        """Routed in cases.api.urls as ``report.pdf.sig``."""
+        job = self.get_object()
+        raw_seq = request.query_params.get("seq")
+        if raw_seq is not None and not raw_seq.isdigit():
+            raise ValidationError({"seq": ["a custody sequence number"]})
+        seq = services.signed_report_seq(job, request.user, int(raw_seq) if raw_seq is not None else None)
+        path = storage.report_signature_path(job.pk, seq) if seq is not None else None
+        if path is None or not path.is_file():
+            raise Http404("no signed PDF of this job with that sequence number")
+        services.report_signature_downloaded(job, request.user, seq, ip=client_ip(request))
+        response = HttpResponse(path.read_bytes(), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-report-{seq}.pdf.sig"'
         return response
 
     @extend_schema(

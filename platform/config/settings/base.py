@@ -237,7 +237,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": setting("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # WeasyPrint (the PDF report) logs every layout step at INFO.
+    "loggers": {"django.request": {"level": "ERROR"}, "weasyprint": {"level": "WARNING"}},
 }
 
 # Webhooks (webhooks.services): deliveries go out on the cpu workers' queue and are retried with
@@ -253,3 +254,9 @@ WEBHOOK_DISABLE_AFTER_FAILURES = setting("FORENSICS_WEBHOOK_DISABLE_AFTER_FAILUR
 WEBHOOK_ALLOW_PRIVATE_TARGETS = setting("FORENSICS_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False, cast=bool)
 # The dashboard's public origin (e.g. https://forensics.example.org), for absolute links in webhook bodies.
 PUBLIC_BASE_URL = setting("FORENSICS_PUBLIC_BASE_URL", default="")
+
+# PDF reports are signed (audit.report_signing) with this Ed25519 key: the base64 of its 32 private bytes
+# (manage.py report_signing_key --new prints one). Without it a development machine keeps one in the data
+# directory, made on first use; production has no such fallback and serves no PDF until it is set.
+REPORT_SIGNING_KEY = setting("FORENSICS_REPORT_SIGNING_KEY", default="")
+REPORT_SIGNING_KEY_FALLBACK_FILE: Path | None = DATA_DIR / "report-signing.key"

@@ -16,6 +16,10 @@ refuse_placeholder(
 # Flower reads its basic auth itself; it loads these settings first (celery -A config.celery_app flower).
 for _credentials in setting("FLOWER_BASIC_AUTH", default=[], cast=list):
     refuse_placeholder("FLOWER_BASIC_AUTH", _credentials.partition(":")[2], min_chars=12)
+# A key from the environment only; a placeholder is refused (without one, PDF reports answer 503).
+REPORT_SIGNING_KEY_FALLBACK_FILE = None
+if REPORT_SIGNING_KEY:  # noqa: F405
+    refuse_placeholder("FORENSICS_REPORT_SIGNING_KEY", REPORT_SIGNING_KEY)  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = setting("CELERY_BROKER_URL")
