@@ -16,6 +16,8 @@ import base64
 import hashlib
 import os
 import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -315,6 +317,23 @@ def test_analyst_uploads_a_clip_watches_it_finish_and_reads_the_verdict_next_to_
     with page.expect_download() as report_download:
         page.get_by_test_id("download-report").click()
     assert report_download.value.suggested_filename.endswith("-report.html")
+    # The signed PDF, then its signature: a recipient's check of the pair passes.
+    with page.expect_download() as pdf_download:
+        page.get_by_test_id("download-report-pdf").click()
+    pdf_path = tmp_path / pdf_download.value.suggested_filename
+    pdf_download.value.save_as(pdf_path)
+    assert pdf_path.name.endswith(".pdf") and pdf_path.read_bytes().startswith(b"%PDF-")
+    with page.expect_download() as signature_download:
+        page.get_by_test_id("download-report-signature").click()
+    signature_path = tmp_path / f"{pdf_path.name}.sig"
+    signature_download.value.save_as(signature_path)
+    verified = subprocess.run(
+        [sys.executable, "-m", "audit.verify_pdf", str(pdf_path), str(signature_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
     # Themes: the choice survives a reload (the theme script runs under the CSP).
     page.get_by_test_id("theme-toggle").click()

@@ -67,6 +67,22 @@ export function EvidencePanel({ job }: { job: Job }) {
             <a className="button" href={`${job.report_url}?download=1`} data-testid="download-report">
               Download report
             </a>
+            <a
+              className="button"
+              href={job.report_pdf_url}
+              title="The report as a PDF, signed by the lab: every download is a custody event"
+              data-testid="download-report-pdf"
+            >
+              Download signed PDF
+            </a>
+            <a
+              className="button"
+              href={job.report_signature_url}
+              title="The detached signature of the PDF you last downloaded: python -m audit.verify_pdf REPORT.pdf REPORT.pdf.sig"
+              data-testid="download-report-signature"
+            >
+              Signature (.sig)
+            </a>
             {job.manifest && (
               <a
                 className="button"
