@@ -11,6 +11,7 @@ own, is the only way to start the stack.
 from __future__ import annotations
 
 import argparse
+import base64
 import re
 import secrets
 import sys
@@ -26,6 +27,8 @@ def generated_values(hostname: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
         "POSTGRES_APP_PASSWORD": secrets.token_urlsafe(24),
         "FLOWER_BASIC_AUTH": f"admin:{secrets.token_urlsafe(18)}",
+        # An Ed25519 private key is 32 random bytes (audit.report_signing reads the base64).
+        "FORENSICS_REPORT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
 
 

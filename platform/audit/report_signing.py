@@ -10,7 +10,6 @@ refuses to sign.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
 from datetime import datetime
@@ -24,6 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from audit.verify import format_timestamp
 from audit.verify_pdf import ALGORITHM, SIGNATURE_FORMAT, SIGNATURE_VERSION, canonical_json, key_id
+from config.env import check_signing_key_text
 
 KEY_SETTING = "FORENSICS_REPORT_SIGNING_KEY"
 
@@ -43,13 +43,8 @@ def _private_text(key: Ed25519PrivateKey) -> str:
 
 
 def private_key_from_text(text: str, source: str = KEY_SETTING) -> Ed25519PrivateKey:
-    try:
-        raw = base64.b64decode(text.strip(), validate=True)
-    except binascii.Error as exc:
-        raise ImproperlyConfigured(f"{source} is not base64: {exc}") from exc
-    if len(raw) != 32:
-        raise ImproperlyConfigured(f"{source} must be the base64 of 32 bytes (an Ed25519 private key), not {len(raw)}")
-    return Ed25519PrivateKey.from_private_bytes(raw)
+    check_signing_key_text(source, text)
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(text.strip()))
 
 
 def signing_key() -> Ed25519PrivateKey:

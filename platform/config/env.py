@@ -46,6 +46,19 @@ def refuse_placeholder(name: str, value: str, min_chars: int = 0) -> str:
     return value
 
 
+def check_signing_key_text(name: str, value: str) -> None:
+    """ImproperlyConfigured naming ``name`` unless ``value`` is the base64 of 32 bytes (an Ed25519 private key)."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except binascii.Error as exc:
+        raise ImproperlyConfigured(f"{name} is not base64: {exc}") from exc
+    if len(raw) != 32:
+        raise ImproperlyConfigured(f"{name} must be the base64 of 32 bytes (an Ed25519 private key), not {len(raw)}")
+
+
 def require_settings_module() -> None:
     """Production entry points (wsgi, asgi, the Celery app) never fall back to development settings."""
     import os

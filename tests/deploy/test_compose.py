@@ -42,7 +42,14 @@ def test_the_validator_rejects_a_file_that_breaks_the_specification(tmp_path):
     assert "capabilities must be a array" in result.stderr
 
 
-SECRETS = ["DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "POSTGRES_APP_PASSWORD", "FLOWER_BASIC_AUTH", "FORENSICS_HOSTNAME"]
+SECRETS = [
+    "DJANGO_SECRET_KEY",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_APP_PASSWORD",
+    "FLOWER_BASIC_AUTH",
+    "FORENSICS_HOSTNAME",
+    "FORENSICS_REPORT_SIGNING_KEY",
+]
 
 
 @pytest.mark.parametrize("secret", SECRETS)
@@ -107,6 +114,13 @@ def test_only_migrate_connects_as_the_owner_everything_else_as_the_restricted_ap
         assert (url.username, url.hostname, url.path) == ("forensics_app", "postgres", owner.path), name
         assert url.password, name
         assert "POSTGRES_APP_PASSWORD" not in services[name]["environment"], name
+
+
+def test_only_the_api_holds_the_report_signing_key(stack):
+    services = stack["services"]
+    assert services["api"]["environment"]["FORENSICS_REPORT_SIGNING_KEY"]
+    for name in ("migrate", "worker-gpu", "worker-cpu", "beat", "flower"):
+        assert "FORENSICS_REPORT_SIGNING_KEY" not in services[name]["environment"], name
 
 
 def test_the_api_runs_gunicorn_and_its_healthcheck_asks_healthz(stack):

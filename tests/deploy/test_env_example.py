@@ -113,6 +113,7 @@ def test_required_values_are_set_and_only_they_are_uncommented():
         "POSTGRES_APP_PASSWORD",
         "FLOWER_BASIC_AUTH",
         "FORENSICS_HOSTNAME",
+        "FORENSICS_REPORT_SIGNING_KEY",
     }
     assert uncommented == required == secrets
     assert all(entries[name][0] for name in required)

@@ -64,6 +64,8 @@ def test_make_env_writes_fresh_secrets_that_production_starts_with(tmp_path):
         ("POSTGRES_APP_PASSWORD", "change-me", "api"),
         ("POSTGRES_APP_PASSWORD", "change-me", "flower"),
         ("FLOWER_BASIC_AUTH", "admin:change-me", "flower"),
+        ("FORENSICS_REPORT_SIGNING_KEY", "change-me", "api"),
+        ("FORENSICS_REPORT_SIGNING_KEY", "c2hvcnQ=", "api"),
     ],
 )
 def test_a_known_placeholder_or_weak_secret_is_refused_by_name(tmp_path, name, value, service):

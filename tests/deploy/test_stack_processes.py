@@ -39,6 +39,8 @@ STACK_ENV = {
     "FLOWER_BASIC_AUTH": f"{FLOWER_USER}:{FLOWER_PASSWORD}",
     # migrate creates the role forensics_app with it; every other process connects as that role.
     "POSTGRES_APP_PASSWORD": "stack-processes-app-role-password",
+    # The api's report signing key: base64 of 32 bytes.
+    "FORENSICS_REPORT_SIGNING_KEY": "c3RhY2stcHJvY2Vzc2VzLXJlcG9ydC1zaWduaW5nLWs=",
     # The cpu worker takes only housekeeping here, so the gpu queue can only be drained by worker-gpu.
     "FORENSICS_CPU_QUEUES": "cpu",
     "FORENSICS_CPU_CONCURRENCY": "1",

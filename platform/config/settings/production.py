@@ -1,6 +1,6 @@
 """Production: everything comes from the environment; secrets have no defaults."""
 
-from config.env import refuse_placeholder, setting
+from config.env import check_signing_key_text, refuse_placeholder, setting
 from config.settings.base import *  # noqa: F403
 
 # Django's own deploy check asks for at least 50 characters; a placeholder or short key is refused outright.
@@ -16,10 +16,12 @@ refuse_placeholder(
 # Flower reads its basic auth itself; it loads these settings first (celery -A config.celery_app flower).
 for _credentials in setting("FLOWER_BASIC_AUTH", default=[], cast=list):
     refuse_placeholder("FLOWER_BASIC_AUTH", _credentials.partition(":")[2], min_chars=12)
-# A key from the environment only; a placeholder is refused (without one, PDF reports answer 503).
+# The report signing key comes from the environment only (compose gives it to the api alone; the other
+# processes run without it and sign nothing): a placeholder or a value that is not 32 bytes is refused.
 REPORT_SIGNING_KEY_FALLBACK_FILE = None
 if REPORT_SIGNING_KEY:  # noqa: F405
     refuse_placeholder("FORENSICS_REPORT_SIGNING_KEY", REPORT_SIGNING_KEY)  # noqa: F405
+    check_signing_key_text("FORENSICS_REPORT_SIGNING_KEY", REPORT_SIGNING_KEY)  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = setting("CELERY_BROKER_URL")
