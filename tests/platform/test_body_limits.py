@@ -124,3 +124,22 @@ def test_json_nested_deeper_than_the_decoder_recurses_is_a_400_not_a_500(team, c
     response = getattr(client, method)(path.format(case=case.pk, job=job.pk), body, content_type="application/json")
     assert response.status_code == 400, response.content[:300]
     assert response.json()["code"] == "parse_error" and "nested too deeply" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/cases/", '{"title": "t", "team": 1e999}'),
+        ("/api/v1/cases/", '{"title": "t", "tags": [-1e400]}'),
+        ("/api/v1/jobs/", '{"case": 1e999, "frames": 2}'),
+    ],
+    ids=["case-team", "case-tags", "job-case"],
+)
+def test_a_json_number_beyond_a_floats_range_is_a_400_not_a_500(alice, path, body):
+    from tests.conftest import client_for
+
+    client = client_for(alice)
+    client.raise_request_exception = False
+    response = client.post(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["code"] == "parse_error" and "out of range" in response.json()["detail"]
