@@ -206,3 +206,42 @@ def build_corpus() -> list[HostileInput]:
     add(HostileInput("jpeg-in-mp4.mp4", b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + jpeg, FAIL,
                      "MP4 header + JPEG"))  # fmt: skip
     return items
+
+
+def build_generated_media(seed: int = 12, count: int = 110) -> list[HostileInput]:
+    """More of the same kinds, drawn at random (seeded): cuts at any byte, header lies of any size,
+    bytes flipped anywhere, garbage behind every allowed type's magic. Outcomes vary; all are SURVIVE."""
+    rng = np.random.default_rng(seed)
+    mp4, avi = _video("mp4v", ".mp4"), _video("MJPG", ".avi")
+    jpeg = _jpeg()
+    magic = [b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom", b"RIFF\x00\x10\x00\x00AVI LIST",
+             b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", b"\x89PNG\r\n\x1a\n", b"\x1a\x45\xdf\xa3"]  # fmt: skip
+    items: list[HostileInput] = []
+    for i in range(count):
+        kind = i % 6
+        if kind == 0:
+            source, suffix = (mp4, "mp4") if i % 12 == 0 else (avi, "avi")
+            cut = int(rng.integers(16, len(source)))
+            items.append(HostileInput(f"gen{i}-cut.{suffix}", source[:cut], SURVIVE, f"{suffix} cut at byte {cut}"))
+        elif kind == 1:
+            w, h = (int(v) for v in rng.integers(1, 65_536, 2))
+            items.append(HostileInput(f"gen{i}-{w}x{h}.png", _png(w, h), SURVIVE, f"PNG declaring {w}x{h}"))
+        elif kind == 2:
+            w, h = (int(v) for v in rng.integers(1, 65_536, 2))
+            items.append(HostileInput(f"gen{i}-{w}x{h}.avi", _patch_sof(avi, w, h), SURVIVE, f"MJPEG frames {w}x{h}"))
+        elif kind == 3:
+            fields = {"width": int(rng.integers(0, 2**31)), "height": int(rng.integers(0, 2**31)),
+                      "total_frames": int(rng.integers(0, 2**32)), "rate": int(rng.integers(0, 2**32))}  # fmt: skip
+            items.append(HostileInput(f"gen{i}-lies.avi", _patch_avi(avi, **fields), SURVIVE, f"AVI header {fields}"))
+        elif kind == 4:
+            data = bytearray((mp4, avi, jpeg)[i % 3])
+            for _ in range(int(rng.integers(1, 40))):
+                pos = int(rng.integers(0, len(data)))
+                data[pos] = int(rng.integers(0, 256))
+            items.append(HostileInput(f"gen{i}-bytes.{('mp4', 'avi', 'jpg')[i % 3]}", bytes(data), SURVIVE,
+                                      "random bytes overwritten"))  # fmt: skip
+        else:
+            head = magic[i % len(magic)]
+            body = rng.integers(0, 256, int(rng.integers(10, 20_000)), dtype=np.uint8).tobytes()
+            items.append(HostileInput(f"gen{i}-magic.bin", head + body, SURVIVE, "allowed magic, then garbage"))
+    return items
