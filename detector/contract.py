@@ -51,6 +51,23 @@ LABEL_NAMES = {
     VerdictLabel.INCONCLUSIVE: "Inconclusive",
     VerdictLabel.NO_FACES: "No faces",
 }
+
+
+class ManipulationKind(StrEnum):
+    """What a detector looks for: a verdict names the kind each of its scores speaks to."""
+
+    FACE_SWAP = "face_swap"  # a real face swapped, blended or re-enacted (deepfake video)
+    FULLY_GENERATED = "fully_generated"  # a whole face synthesised (StyleGAN, diffusion portraits)
+
+
+KIND_NAMES = {
+    ManipulationKind.FACE_SWAP: "face swap / re-enactment",
+    ManipulationKind.FULLY_GENERATED: "fully generated face",
+}
+
+# KIND_NAMES' order is the order a verdict lists its kinds in.
+KIND_ORDER = tuple(KIND_NAMES)
+
 # The detectors that ship with trained weights (detector/weights/NAME.pt): the only ones a job may name.
 # DEFAULT_DETECTORS run when a job names none (the shipping gate in weights/EXPERIMENTS.md chose them);
 # the others are evaluated and shipped but run only when named. Here, not in detector.ensemble, because
@@ -102,6 +119,8 @@ class DetectorInfo(_Record):
     version: str = ""
     architecture: str = ""
     input_size: int | None = None
+    # What it looks for (ManipulationKind); results recorded before kinds existed hold face-swap detectors only.
+    kind: str = "face_swap"
     checkpoint: str | None = None
     sha256: str | None = None
     trained: bool = False

@@ -20,6 +20,7 @@ from torch import nn
 from detector import checkpoints
 from detector.calibration import Calibration
 from detector.cards import card_for_checkpoint
+from detector.contract import ManipulationKind
 from detector.faces import narrow_crop
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -49,6 +50,8 @@ class DetectorConfig:
     input_kind: str = "frame"
     # Tells Grad-CAM which module to hook; None for detectors without a spatial map.
     cam_layer: str | None = None
+    # What it looks for (detector.contract.ManipulationKind); checkpoints written before it existed are face-swap ones.
+    kind: str = ManipulationKind.FACE_SWAP
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -56,6 +59,9 @@ class DetectorConfig:
             raise ValueError(f"{self.name}: face_alignment {self.face_alignment!r} is not one of {FACE_ALIGNMENTS}")
         if self.input_kind not in INPUT_KINDS:
             raise ValueError(f"{self.name}: input_kind {self.input_kind!r} is not one of {INPUT_KINDS}")
+        if self.kind not in tuple(ManipulationKind):
+            raise ValueError(f"{self.name}: kind {self.kind!r} is not one of {tuple(ManipulationKind)}")
+        object.__setattr__(self, "kind", ManipulationKind(self.kind))
         if self.input_size < 16:
             raise ValueError(f"{self.name}: input_size {self.input_size} is below 16 px")
         if not 0.0 <= self.crop_margin <= 2.0:
@@ -64,7 +70,8 @@ class DetectorConfig:
             raise ValueError(f"{self.name}: mean and std need three values, std positive")
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # Plain strings only: checkpoints are read back with weights_only=True, which refuses enum objects.
+        return {**dataclasses.asdict(self), "kind": str(self.kind.value)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DetectorConfig:
@@ -152,6 +159,7 @@ class Detector:
             "architecture": self.config.architecture,
             "version": self.config.version,
             "input_size": self.config.input_size,
+            "kind": str(self.config.kind.value),
             "checkpoint": Path(self.checkpoint_path).name if self.checkpoint_path else None,
             "sha256": self.checkpoint_sha256,
             "trained": self.trained,

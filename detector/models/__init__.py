@@ -6,6 +6,7 @@ from detector.models import (  # noqa: F401
     efficientnet,
     efficientnet_attention,
     efficientnet_multibranch,
+    genface_spectral,
     resnext_attention,
     resnext_lstm,
     spectral_lr,

@@ -145,6 +145,59 @@ def recipe_augmentations(
     )
 
 
+def synthesis_augmentations(
+    size: int,
+    downscale_range: tuple[float, float] = (0.35, 0.95),
+    downscale_p: float = 0.5,
+    jpeg_quality_range: tuple[int, int] = (30, 100),
+    jpeg_p: float = 0.7,
+    seed: int | None = None,
+) -> A.Compose:
+    """For whole-face synthesis detectors: what a portrait goes through before an analyst receives it.
+
+    Down-then-up resizing (with a random resampling filter: photos are resized by many tools), blur,
+    sensor-like noise, mild colour changes and JPEG re-compression, on reals and fakes alike, so the
+    up-sampling traces of a generator must be told from those of ordinary resizing and compression rather
+    than from the file format or the resolution. Only a horizontal flip moves pixels: a rotation or a
+    random crop would resample every image and blur the spectrum the model reads.
+    """
+    filters = [cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC]
+    return A.Compose(
+        [
+            A.HorizontalFlip(p=0.5),
+            A.OneOf(
+                [
+                    A.Downscale(
+                        scale_range=tuple(downscale_range),
+                        interpolation_pair={"downscale": down, "upscale": up},
+                    )
+                    for down in filters
+                    for up in (cv2.INTER_LINEAR, cv2.INTER_CUBIC)
+                ],
+                p=downscale_p,
+            ),
+            A.OneOf(
+                [A.GaussianBlur(blur_limit=(3, 5), sigma_limit=(0.3, 1.2)), A.MotionBlur(blur_limit=(3, 5))], p=0.2
+            ),
+            A.OneOf(
+                [A.GaussNoise(std_range=(0.005, 0.04)), A.ISONoise(color_shift=(0.01, 0.03), intensity=(0.1, 0.3))],
+                p=0.2,
+            ),
+            A.OneOf(
+                [
+                    A.RandomBrightnessContrast(brightness_limit=0.15, contrast_limit=0.15),
+                    A.HueSaturationValue(hue_shift_limit=5, sat_shift_limit=15, val_shift_limit=10),
+                    A.RandomGamma(gamma_limit=(85, 115)),
+                ],
+                p=0.3,
+            ),
+            A.ImageCompression(quality_range=tuple(jpeg_quality_range), p=jpeg_p),
+            A.Resize(size, size, interpolation=cv2.INTER_AREA),
+        ],
+        seed=seed,
+    )
+
+
 def count_transforms(compose: A.BaseCompose) -> int:
     """Distinct leaf transforms in a pipeline (what the "at least 15 augmentations" count means)."""
     total = 0
@@ -157,6 +210,10 @@ def augmentations_for(config: AugmentConfig, size: int) -> A.Compose | None:
     """The training pipeline a config asks for, or None when augmentation is off."""
     if not config.enabled or not config.strength:
         return None
+    if config.pipeline == "synthesis":
+        return synthesis_augmentations(
+            size, config.downscale_range, config.downscale_p, config.jpeg_quality_range, config.jpeg_p
+        )
     if config.pipeline == "recipe":
         return recipe_augmentations(
             size,

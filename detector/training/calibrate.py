@@ -29,7 +29,7 @@ from detector.faces import Face, FaceFinder
 from detector.media import DEFAULT_FRAMES, MediaError
 from detector.pipeline import ScoredFaces, decide
 from detector.registry import Detector, create, resolve_device
-from detector.training.config import TrainConfig
+from detector.training.config import DEV_ITEM_THRESHOLD_RULES, TrainConfig
 from detector.training.data import FaceCache, MediaItem, add_split_part, media_kind, read_split, scan_source
 from detector.training.evaluate import faces_of
 from detector.training.metrics import binary_metrics, threshold_at_fpr
@@ -93,7 +93,9 @@ def choose_band(threshold: float, real_scores: np.ndarray) -> float:
 
 def needs_dev_calibration(config: TrainConfig) -> bool:
     return bool(
-        config.threshold == "fpr_5pct_dev_videos" or config.calibration_sources or config.uncertainty_band is not None
+        config.threshold in DEV_ITEM_THRESHOLD_RULES
+        or config.calibration_sources
+        or config.uncertainty_band is not None
     )
 
 
@@ -129,12 +131,14 @@ def calibrate_checkpoint(
     else:
         calibration = fit_temperature(logits, labels, weights=weights)
 
-    # Every real video the fit saw (the dev part's and the calibration sources'), never a training one.
-    real_videos = [d for d in dev + extra if d.item.kind == "video" and d.item.label == 0]
+    # Every real video (or, for fpr_5pct_dev_photos, image) the fit saw (the dev part's and the calibration
+    # sources'), never a training one.
+    real_kind = DEV_ITEM_THRESHOLD_RULES.get(str(config.threshold), "video")
+    real_videos = [d for d in dev + extra if d.item.kind == real_kind and d.item.label == 0]
     real_scores = video_scores(real_videos, detector, calibration)
     if isinstance(config.threshold, int | float):
         threshold = float(config.threshold)
-    elif config.threshold == "fpr_5pct_dev_videos" and len(real_scores):
+    elif config.threshold in DEV_ITEM_THRESHOLD_RULES and len(real_scores):
         threshold = max(0.5, threshold_at_fpr(np.zeros(len(real_scores)), real_scores, DEV_VIDEO_MAX_FPR))
     else:
         threshold = loaded.threshold

@@ -9,6 +9,10 @@ from typing import Any
 
 import yaml
 
+# Threshold rules chosen on the dev part's real items as a job scores them (detector/training/calibrate.py):
+# rule -> the media kind whose real items count.
+DEV_ITEM_THRESHOLD_RULES = {"fpr_5pct_dev_videos": "video", "fpr_5pct_dev_photos": "image"}
+
 
 class ConfigError(ValueError):
     """A training config with an unknown key or an impossible value."""
@@ -32,6 +36,9 @@ class DataConfig:
     crop_px: int = 256
     max_faces_per_frame: int = 1
     dev_share: float = 0.2
+    # Share of groups per label held apart for evaluation before the dev part is drawn (seeded; split.json
+    # part "test"); 0: none (the evaluation's own data is held out by source instead).
+    test_share: float = 0.0
     # Groups named here are the dev part, whatever dev_share says: a dev split written down by source.
     dev_groups: list[str] = field(default_factory=list)
     pseudo_fakes: str = "sbi"  # sbi | none
@@ -54,7 +61,8 @@ class AugmentConfig:
     # often (scaled by strength). Small, upscaled faces are blurry whether real or fake.
     downscale_range: tuple[float, float] = (0.5, 0.9)
     downscale_p: float = 0.2
-    # "full": the 17-transform pipeline; "recipe": flip, down-then-up resize, JPEG (the measured recipe).
+    # "full": the 17-transform pipeline; "recipe": flip, down-then-up resize, JPEG (the measured recipe);
+    # "synthesis": the recipe plus blur, noise and mild colour, for whole-face synthesis detectors.
     pipeline: str = "full"
     jpeg_quality_range: tuple[int, int] = (40, 95)
     jpeg_p: float = 0.5
@@ -106,7 +114,8 @@ class TrainConfig:
     calibration: str = "temperature"  # temperature | isotonic | identity, fitted on the dev part
     # A number, "best_f1" or "fpr_1pct" (on dev frames, after calibration), or "fpr_5pct_dev_videos": the
     # lowest threshold (at least 0.5) at which at most 5 % of the dev part's real videos are flagged, their
-    # scores made by the pipeline's own aggregation (detector/training/calibrate.py).
+    # scores made by the pipeline's own aggregation (detector/training/calibrate.py); "fpr_5pct_dev_photos":
+    # the same on the dev part's (and calibration sources') real images.
     threshold: str | float = 0.5
     # Labelled sets with real manipulations that join the dev part's crops when calibration is fitted
     # (detector/training/calibrate.py); they are tuning data, never training data.
@@ -158,7 +167,7 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"data.pseudo_fakes: {config.data.pseudo_fakes!r} is not sbi or none")
     if config.calibration not in ("temperature", "isotonic", "identity"):
         raise ConfigError(f"calibration: {config.calibration!r} is not temperature, isotonic or identity")
-    rules = ("best_f1", "fpr_1pct", "fpr_5pct_dev_videos")
+    rules = ("best_f1", "fpr_1pct", *DEV_ITEM_THRESHOLD_RULES)
     if not isinstance(config.threshold, int | float) and config.threshold not in rules:
         raise ConfigError(f"threshold: {config.threshold!r} is not a number or one of {', '.join(rules)}")
     band = config.uncertainty_band
@@ -168,8 +177,10 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"optim.schedule: {config.optim.schedule!r} is not cosine or onecycle")
     if config.optim.keep not in ("best_dev_loss", "last"):
         raise ConfigError(f"optim.keep: {config.optim.keep!r} is not best_dev_loss or last")
-    if config.augment.pipeline not in ("full", "recipe"):
-        raise ConfigError(f"augment.pipeline: {config.augment.pipeline!r} is not full or recipe")
+    if config.augment.pipeline not in ("full", "recipe", "synthesis"):
+        raise ConfigError(f"augment.pipeline: {config.augment.pipeline!r} is not full, recipe or synthesis")
+    if not 0.0 <= config.data.test_share < 1.0:
+        raise ConfigError(f"data.test_share: {config.data.test_share} is outside [0, 1)")
     if config.data.sbi_mask not in ("box", "landmarks"):
         raise ConfigError(f"data.sbi_mask: {config.data.sbi_mask!r} is not box or landmarks")
     from detector.training.sbi import LandmarkBlendSettings

@@ -304,6 +304,16 @@ def split_by_group(
     return train, dev
 
 
+def split_train_dev_test(
+    items: Sequence[MediaItem], test_share: float, dev_share: float, seed: int, dev_groups: Sequence[str] = ()
+) -> tuple[list[MediaItem], list[MediaItem], list[MediaItem]]:
+    """Seeded three-way split by group: ``test_share`` of each label's groups held apart first (never
+    trained or tuned on), then ``dev_share`` of the rest (or ``dev_groups``) as dev."""
+    rest, test = split_by_group(items, test_share, seed)
+    train, dev = split_by_group(rest, dev_share, seed, dev_groups)
+    return train, dev, test
+
+
 def _split_rows(items: Iterable[MediaItem]) -> list[dict[str, Any]]:
     return [
         {"path": str(i.path), "label": i.label, "group": i.group, "kind": i.kind, "sha256": file_sha256(i.path)}

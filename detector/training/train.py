@@ -31,8 +31,8 @@ from detector.faces import narrow_crop
 from detector.registry import Detector, DetectorConfig, create, normalise, resolve_device
 from detector.training.augment import augmentations_for
 from detector.training.calibrate import calibrate_checkpoint, needs_dev_calibration
-from detector.training.config import AugmentConfig, TrainConfig
-from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_source, split_by_group, write_split
+from detector.training.config import DEV_ITEM_THRESHOLD_RULES, AugmentConfig, TrainConfig
+from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_source, split_train_dev_test, write_split
 from detector.training.losses import BoundaryHead, boundary_loss, detector_loss, mixup
 from detector.training.metrics import best_f1_threshold, binary_metrics, threshold_at_fpr
 from detector.training.sbi import LandmarkBlendSettings, landmark_blend, self_blend
@@ -258,9 +258,15 @@ def prepare_data(config: TrainConfig, log: Log = print) -> PreparedData:
     items: list[MediaItem] = []
     for source in config.data.sources:
         items.extend(scan_source(source, config.resolve))
-    train_items, dev_items = split_by_group(items, config.data.dev_share, config.seed, config.data.dev_groups)
+    data = config.data
+    train_items, dev_items, test_items = split_train_dev_test(
+        items, data.test_share, data.dev_share, config.seed, data.dev_groups
+    )
     output = config.resolve(config.output_dir)
-    write_split(output / "split.json", {"train": train_items, "dev": dev_items}, config.seed)
+    parts = {"train": train_items, "dev": dev_items}
+    if test_items:
+        parts["test"] = test_items  # never trained or tuned on: detector/training/holdout.py evaluates it
+    write_split(output / "split.json", parts, config.seed)
     cache = FaceCache(
         config.resolve(config.data.cache_dir) if config.data.cache_dir else None,
         frames_per_video=config.data.frames_per_video,
@@ -314,8 +320,8 @@ def choose_threshold(rule: str | float, labels: np.ndarray, probs: np.ndarray) -
         return 0.5
     if rule == "best_f1":
         return best_f1_threshold(labels, probs)[0]
-    if rule == "fpr_5pct_dev_videos":
-        return 0.5  # chosen on the dev videos once the checkpoint exists (detector/training/calibrate.py)
+    if rule in DEV_ITEM_THRESHOLD_RULES:
+        return 0.5  # chosen on the dev items once the checkpoint exists (detector/training/calibrate.py)
     return threshold_at_fpr(labels, probs, 0.01)
 
 

@@ -773,6 +773,7 @@ export interface components {
             version?: string;
             architecture?: string;
             input_size?: number | null;
+            kind?: string;
             checkpoint?: string | null;
             sha256?: string | null;
             trained?: boolean;

@@ -1,0 +1,137 @@
+"""Training and evaluating the fully-generated-face detector: the held-apart split, its augmentation, the
+photo threshold rule, and the per-format / per-resolution evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from detector import checkpoints
+from detector.cli import main
+from detector.training.augment import augmentations_for
+from detector.training.config import ConfigError, config_from_dict
+from detector.training.data import MediaItem, split_train_dev_test
+from detector.training.holdout import VARIANTS, Variant
+from tests.training.conftest import face_crop_variant
+from tests.training.test_end_to_end import TINY_OPTIM, write_config
+
+
+def faces(count: int) -> list[MediaItem]:
+    return [MediaItem(Path(f"face{n:04d}.jpg"), n % 2, f"face{n:04d}", "image") for n in range(count)]
+
+
+def test_held_apart_split_is_seeded_disjoint_and_keeps_both_labels_in_every_part() -> None:
+    items = faces(200)
+    train, dev, test = split_train_dev_test(items, test_share=0.2, dev_share=0.125, seed=17)
+    assert len(test) == 40 and len(dev) == 20 and len(train) == 140
+    paths = [{i.path for i in part} for part in (train, dev, test)]
+    assert paths[0].isdisjoint(paths[1]) and paths[0].isdisjoint(paths[2]) and paths[1].isdisjoint(paths[2])
+    assert {i.label for i in test} == {i.label for i in dev} == {0, 1}
+    assert sum(i.label for i in test) == 20, "each label gives the same share"
+    assert split_train_dev_test(items, 0.2, 0.125, seed=17) == (train, dev, test)
+    reordered = split_train_dev_test(list(reversed(items)), 0.2, 0.125, seed=17)[2]
+    assert {i.path for i in reordered} == paths[2], "the files listed in another order are split the same"
+    assert split_train_dev_test(items, 0.2, 0.125, seed=18)[2] != test
+
+
+def test_without_a_test_share_the_split_is_the_two_way_split_it_always_was() -> None:
+    from detector.training.data import split_by_group
+
+    items = faces(60)
+    train, dev, test = split_train_dev_test(items, test_share=0.0, dev_share=0.2, seed=3)
+    assert test == [] and (train, dev) == split_by_group(items, 0.2, 3)
+
+
+def test_synthesis_augmentation_recompresses_and_resizes_both_classes_at_the_models_size() -> None:
+    config = config_from_dict(
+        {
+            "detector": "genface_spectral",
+            "data": {"sources": [{"path": ".", "label": "real"}]},
+            "augment": {"pipeline": "synthesis", "jpeg_quality_range": [30, 100], "jpeg_p": 1.0},
+        }
+    )
+    pipeline = augmentations_for(config.augment, 64)
+    names = [type(t).__name__ for t in pipeline.transforms]
+    assert names[0] == "HorizontalFlip" and names[-2:] == ["ImageCompression", "Resize"]
+    assert "RandomResizedCrop" not in names and "Affine" not in names, "no resampling on every image"
+    image = face_crop_variant(3, size=96)
+    pipeline.set_random_seed(5)
+    out = pipeline(image=image)["image"]
+    assert out.shape == (64, 64, 3) and out.dtype == np.uint8
+    pipeline.set_random_seed(5)
+    assert np.array_equal(out, pipeline(image=image)["image"])
+
+
+def test_config_refuses_a_test_share_of_one_and_knows_the_photo_threshold_rule() -> None:
+    base = {"detector": "genface_spectral", "data": {"sources": [{"path": ".", "label": "real"}]}}
+    assert config_from_dict({**base, "threshold": "fpr_5pct_dev_photos"}).threshold == "fpr_5pct_dev_photos"
+    with pytest.raises(ConfigError, match="test_share"):
+        config_from_dict({**base, "data": {**base["data"], "test_share": 1.0}})
+    with pytest.raises(ConfigError, match="pipeline"):
+        config_from_dict({**base, "augment": {"pipeline": "heavy"}})
+
+
+def test_png_variant_keeps_the_decoded_pixels_and_resolution_variants_resize_the_longer_side(tmp_path) -> None:
+    source = tmp_path / "face.jpg"
+    cv2.imwrite(str(source), face_crop_variant(0, size=256), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    decoded = cv2.imread(str(source))
+    by_name = {v.name: v for v in VARIANTS}
+    assert by_name["as_distributed"].write(source, tmp_path) == source
+    png = by_name["png"].write(source, tmp_path)
+    assert png.suffix == ".png" and np.array_equal(cv2.imread(str(png)), decoded)
+    q50 = by_name["jpeg_q50"].write(source, tmp_path)
+    assert q50.stat().st_size < source.stat().st_size
+    for size in (128, 512):
+        assert cv2.imread(str(by_name[f"px{size}"].write(source, tmp_path))).shape == (size, size, 3)
+    wide = tmp_path / "wide.png"
+    cv2.imwrite(str(wide), np.zeros((100, 200, 3), np.uint8))
+    assert cv2.imread(str(Variant("px128", "resolution", ".png", long_side_px=128).write(wide, tmp_path))).shape == (
+        64,
+        128,
+        3,
+    )
+
+
+def test_tiny_run_holds_a_test_part_apart_and_sets_the_threshold_on_dev_real_photos(
+    tmp_path: Path, face_folder: Path
+) -> None:
+    """Mixup, gradient clipping and progressive unfreezing on the generated-face model, through the CLI;
+    the threshold is chosen on the real photos of a calibration source, as image jobs score them."""
+    config = write_config(
+        tmp_path,
+        face_folder,
+        "genface_spectral",
+        model={"input_size": 64},
+        data={
+            "crop_px": 64,
+            "test_share": 0.25,
+            "dev_share": 0.34,
+            "pseudo_fakes": "none",
+            "cache_dir": str(tmp_path / "cache"),
+            "sources": [
+                {"path": str(face_folder / "real"), "label": "real", "face_mode": "as_is"},
+                {"path": str(face_folder / "fake"), "label": "fake", "face_mode": "as_is"},
+            ],
+        },
+        augment={"pipeline": "synthesis"},
+        optim={**TINY_OPTIM, "loss": "bce", "boundary_loss_weight": 0.0},
+        calibration_sources=[
+            {"path": str(face_folder / "real"), "label": "real", "face_mode": "as_is", "include": ["id3_*"]}
+        ],
+        threshold="fpr_5pct_dev_photos",
+    )
+    assert main(["train", str(config)]) == 0
+    split = json.loads((tmp_path / "run" / "split.json").read_text())["parts"]
+    names = {part: {Path(r["path"]).name for r in rows} for part, rows in split.items()}
+    assert names["test"] and names["test"].isdisjoint(names["train"] | names["dev"])
+    assert names["calibration"] == {"id3_0.png", "id3_1.png"}
+    loaded = checkpoints.load(tmp_path / "run" / "genface_spectral.pt")
+    report = loaded.metrics["calibration_dev"]
+    assert report["threshold_rule"] == "fpr_5pct_dev_photos"
+    assert {"id3_0.png", "id3_1.png"} <= set(report["dev_real_videos"]), "real photos chose the threshold"
+    assert report["dev_real_video_fpr"] <= 0.05 and loaded.threshold >= 0.5
+    assert loaded.config["kind"] == "fully_generated"
