@@ -439,8 +439,9 @@ def test_a_scored_analysis_shows_probabilities_disagreements_and_heatmaps(
 
 
 def test_a_job_with_more_frames_than_one_page_shows_every_frame_on_its_timeline(
-    dashboard: Page, analyst, analyst_credentials, playable_clip_path
+    analyst, analyst_credentials, playable_clip_path, dashboard: Page
 ):
+    # analyst (the database) first: it is then torn down after the page closes, not under its requests.
     from cases.api.pagination import FRAMES_PAGE_SIZE
     from tests.browser.conftest import record_scored_job
 
@@ -468,6 +469,7 @@ def test_a_job_with_more_frames_than_one_page_shows_every_frame_on_its_timeline(
     page.keyboard.press("End")
     expect(page.get_by_test_id("timeline-readout")).to_have_attribute("data-frame-index", str(frames - 1))
     expect(page.get_by_test_id("face-track")).to_contain_text(f"{frames} faces")
+    screenshot(page, "13-timeline-of-three-pages")  # waits for the face crops too
 
 
 def test_the_case_list_pages_searches_and_sorts_the_teams_cases(dashboard: Page, analyst, analyst_credentials):
