@@ -40,6 +40,19 @@ def require_path(path: Path, what: str) -> Path:
     return path
 
 
+def require_tool(name: str, installed_by: str) -> str:
+    """The path of the program ``name``; skipped locally and a failure in CI when it is missing."""
+    import shutil
+
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed ({installed_by})"
+        if IN_CI:
+            pytest.fail(message + " - CI must run this check", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """pytest-django's hook before it creates the test database: the first test that uses it checks Postgres."""

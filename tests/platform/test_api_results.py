@@ -3,17 +3,20 @@ service the worker calls, read back as JSON with its heatmaps, diagnostics, trac
 
 from __future__ import annotations
 
+import subprocess
+
 import cv2
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import lease, results, storage
+from cases import lease, reports, results, storage
 from detector.checkpoints import file_sha256
 from detector.contract import AnalysisResult
 from detector.ensemble import load_ensemble
 from detector.faces import FaceFinder
 from detector.pipeline import analyze
+from tests.conftest import require_tool
 from tests.detector.conftest import save_random_checkpoint
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +116,19 @@ def test_the_job_shows_input_diagnostics_track_verdicts_detector_scores_and_chec
     }
     face = faces_of(alice_client, job_id)[0]
     assert set(face["detector_scores"]) == {"custom_cnn"} and 0.0 <= face["score"] <= 1.0
+
+
+def test_the_signed_pdf_of_a_real_analysis_embeds_its_top_face_crops_and_both_heatmaps(
+    alice_client, analysed_job, tmp_path
+):
+    pdfimages = require_tool("pdfimages", "poppler-utils: make browser installs it")
+    job_id, _ = analysed_job
+    response = alice_client.get(f"/api/v1/jobs/{job_id}/report.pdf")
+    assert response.status_code == 200
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(response.content)
+    listing = subprocess.run([pdfimages, "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    images = [line.split() for line in listing.splitlines()[2:] if line.split()[2] == "image"]
+    top = sorted(faces_of(alice_client, job_id), key=lambda face: -face["score"])[: reports.REPORT_TOP_FACES]
+    heatmaps = sum(1 for face in top if face["heatmap_url"])
+    assert heatmaps == 2 and len(images) == sum(1 for face in top if face["crop_url"]) + heatmaps

@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ from accounts.models import Role
 from audit.models import AuditEvent
 from cases import services, storage
 from cases.models import FaceResult
-from tests.conftest import IN_CI, client_for
+from tests.conftest import client_for, require_tool
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,14 +35,8 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 CROP_RGB = (0, 200, 0)
 
 
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} (poppler-utils) is not installed: make browser installs it"
-        if IN_CI:
-            pytest.fail(message + " - CI must check the PDF's pages", pytrace=False)
-        pytest.skip(message)
-    return path
+def require_poppler(name: str) -> str:
+    return require_tool(name, "poppler-utils: make browser installs it")
 
 
 @pytest.fixture
@@ -134,7 +127,7 @@ def test_the_signature_verifies_and_fails_after_one_flipped_byte(alice_client, j
 def test_the_pdf_says_the_verdict_the_reviewers_conclusion_the_chain_head_and_the_hashes(
     alice_client, reviewed, tmp_path
 ):
-    pdftotext = require_tool("pdftotext")
+    pdftotext = require_poppler("pdftotext")
     pdf, _, signature = download(alice_client, reviewed, tmp_path)
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     # Hashes may wrap inside their table cells: compare them without whitespace.
@@ -171,7 +164,7 @@ def pixels_near(image: Image.Image, rgb: tuple[int, int, int], tolerance: int = 
 
 
 def test_the_pages_rasterise_to_non_blank_images_showing_the_crops_and_the_timeline(alice_client, reviewed, tmp_path):
-    pdftoppm, pdfinfo = require_tool("pdftoppm"), require_tool("pdfinfo")
+    pdftoppm, pdfinfo = require_poppler("pdftoppm"), require_poppler("pdfinfo")
     pdf, _, _ = download(alice_client, reviewed, tmp_path)
     info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
