@@ -91,9 +91,10 @@ def test_nginx_does_not_serve_flower_on_the_public_origin(running_nginx):
 
 def started_upload(base_url: str, declared_bytes: int, sent_bytes: int, headers: str = "") -> bytes:
     """Open an upload that declares ``declared_bytes``, send the first ``sent_bytes`` of them, and return
-    what nginx answers within 10 s (b"" if it answers nothing: it is waiting for the rest of the body)."""
+    what nginx answers within 30 s (b"" if it answers nothing: it is waiting for the rest of the body, up
+    to its client_body_timeout of 120 s). 30 s leaves room for a cold gunicorn worker's first request."""
     host, port = base_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as conn:
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
         conn.sendall(
             f"POST /api/v1/jobs/ HTTP/1.1\r\nHost: {host}\r\nContent-Length: {declared_bytes}\r\n"
             f"Content-Type: multipart/form-data; boundary=b\r\n{headers}\r\n".encode()

@@ -3,6 +3,8 @@ real nginx (the image's rendered configuration), real gunicorn, real Postgres.""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -23,7 +25,11 @@ def test_an_anonymous_or_revoked_upload_is_refused_before_nginx_reads_it(api_beh
         answer = started_upload(api_behind_nginx["url"], 1024**3, 1024 * 1024, headers)
         assert answer.startswith(b"HTTP/1.1 401"), (headers, answer[:300])
     assert body_buffer_files(api_behind_nginx["nginx_dir"]) == []
-    gunicorn_log = api_behind_nginx["gunicorn"].log_path.read_text()
+    # gunicorn writes its access line after the answer has left: wait for the three checks' lines.
+    deadline = time.monotonic() + 30
+    while (gunicorn_log := api_behind_nginx["gunicorn"].log_path.read_text()).count("upload-check") < 3:
+        assert time.monotonic() < deadline, gunicorn_log[-2000:]
+        time.sleep(0.1)
     assert gunicorn_log.count("GET /api/v1/auth/upload-check/") == 3
     assert "POST /api/v1/jobs/" not in gunicorn_log and not Media.objects.exists()
 
