@@ -56,7 +56,7 @@ def test_hostile_requests_slow_clients_and_media_end_in_4xx_or_clean_jobs_with_n
     connections = 40 if SHARE >= 1 else 16
     hostile_run.slow_loris(report, url, token, connections=connections, probes=connections // 2)
     media = media_inputs(SHARE)
-    hostile_run.send_media(report, url, media, token, case.pk, wait_s=900 if SHARE >= 1 else 150)
+    hostile_run.send_media(report, url, media, token, case.pk, wait_s=900 if SHARE >= 1 else 300)
 
     report.seconds = time.monotonic() - started
     report.crashes = processes.crashes()
