@@ -73,8 +73,17 @@ KIND_ORDER = tuple(KIND_NAMES)
 # the others are evaluated and shipped but run only when named. Here, not in detector.ensemble, because
 # the web process validates submissions against them and must not load torch.
 DEFAULT_DETECTORS = ("efficientnet_b0",)
+# Run beside DEFAULT_DETECTORS on every image job that names no detectors, on a video only when named:
+# whole-face synthesis is a still-image problem (profile photos), and nothing measured it on video.
+IMAGE_DEFAULT_DETECTORS = ("genface_spectral",)
 OPT_IN_DETECTORS = ("custom_cnn", "spectral_lr")
-SHIPPED_DETECTORS = (*DEFAULT_DETECTORS, *OPT_IN_DETECTORS)
+SHIPPED_DETECTORS = (*DEFAULT_DETECTORS, *IMAGE_DEFAULT_DETECTORS, *OPT_IN_DETECTORS)
+
+
+def default_detectors(media_kind: str | None) -> tuple[str, ...]:
+    """The detectors a job of ``media_kind`` ("video" or "image") runs when it names none."""
+    return (*DEFAULT_DETECTORS, *IMAGE_DEFAULT_DETECTORS) if media_kind == "image" else DEFAULT_DETECTORS
+
 
 # The labels a scored verdict can have (NO_FACES means nothing was scored).
 SCORED_LABELS = frozenset({VerdictLabel.MANIPULATED, VerdictLabel.AUTHENTIC, VerdictLabel.INCONCLUSIVE})
@@ -232,6 +241,18 @@ class VerdictThresholds(_Record):
 
 
 @dataclass
+class KindVerdict(_Record):
+    """The verdict of the detectors that look for one kind of manipulation (an image job runs two kinds)."""
+
+    kind: str  # a ManipulationKind value
+    name: str  # KIND_NAMES[kind]: what an analyst reads
+    label: str  # a VerdictLabel value
+    score: float | None
+    detectors: list[str] = field(default_factory=list)
+    threshold: float | None = None
+
+
+@dataclass
 class Verdict:
     """The video's (or image's) answer and how it was reached."""
 
@@ -246,9 +267,17 @@ class Verdict:
     untrained_detectors: list[str] = field(default_factory=list)
     per_track: list[TrackScore] = field(default_factory=list)
     per_detector: dict[str, float | None] = field(default_factory=dict)
+    # One entry per kind of manipulation the trained detectors look for, in KIND_ORDER; the verdict is the
+    # most severe of them (manipulated, then inconclusive, then authentic).
+    per_kind: list[KindVerdict] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "label": str(self.label), "per_track": [t.to_dict() for t in self.per_track]}
+        return {
+            **asdict(self),
+            "label": str(self.label),
+            "per_track": [t.to_dict() for t in self.per_track],
+            "per_kind": [k.to_dict() for k in self.per_kind],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
@@ -257,6 +286,7 @@ class Verdict:
                 **_known_fields(cls, data),
                 "label": VerdictLabel(data["label"]),
                 "per_track": [TrackScore.from_dict(t) for t in data.get("per_track", [])],
+                "per_kind": [KindVerdict.from_dict(k) for k in data.get("per_kind", [])],
             }
         )
 

@@ -26,6 +26,8 @@ MIN_DEFAULT_DEV_AUC = 0.70
 # Shipped with weights (and evaluated) but run only when a job names them: below the dev bar, or not
 # chosen by the gate.
 OPT_IN_SHIPPED = contract.OPT_IN_DETECTORS
+# Every detector that ships weights, in the order make train builds and evaluates them.
+SHIPPED = contract.SHIPPED_DETECTORS
 
 
 def weights_dir() -> Path:
@@ -82,6 +84,15 @@ class Ensemble:
         members = self.trained + self.trained_track
         return max(d.config.crop_margin for d in members) if members else None
 
+    def by_kind(self) -> dict[str, Ensemble]:
+        """The trained detectors grouped by the manipulation kind they look for, in ``contract.KIND_ORDER``."""
+        members = self.trained + self.trained_track
+        return {
+            kind: Ensemble([d for d in members if d.config.kind == kind])
+            for kind in contract.KIND_ORDER
+            if any(d.config.kind == kind for d in members)
+        }
+
     def describe(self) -> list[dict[str, Any]]:
         return [d.describe() for d in self.detectors]
 
@@ -112,9 +123,13 @@ def load_ensemble(
     names: list[str] | tuple[str, ...] | None = None,
     device: str | None = None,
     checkpoints: dict[str, str | Path] | None = None,
+    media_kind: str | None = None,
 ) -> Ensemble:
-    """Build the named detectors (default: :data:`DEFAULT_ENSEMBLE`) with their shipped weights."""
-    names = list(names or DEFAULT_ENSEMBLE)
+    """Build the named detectors (default: :data:`DEFAULT_ENSEMBLE`) with their shipped weights.
+
+    ``media_kind``: with no names, the default detectors of that kind of media (``contract.default_detectors``).
+    """
+    names = list(names or contract.default_detectors(media_kind))
     dev = resolve_device(device)
     detectors = []
     for name in names:

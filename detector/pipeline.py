@@ -17,6 +17,7 @@ import numpy as np
 
 from detector import aggregate
 from detector.contract import (
+    KIND_NAMES,
     AnalysisResult,
     AnalysisSettings,
     DetectorInfo,
@@ -25,6 +26,8 @@ from detector.contract import (
     FaceResult,
     FrameResult,
     JobStage,
+    KindVerdict,
+    ManipulationKind,
     Verdict,
     VerdictLabel,
 )
@@ -178,6 +181,14 @@ class ScoredFaces:
     ensemble: np.ndarray | None  # their mean per face; None when no frame detector is trained
     track_detector_scores: dict[str, dict[int, float]]  # per trained track detector: {track_id: score}
 
+    def only(self, members: Ensemble) -> ScoredFaces:
+        """These faces scored by ``members`` only: their own per-face mean as the ensemble score."""
+        names = set(members.names)
+        per_detector = {n: s for n, s in self.per_detector.items() if n in names}
+        mean = np.mean(np.stack(list(per_detector.values())), axis=0) if per_detector else None
+        tracks = {n: s for n, s in self.track_detector_scores.items() if n in names}
+        return ScoredFaces(self.faces, per_detector, mean, tracks)
+
 
 def score_faces(
     faces_per_frame: list[list[Face]],
@@ -204,10 +215,58 @@ def score_faces(
     return ScoredFaces(flat, per_detector, ensemble_scores, ensemble.score_tracks(scored_tracks, source_margin=margin))
 
 
+# Which kind's verdict decides when detectors of several kinds ran: the most severe label, then the higher score.
+LABEL_SEVERITY = {VerdictLabel.MANIPULATED: 2, VerdictLabel.INCONCLUSIVE: 1, VerdictLabel.AUTHENTIC: 0}
+
+
 def decide(
     scored: ScoredFaces, ensemble: Ensemble, policy: aggregate.VerdictPolicy, single_image: bool = False
 ) -> dict[str, Any]:
-    """The aggregating stage: faces → tracks → the verdict, with per-track and per-detector summaries."""
+    """The aggregating stage: faces → tracks → the verdict, with per-track, per-detector and per-kind summaries.
+
+    Detectors that look for different kinds of manipulation (``contract.ManipulationKind``: a face-swap
+    detector and a fully-generated-face detector on an image) are never averaged: each kind decides on
+    its own, with its own detectors' threshold and band (the policy's strategy and minimum faces), and
+    the most severe kind's verdict is the verdict; ``per_kind`` lists them all.
+    """
+    kinds = ensemble.by_kind()
+    if len(kinds) <= 1:
+        verdict = _decide_one_kind(scored, ensemble, policy, single_image)
+        verdict["per_kind"] = [_kind_verdict(kind, verdict, sub, policy) for kind, sub in kinds.items()]
+        return verdict
+    verdicts = {}
+    for kind, sub in kinds.items():
+        own_policy = sub.verdict_policy(strategy=policy.strategy, min_faces=policy.min_faces)
+        verdicts[kind] = (_decide_one_kind(scored.only(sub), sub, own_policy, single_image), sub, own_policy)
+    deciding = max(
+        verdicts, key=lambda k: (LABEL_SEVERITY.get(verdicts[k][0]["label"], -1), verdicts[k][0]["score"] or 0.0)
+    )
+    verdict = dict(verdicts[deciding][0])
+    verdict["reason"] = f"{KIND_NAMES[ManipulationKind(deciding)]}: {verdict['reason']}"
+    verdict["per_detector"] = {name: s for v, _, _ in verdicts.values() for name, s in v["per_detector"].items()}
+    untrained = [d.name for d in ensemble.detectors if not d.trained]
+    verdict["untrained"] = bool(untrained)
+    verdict["untrained_detectors"] = untrained
+    verdict["per_kind"] = [_kind_verdict(kind, v, sub, own) for kind, (v, sub, own) in verdicts.items()]
+    verdict["deciding_kind"] = str(deciding)
+    return verdict
+
+
+def _kind_verdict(kind: str, verdict: dict[str, Any], members: Ensemble, policy: aggregate.VerdictPolicy) -> dict:
+    return KindVerdict(
+        kind=str(kind),
+        name=KIND_NAMES[ManipulationKind(kind)],
+        label=str(verdict["label"]),
+        score=verdict["score"],
+        detectors=members.names,
+        threshold=policy.threshold,
+    ).to_dict()
+
+
+def _decide_one_kind(
+    scored: ScoredFaces, ensemble: Ensemble, policy: aggregate.VerdictPolicy, single_image: bool
+) -> dict[str, Any]:
+    """:func:`decide` for detectors that all look for one kind of manipulation."""
     flat = scored.faces
     frames_by_track: dict[int, list[int]] = {}
     track_items: dict[int, list[tuple[int, float]]] = {}
@@ -349,7 +408,7 @@ def analyze_frames(
     timings: dict[str, float] = {"decode_s": decode_s}
     started = time.perf_counter() - decode_s
 
-    ensemble = ensemble or load_ensemble(detectors, device=device)
+    ensemble = ensemble or load_ensemble(detectors, device=device, media_kind=media.kind)
     face_finder = face_finder or FaceFinder(device=ensemble.detectors[0].device if ensemble.detectors else "cpu")
     margin = ensemble.crop_margin or DEFAULT_CROP_MARGIN
     policy = policy or ensemble.verdict_policy()
@@ -373,6 +432,11 @@ def analyze_frames(
     progress(JobStage.AGGREGATING, 0)
     t0 = time.perf_counter()
     artifacts = Path(artifacts_dir) if artifacts_dir else None
+    decided = decide(scored, ensemble, policy, single_image)
+    # A face's score is the mean of the detectors whose kind decided the verdict: kinds are never averaged.
+    kinds = ensemble.by_kind()
+    face_scores = scored.only(kinds[decided["deciding_kind"]]).ensemble if "deciding_kind" in decided else None
+    face_scores = scored.ensemble if face_scores is None else face_scores
     face_rows = [
         FaceResult(
             frame_index=face.frame_index,
@@ -382,12 +446,12 @@ def analyze_frames(
             size_px=round(face.size_px, 1),
             flags=list(face.flags),
             detector_scores={name: round(float(s[i]), 6) for name, s in scored.per_detector.items()},
-            score=round(float(scored.ensemble[i]), 6) if scored.ensemble is not None else None,
+            score=round(float(face_scores[i]), 6) if face_scores is not None else None,
             crop_path=_save_crop(artifacts / "crops", face) if artifacts else None,
         )
         for i, face in enumerate(flat)
     ]
-    verdict = Verdict.from_dict(decide(scored, ensemble, policy, single_image))
+    verdict = Verdict.from_dict(decided)
     timings["aggregate_s"] = time.perf_counter() - t0
     progress(JobStage.AGGREGATING, 50)
 

@@ -161,7 +161,7 @@ def _analyse(job: AnalysisJob, worker: str, progress, cancel: CancelSwitch, reac
         cancel.arm()
         device = model_cache.worker_device()
         try:
-            ensemble = model_cache.ensemble(tuple(job_settings.get("detectors") or ()), device)
+            ensemble = model_cache.ensemble(tuple(job_settings.get("detectors") or ()), device, job.media.kind)
         except KeyError as exc:
             lease.fail_job(job_id, "unknown_detector", str(exc.args[0]), worker)
             return "failed"

@@ -18,7 +18,8 @@ from collections import OrderedDict
 # ~3.5 s re-importing facenet-pytorch. Only modules are loaded here; models stay per process.
 import facenet_pytorch  # noqa: F401
 
-from detector.ensemble import DEFAULT_ENSEMBLE, Ensemble, load_ensemble, shipped_checkpoint
+from detector.contract import default_detectors
+from detector.ensemble import Ensemble, load_ensemble, shipped_checkpoint
 from detector.faces import FaceFinder
 from detector.registry import Detector, resolve_device
 
@@ -90,6 +91,8 @@ class DetectorCache:
 detectors = DetectorCache(int(os.environ.get("FORENSICS_MODEL_CACHE_BYTES") or DEFAULT_MODEL_CACHE_BYTES))
 
 
-def ensemble(names: tuple[str, ...], device: str) -> Ensemble:
-    """The detectors a job named (default: the shipped ensemble), each once, from the cache."""
-    return Ensemble([detectors.get(name, device) for name in dict.fromkeys(names or DEFAULT_ENSEMBLE)])
+def ensemble(names: tuple[str, ...], device: str, media_kind: str | None = None) -> Ensemble:
+    """The detectors a job named (default: those of its media kind, ``contract.default_detectors``), each
+    once, from the cache."""
+    chosen = names or default_detectors(media_kind)
+    return Ensemble([detectors.get(name, device) for name in dict.fromkeys(chosen)])

@@ -195,8 +195,13 @@ def real_photo_report(
 ) -> dict[str, Any]:
     """Share of the real photos in ``folder`` each detector labels manipulated (score >= its threshold)."""
     scores: dict[str, dict[str, float]] = {}
+    refused: dict[str, str] = {}
     for path in sorted(p for p in folder.iterdir() if media_kind(p) == "image"):
-        row = item_scores(path, ensemble, face_finder, margin)
+        try:
+            row = item_scores(path, ensemble, face_finder, margin)
+        except MediaError as exc:  # a job refuses it too (e.g. media_too_large): never labelled manipulated
+            refused[path.name] = exc.code
+            continue
         if row is not None:
             scores[path.name] = row
 
@@ -209,7 +214,10 @@ def real_photo_report(
 
     return {
         "folder": str(folder),
-        "without_face": sorted({p.name for p in folder.iterdir() if media_kind(p) == "image"} - set(scores)),
+        "without_face": sorted(
+            {p.name for p in folder.iterdir() if media_kind(p) == "image"} - set(scores) - set(refused)
+        ),
+        "refused": refused,
         "all": flagged(list(scores)),
         "parts": {name: flagged(names) for name, names in parts.items()},
         "scores": {n: {d: round(s, 6) for d, s in row.items()} for n, row in scores.items()},

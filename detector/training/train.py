@@ -488,6 +488,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
     state_path = output / "last.pt"
     start_epoch, best_loss, best_state, bad_epochs, step = 0, math.inf, None, 0, 0
     start_step = 0
+    trained_before_s = 0.0  # training time of the epochs a resumed run already did
     if resume and state_path.is_file():
         state = torch.load(state_path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
@@ -502,6 +503,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             state["step"],
         )
         best_state = state["best_model"]
+        trained_before_s = float(state.get("train_seconds", 0.0))
         start_step = step
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed from {state_path} after epoch {state['epoch']}")
@@ -578,6 +580,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
                 "best_model": best_state,
                 "bad_epochs": bad_epochs,
                 "torch_rng": torch.get_rng_state(),
+                "train_seconds": trained_before_s + time.perf_counter() - started,
             },
             state_path,
         )
@@ -590,7 +593,10 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
     if best_state is not None and optim.keep == "best_dev_loss":
         model.load_state_dict(best_state)
     dev_logits = predict_logits(scorer, dev_batch)
-    extra = {"train_seconds": round(time.perf_counter() - started, 1), "train_samples": len(samples)}
+    extra = {
+        "train_seconds": round(trained_before_s + time.perf_counter() - started, 1),
+        "train_samples": len(samples),
+    }
     path = finish(config, detector_config, model.state_dict(), dev_logits, dev_y, extra, log)
     if needs_dev_calibration(config):
         calibrate_checkpoint(path, config, output / "split.json", log)

@@ -230,6 +230,8 @@ class Verdict(models.Model):
     untrained = models.BooleanField(default=False)
     per_track = models.JSONField(default=list)
     per_detector = models.JSONField(default=dict)
+    # contract.KindVerdict per kind of manipulation the detectors looked for (face swap, fully generated face).
+    per_kind = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -66,6 +66,7 @@ def reproduction_record(job: AnalysisJob) -> dict[str, Any] | None:
             "label": verdict.label,
             "score": verdict.score,
             "per_detector": verdict.per_detector,
+            "per_kind": verdict.per_kind,
             "thresholds": verdict.thresholds,
         }
         if verdict is not None
@@ -132,6 +133,7 @@ def record_results(job_id: int, worker: str, result: contract.AnalysisResult) ->
             untrained=v.untrained,
             per_track=[t.to_dict() for t in v.per_track],
             per_detector=v.per_detector,
+            per_kind=[k.to_dict() for k in v.per_kind],
         )
         job.state = JobState.SUCCEEDED
         job.stage = JobStage.DONE

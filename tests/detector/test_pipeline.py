@@ -274,3 +274,57 @@ def test_decoded_frames_are_dropped_once_their_faces_are_cut_before_the_models_r
     result = analyze(sample_clip_path, frames=6, ensemble=ensemble, face_finder=face_finder)
     assert len(decoded) == 6 and alive_when_scoring == [0]
     assert all(frame.readable for frame in result.frames) and len(result.faces()) >= 6
+
+
+@pytest.fixture(scope="session")
+def two_kinds_checkpoints(checkpoints, tmp_path_factory) -> dict[str, Path]:
+    """A face-swap detector and a fully-generated-face one, with thresholds far apart so a mix would show."""
+    folder = tmp_path_factory.mktemp("two_kinds")
+    generated = save_random_checkpoint("genface_spectral", folder / "genface_spectral.pt", input_size=64)
+    return {"custom_cnn": checkpoints["custom_cnn"], "genface_spectral": generated}
+
+
+def test_an_image_job_names_both_kinds_of_manipulation_and_scores_each(
+    portrait_png, face_finder, two_kinds_checkpoints
+):
+    from detector.contract import KIND_NAMES, ManipulationKind
+
+    ensemble = load_ensemble(["custom_cnn", "genface_spectral"], device="cpu", checkpoints=two_kinds_checkpoints)
+    result = analyze(portrait_png, ensemble=ensemble, face_finder=face_finder)
+
+    kinds = {k.kind: k for k in result.verdict.per_kind}
+    assert list(kinds) == ["face_swap", "fully_generated"]
+    assert kinds["face_swap"].name == KIND_NAMES[ManipulationKind.FACE_SWAP] == "face swap / re-enactment"
+    assert kinds["fully_generated"].name == "fully generated face"
+    assert kinds["face_swap"].detectors == ["custom_cnn"] and kinds["fully_generated"].detectors == ["genface_spectral"]
+    (face,) = result.faces()
+    assert set(face.detector_scores) == {"custom_cnn", "genface_spectral"}
+    # Each kind decides on its own detector's score: the two are never averaged into one.
+    assert kinds["face_swap"].score == pytest.approx(face.detector_scores["custom_cnn"], abs=1e-5)
+    assert kinds["fully_generated"].score == pytest.approx(face.detector_scores["genface_spectral"], abs=1e-5)
+    assert set(result.verdict.per_detector) == {"custom_cnn", "genface_spectral"}
+    deciding = max(
+        result.verdict.per_kind, key=lambda k: ({"manipulated": 2, "inconclusive": 1}.get(k.label, 0), k.score)
+    )
+    assert (result.verdict.label, result.verdict.score) == (deciding.label, deciding.score)
+    assert result.verdict.reason.startswith(deciding.name)
+    assert face.score == pytest.approx(deciding.score, abs=1e-5)
+    assert {d.name: d.kind for d in result.detectors} == {
+        "custom_cnn": "face_swap",
+        "genface_spectral": "fully_generated",
+    }
+    assert AnalysisResult.from_dict(result.to_dict()).verdict.per_kind == result.verdict.per_kind
+
+
+def test_an_image_runs_the_generated_face_detector_by_default_and_a_video_does_not():
+    from detector.contract import DEFAULT_DETECTORS, default_detectors
+
+    assert default_detectors("image") == (*DEFAULT_DETECTORS, "genface_spectral")
+    assert default_detectors("video") == DEFAULT_DETECTORS
+
+
+def test_one_kind_of_detector_gives_one_kind_verdict(portrait_png, face_finder, checkpoints):
+    ensemble = load_ensemble(["custom_cnn"], device="cpu", checkpoints=checkpoints)
+    result = analyze(portrait_png, ensemble=ensemble, face_finder=face_finder)
+    (only,) = result.verdict.per_kind
+    assert (only.kind, only.label, only.score) == ("face_swap", result.verdict.label, result.verdict.score)

@@ -132,3 +132,45 @@ def test_the_signed_pdf_of_a_real_analysis_embeds_its_top_face_crops_and_both_he
     top = sorted(faces_of(alice_client, job_id), key=lambda face: -face["score"])[: reports.REPORT_TOP_FACES]
     heatmaps = sum(1 for face in top if face["heatmap_url"])
     assert heatmaps == 2 and len(images) == sum(1 for face in top if face["crop_url"]) + heatmaps
+
+
+def test_an_image_job_reports_both_kinds_of_manipulation_with_both_scores(alice_client, case, tmp_path):
+    """An image runs the face-swap detector and the fully-generated-face one; the API and the report name
+    what each looks for and show both scores, each kind deciding on its own."""
+    from detector.synthetic import astronaut_rgb
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    checkpoints = {
+        "custom_cnn": save_random_checkpoint("custom_cnn", weights / "custom_cnn.pt"),
+        "genface_spectral": save_random_checkpoint("genface_spectral", weights / "genface_spectral.pt", input_size=64),
+    }
+    photo = tmp_path / "portrait.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(astronaut_rgb(), cv2.COLOR_RGB2BGR))
+    upload = SimpleUploadedFile("portrait.png", photo.read_bytes(), content_type="image/png")
+    job_id = alice_client.post("/api/v1/jobs/", {"file": upload, "case": case.pk}, format="multipart").json()["id"]
+    assert lease.claim_job(job_id, "w1") is not None
+    ensemble = load_ensemble(list(checkpoints), device="cpu", checkpoints=checkpoints)
+    result = analyze(photo, ensemble=ensemble, face_finder=FaceFinder(device="cpu"))
+    assert results.record_results(job_id, "w1", result)
+
+    body = alice_client.get(f"/api/v1/jobs/{job_id}/").json()
+    kinds = {k["kind"]: k for k in body["verdict"]["per_kind"]}
+    assert {k: v["name"] for k, v in kinds.items()} == {
+        "face_swap": "face swap / re-enactment",
+        "fully_generated": "fully generated face",
+    }
+    assert kinds["fully_generated"]["detectors"] == ["genface_spectral"]
+    assert set(body["verdict"]["per_detector"]) == {"custom_cnn", "genface_spectral"}
+    assert {d["name"]: d["kind"] for d in body["detector_set"]} == {
+        "custom_cnn": "face_swap",
+        "genface_spectral": "fully_generated",
+    }
+    assert body["verdict"]["label"] in {k["label"] for k in kinds.values()}
+    (face,) = faces_of(alice_client, job_id)
+    assert set(face["detector_scores"]) == {"custom_cnn", "genface_spectral"}
+
+    report = alice_client.get(f"/api/v1/jobs/{job_id}/report/").content.decode()
+    assert "face swap / re-enactment" in report and "fully generated face" in report
+    for name in ("custom_cnn", "genface_spectral"):
+        assert f"{body['verdict']['per_detector'][name]:.3f}" in report

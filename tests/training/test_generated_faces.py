@@ -135,3 +135,32 @@ def test_tiny_run_holds_a_test_part_apart_and_sets_the_threshold_on_dev_real_pho
     assert {"id3_0.png", "id3_1.png"} <= set(report["dev_real_videos"]), "real photos chose the threshold"
     assert report["dev_real_video_fpr"] <= 0.05 and loaded.threshold >= 0.5
     assert loaded.config["kind"] == "fully_generated"
+
+
+def test_evaluation_section_has_a_row_per_format_and_resolution_and_the_real_photo_rates() -> None:
+    from detector.training.generated_report import evaluation_section
+
+    def metrics(auc: float) -> dict:
+        return {"auc_roc": auc, "fpr": 0.05, "tpr": 0.2, "n_real": 10, "n_fake": 10, "log_loss": 0.6}
+
+    report = {
+        "detectors": ["genface_spectral", "spectral_lr"],
+        "items_real": 10,
+        "items_fake": 10,
+        "variants": {
+            v.name: {
+                "group": v.group,
+                "no_face": [],
+                "metrics": {"genface_spectral": metrics(0.7), "spectral_lr": metrics(0.5)},
+            }
+            for v in VARIANTS
+        },
+        "real_photos": {
+            "all": {"photos": 20, "fpr": {"genface_spectral": 0.05, "spectral_lr": 0.1}},
+            "parts": {"test part": {"photos": 10, "fpr": {"genface_spectral": 0.0, "spectral_lr": 0.1}}},
+        },
+    }
+    text = evaluation_section("genface_spectral", report)
+    for row in ("PNG (lossless", "quality 50", "resized to 128 px", "resized to 512 px", "| test part | 10 | 0.000 |"):
+        assert row in text
+    assert "| genface_spectral AUC | spectral_lr AUC |" in text and "Not seen and not measured" in text

@@ -939,6 +939,16 @@ export interface components {
          * @enum {string}
          */
         KindEnum: "video" | "image";
+        KindVerdict: {
+            kind: string;
+            name: string;
+            label: string;
+            /** Format: double */
+            score: number | null;
+            detectors?: string[];
+            /** Format: double */
+            threshold?: number | null;
+        };
         LatestVerdict: {
             label: components["schemas"]["VerdictLabelEnum"];
             /** Format: double */
@@ -1174,6 +1184,8 @@ export interface components {
             readonly per_detector: {
                 [key: string]: number | null;
             };
+            /** @description One verdict per kind of manipulation the detectors looked for (face swap / re-enactment, fully generated face); the verdict is the most severe of them. */
+            readonly per_kind: components["schemas"]["KindVerdict"][];
             /** Format: date-time */
             readonly created_at: string;
         };

@@ -20,6 +20,7 @@ export type Media = Schemas["Media"];
 export type DetectorInfo = Schemas["DetectorInfo"];
 export type TrackSummary = Schemas["TrackScore"];
 export type Verdict = Schemas["Verdict"];
+export type KindVerdict = Schemas["KindVerdict"];
 export type Job = Schemas["Job"];
 export type FaceResult = Schemas["Face"];
 export type FrameResult = Schemas["Frame"];

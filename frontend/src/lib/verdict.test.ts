@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Verdict } from "../api/types";
 import {
   aggregationText,
+  detectorKindName,
   confidenceBand,
   formatProbability,
   hasUntrainedDetector,
@@ -21,6 +22,7 @@ const verdict: Verdict = {
   reason: "",
   per_track: [],
   per_detector: {},
+  per_kind: [],
   created_at: "2026-01-01T00:00:00Z",
 };
 
@@ -129,5 +131,21 @@ describe("aggregationText", () => {
     ["", /not reported/],
   ])("explains %s", (name, text) => {
     expect(aggregationText(name)).toMatch(text);
+  });
+});
+
+describe("detector kinds", () => {
+  const twoKinds: Verdict = {
+    ...verdict,
+    per_kind: [
+      { kind: "face_swap", name: "face swap / re-enactment", label: "authentic", score: 0.1, detectors: ["efficientnet_b0"], threshold: 0.5 },
+      { kind: "fully_generated", name: "fully generated face", label: "manipulated", score: 0.9, detectors: ["genface_spectral"], threshold: 0.6 },
+    ],
+  };
+  it("names what each detector looks for from the verdict's own kinds", () => {
+    expect(detectorKindName(twoKinds, "genface_spectral")).toBe("fully generated face");
+    expect(detectorKindName(twoKinds, "efficientnet_b0")).toBe("face swap / re-enactment");
+    expect(detectorKindName(twoKinds, "custom_cnn")).toBeNull();
+    expect(detectorKindName(null, "custom_cnn")).toBeNull();
   });
 });

@@ -160,3 +160,11 @@ export function verdictDisplay(verdict: Verdict): VerdictDisplay {
     confidence: confidenceBand(verdict.confidence),
   };
 }
+
+/**
+ * What a detector looks for ("face swap / re-enactment", "fully generated face"), as the verdict's own
+ * per-kind summary names it (detector/contract.py KIND_NAMES); null when the verdict does not list it.
+ */
+export function detectorKindName(verdict: Pick<Verdict, "per_kind"> | null | undefined, detector: string): string | null {
+  return verdict?.per_kind?.find((k) => (k.detectors ?? []).includes(detector))?.name ?? null;
+}

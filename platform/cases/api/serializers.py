@@ -90,6 +90,12 @@ class VerdictSerializer(serializers.ModelSerializer):
     per_detector = serializers.DictField(
         child=serializers.FloatField(allow_null=True), read_only=True, help_text="{detector: video score}"
     )
+    per_kind = contract_json_field(
+        contract.KindVerdict,
+        many=True,
+        help_text="One verdict per kind of manipulation the detectors looked for (face swap / re-enactment, "
+        "fully generated face); the verdict is the most severe of them.",
+    )
 
     class Meta:
         model = Verdict
@@ -103,6 +109,7 @@ class VerdictSerializer(serializers.ModelSerializer):
             "untrained",
             "per_track",
             "per_detector",
+            "per_kind",
             "created_at",
         ]
         read_only_fields = fields

@@ -1,5 +1,6 @@
 import type { Job } from "../../api/types";
 import { formatScore, shortHash } from "../../lib/format";
+import { detectorKindName } from "../../lib/verdict";
 
 export function ModelsPanel({ job }: { job: Job }) {
   if (!job.detector_set.length) return null;
@@ -13,10 +14,15 @@ export function ModelsPanel({ job }: { job: Job }) {
             <div className="model-head">
               <strong>{d.name}</strong> <span className="muted small">v{d.version}</span>
               {!d.trained && <span className="badge warn small-badge">untrained</span>}
-              <span className="model-score" title="This detector's video-level score">
+              <span className="model-score" title="This detector's score for the whole video or image">
                 {d.trained ? formatScore(job.verdict?.per_detector?.[d.name]) : "not scored"}
               </span>
             </div>
+            {detectorKindName(job.verdict, d.name) && (
+              <div className="small" data-testid="model-kind">
+                Looks for: {detectorKindName(job.verdict, d.name)}
+              </div>
+            )}
             <div className="muted small">{d.architecture}</div>
             <div className="small">
               Checkpoint{" "}

@@ -1,6 +1,6 @@
 import type { Verdict } from "../../api/types";
 import { formatScore } from "../../lib/format";
-import { aggregationText, scoreZone, verdictDisplay, verdictHeadline } from "../../lib/verdict";
+import { aggregationText, scoreZone, verdictDisplay, verdictHeadline, verdictLabelText } from "../../lib/verdict";
 
 export function VerdictPanel({ verdict }: { verdict: Verdict | null }) {
   if (!verdict) {
@@ -57,6 +57,16 @@ export function VerdictPanel({ verdict }: { verdict: Verdict | null }) {
           Confidence band: authentic at or below {formatScore(authentic)}, manipulated at or above {formatScore(manipulated)},
           inconclusive between. Frames combined by {aggregationText(verdict.aggregation)}.
         </p>
+      )}
+      {verdict.per_kind.length > 1 && (
+        <ul className="kinds" data-testid="verdict-kinds" aria-label="Verdict per kind of manipulation">
+          {verdict.per_kind.map((k) => (
+            <li key={k.kind} data-testid="verdict-kind" className={`kind kind-${k.label}`}>
+              <strong>{k.name}</strong>: {formatScore(k.score)} ({verdictLabelText(k.label)}){" "}
+              <span className="muted small">by {(k.detectors ?? []).join(", ")}</span>
+            </li>
+          ))}
+        </ul>
       )}
       <p className="visually-hidden">{verdictHeadline(verdict)}</p>
       {verdict.reason && (
