@@ -45,11 +45,13 @@ def _progress_bar():
 
 def _load_models(args: argparse.Namespace):
     """The ensemble and face finder the arguments ask for; models are loaded once per command."""
+    from detector.contract import default_detectors
     from detector.ensemble import load_ensemble
     from detector.faces import FaceFinder
 
     detectors = [d.strip() for d in args.detectors.split(",") if d.strip()] if args.detectors else None
-    ensemble = load_ensemble(detectors, device=args.device)
+    # With no --detectors, the image defaults (a superset of the video ones); each file then runs its kind's.
+    ensemble = load_ensemble(detectors or list(default_detectors("image")), device=args.device)
     face_finder = FaceFinder(
         device=ensemble.detectors[0].device if ensemble.detectors else "cpu",
         thresholds=args.face_thresholds,
@@ -58,6 +60,23 @@ def _load_models(args: argparse.Namespace):
         detect_every=args.detect_every,
     )
     return ensemble, face_finder
+
+
+def _for_media(args: argparse.Namespace, ensemble, path):
+    """The detectors ``path`` runs: those named, or else the defaults of its media kind, as a job's
+    (``contract.default_detectors``: the generated-face detector on images only)."""
+    from detector.contract import default_detectors
+    from detector.ensemble import Ensemble
+    from detector.media import probe
+
+    if args.detectors:
+        return ensemble
+    try:
+        kind = probe(path).kind
+    except MediaError:
+        return ensemble  # analyze reports the error itself
+    names = default_detectors(kind)
+    return Ensemble([d for d in ensemble.detectors if d.name in names])
 
 
 def _verdict_policy(args: argparse.Namespace, ensemble):
@@ -86,17 +105,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     try:
         ensemble, face_finder = _load_models(args)
-        policy = _verdict_policy(args, ensemble)
+        _verdict_policy(args, ensemble)  # an invalid band or aggregation is refused before any work
     except (KeyError, ValueError, CheckpointError) as exc:
         return _error(args, *_model_error(exc))
     bar, update = _progress_bar()
     try:
+        chosen = _for_media(args, ensemble, args.file)
         result = analyze(
             args.file,
             frames=args.frames,
-            ensemble=ensemble,
+            ensemble=chosen,
             face_finder=face_finder,
-            policy=policy,
+            policy=_verdict_policy(args, chosen),
             progress=update,
         )
     except MediaError as exc:
@@ -154,7 +174,9 @@ def cmd_analyze_folder(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             row: dict[str, Any] = {"path": str(path)}
             try:
-                result = analyze(path, frames=args.frames, ensemble=ensemble, face_finder=face_finder, policy=policy)
+                chosen = _for_media(args, ensemble, path)
+                policy = _verdict_policy(args, chosen)
+                result = analyze(path, frames=args.frames, ensemble=chosen, face_finder=face_finder, policy=policy)
             except MediaError as exc:
                 row.update(error_code=exc.code, error_message=exc.message)
             else:

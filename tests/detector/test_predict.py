@@ -176,3 +176,23 @@ def test_cli_analyze_takes_the_aggregation_and_the_uncertainty_band(shipped_cust
     assert verdict["label"] == "inconclusive" and "at least 5" in verdict["reason"]
     assert cli.main([*args, "--uncertainty-band", "0.7"]) == 2
     assert json.loads(capsys.readouterr().err)["error"]["code"] == "invalid_argument"
+
+
+def test_analyze_folder_without_detectors_runs_each_files_default_kinds(
+    portrait_png, sample_clip_path, tmp_path, monkeypatch
+):
+    """As a job: an image runs the face-swap default and the generated-face detector, a video the former only."""
+    weights = tmp_path / "weights"
+    save_random_checkpoint("efficientnet_b0", weights / "efficientnet_b0.pt", input_size=64)
+    save_random_checkpoint("genface_spectral", weights / "genface_spectral.pt", input_size=64)
+    monkeypatch.setenv("FORENSICS_WEIGHTS_DIR", str(weights))
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    shutil.copy(portrait_png, folder / "a_portrait.png")
+    shutil.copy(sample_clip_path, folder / "b_clip.mp4")
+    out_csv = tmp_path / "out.csv"
+    assert cli.main(["analyze-folder", str(folder), "--csv", str(out_csv), "--device", "cpu", "--frames", "4"]) == 0
+    image, video = csv.DictReader(out_csv.open())
+    assert image["kind"] == "image" and image["score_genface_spectral"] and image["score_efficientnet_b0"]
+    assert video["kind"] == "video" and video["score_efficientnet_b0"] and not video["score_genface_spectral"]
+    assert image["untrained_detectors"] == video["untrained_detectors"] == ""
