@@ -18,6 +18,15 @@ import pytest
 REPO_DIR = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_DIR / "docker-compose.yml"
 ENV_EXAMPLE = REPO_DIR / ".env.example"
+# The values the stack refuses to start without: compose marks each required and .env.example lists them uncommented.
+REQUIRED_SECRETS = (
+    "DJANGO_SECRET_KEY",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_APP_PASSWORD",
+    "FLOWER_BASIC_AUTH",
+    "FORENSICS_HOSTNAME",
+    "FORENSICS_REPORT_SIGNING_KEY",
+)
 GPU_OVERRIDE_SCRIPT = REPO_DIR / "deploy" / "scripts" / "gpu-override.py"
 
 

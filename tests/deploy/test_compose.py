@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.deploy.conftest import REPO_DIR, compose_model, run_compose, write_env_file
+from tests.deploy.conftest import REPO_DIR, REQUIRED_SECRETS, compose_model, run_compose, write_env_file
 
 SERVICES = {"postgres", "redis", "migrate", "api", "worker-gpu", "worker-cpu", "beat", "flower", "web"}
 APP_SERVICES = ("migrate", "api", "worker-gpu", "worker-cpu", "beat")
@@ -42,14 +42,7 @@ def test_the_validator_rejects_a_file_that_breaks_the_specification(tmp_path):
     assert "capabilities must be a array" in result.stderr
 
 
-SECRETS = [
-    "DJANGO_SECRET_KEY",
-    "POSTGRES_PASSWORD",
-    "POSTGRES_APP_PASSWORD",
-    "FLOWER_BASIC_AUTH",
-    "FORENSICS_HOSTNAME",
-    "FORENSICS_REPORT_SIGNING_KEY",
-]
+SECRETS = list(REQUIRED_SECRETS)
 
 
 @pytest.mark.parametrize("secret", SECRETS)

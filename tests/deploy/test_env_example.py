@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.deploy.conftest import ENV_EXAMPLE, REPO_DIR, run_compose
+from tests.deploy.conftest import ENV_EXAMPLE, REPO_DIR, REQUIRED_SECRETS, run_compose
 
 # `setting("NAME", ...)` in platform/ (config.env), and FORENSICS_* read straight from os.environ elsewhere.
 SETTING_RE = re.compile(r"""\bsetting\(\s*["']([A-Z][A-Z0-9_]*)["']""")
@@ -107,13 +107,6 @@ def test_required_values_are_set_and_only_they_are_uncommented():
     entries = listed()
     required = {name for name, v in compose_variables().items() if v["Required"] or not v["DefaultValue"]}
     uncommented = {name for name, (value, commented) in entries.items() if not commented}
-    secrets = {
-        "DJANGO_SECRET_KEY",
-        "POSTGRES_PASSWORD",
-        "POSTGRES_APP_PASSWORD",
-        "FLOWER_BASIC_AUTH",
-        "FORENSICS_HOSTNAME",
-        "FORENSICS_REPORT_SIGNING_KEY",
-    }
+    secrets = set(REQUIRED_SECRETS)
     assert uncommented == required == secrets
     assert all(entries[name][0] for name in required)
