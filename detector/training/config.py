@@ -98,6 +98,9 @@ class OptimConfig:
     schedule: str = "cosine"  # cosine (warm-up, then cosine) | onecycle (torch OneCycleLR, peak lr)
     # Which weights are kept: the epoch with the lowest dev log loss, or the last one (a schedule run to its end).
     keep: str = "best_dev_loss"
+    # A shipped checkpoint (sha256-checked) whose weights start the run: a longer schedule continued from a finished
+    # run, with a fresh optimizer and schedule. Relative paths resolve from base_dir.
+    init_from: str | None = None
     log_every_batches: int = 20  # progress line with samples/s and ETA
 
 
@@ -177,6 +180,8 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"optim.schedule: {config.optim.schedule!r} is not cosine or onecycle")
     if config.optim.keep not in ("best_dev_loss", "last"):
         raise ConfigError(f"optim.keep: {config.optim.keep!r} is not best_dev_loss or last")
+    if config.optim.init_from is not None and not config.resolve(config.optim.init_from).is_file():
+        raise ConfigError(f"optim.init_from: {config.optim.init_from} is not a file")
     if config.augment.pipeline not in ("full", "recipe", "synthesis"):
         raise ConfigError(f"augment.pipeline: {config.augment.pipeline!r} is not full, recipe or synthesis")
     if not 0.0 <= config.data.test_share < 1.0:

@@ -450,6 +450,14 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
     model = create(config.detector, device="cpu").model.to(device)
     if device.type == "cpu":
         model = model.to(memory_format=torch.channels_last)
+    if optim.init_from is not None:
+        start = checkpoints.load(config.resolve(optim.init_from))
+        if start.config.get("name") != config.detector:
+            raise RuntimeError(
+                f"optim.init_from: {optim.init_from} holds {start.config.get('name')}, not {config.detector}"
+            )
+        model.load_state_dict(start.state_dict)
+        log(f"weights from {optim.init_from} (sha256 {start.sha256[:12]})")
     spec = RenderSpec.of(config, detector_config)
     size = spec.size
     samples = build_samples(data.train_faces, config.data.pseudo_fakes_per_real, config.data.pseudo_fakes == "sbi")

@@ -114,6 +114,35 @@ def test_training_resumes_from_the_last_epoch(tmp_path: Path, face_folder: Path,
     assert "resumed from" in out and "epoch 2/2" in out and "epoch 1/2" not in out.split("resumed from")[1]
 
 
+def test_a_run_can_start_from_a_finished_checkpoint(
+    tmp_path: Path, face_folder: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import torch
+
+    first = write_config(tmp_path, face_folder, "custom_cnn", optim={**TINY_OPTIM, "epochs": 1})
+    assert main(["train", str(first)]) == 0
+    finished = tmp_path / "first.pt"
+    (tmp_path / "run" / "custom_cnn.pt").rename(finished)
+    zero_lr = {**TINY_OPTIM, "epochs": 1, "lr": 1e-12, "min_lr": 1e-12, "mixup_alpha": 0.0, "init_from": str(finished)}
+    second = write_config(tmp_path, face_folder, "custom_cnn", output_dir=str(tmp_path / "second"), optim=zero_lr)
+    assert main(["train", str(second)]) == 0
+    assert "weights from" in capsys.readouterr().out
+    before = checkpoints.load(finished).state_dict
+    after = checkpoints.load(tmp_path / "second" / "custom_cnn.pt").state_dict
+    weights = [k for k in before if k.endswith("weight") and before[k].dim() > 1]
+    assert weights and all(torch.allclose(before[k], after[k], atol=1e-6) for k in weights), "trained on, not anew"
+
+    other = write_config(
+        tmp_path, face_folder, "efficientnet_b0", output_dir=str(tmp_path / "third"), optim={**zero_lr, "epochs": 1}
+    )
+    with pytest.raises(RuntimeError, match="holds custom_cnn, not efficientnet_b0"):
+        main(["train", str(other)])
+    missing = write_config(
+        tmp_path, face_folder, "custom_cnn", optim={**TINY_OPTIM, "init_from": str(tmp_path / "no.pt")}
+    )
+    assert main(["train", str(missing)]) == 2
+
+
 def test_spectral_detector_is_fitted_without_the_training_loop(tmp_path: Path, face_folder: Path) -> None:
     config = write_config(tmp_path, face_folder, "spectral_lr", optim={"samples_per_epoch": 24}, spectral_c=1.0)
     assert main(["train", str(config)]) == 0
