@@ -27,6 +27,9 @@ class SourceConfig:
     include: list[str] = field(default_factory=list)  # glob patterns on file names
     exclude: list[str] = field(default_factory=list)
     limit: int | None = None  # first N files (sorted by name)
+    # "train": every file trains, none is split off to dev or test, and the other sources' split is the one they
+    # would have without this source (extra reals added to a written-down split without moving it).
+    part: str | None = None
 
 
 @dataclass
@@ -203,6 +206,8 @@ def validate(config: TrainConfig) -> TrainConfig:
     if config.augment.video_p and config.augment.pipeline != "recipe":
         raise ConfigError("augment.video_p: the H.264 round trip is part of the recipe pipeline only")
     for source in config.data.sources:
+        if source.part not in (None, "train"):
+            raise ConfigError(f"data.sources: part {source.part!r} of {source.path} is not 'train' (or absent)")
         if source.label not in ("real", "fake"):
             raise ConfigError(f"data.sources: label {source.label!r} is not real or fake")
     if not config.data.sources:

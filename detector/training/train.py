@@ -256,12 +256,17 @@ class PreparedData:
 def prepare_data(config: TrainConfig, log: Log = print) -> PreparedData:
     """Scan sources, split by group (seeded; written to ``split.json``), load or extract face crops."""
     items: list[MediaItem] = []
+    train_only: list[MediaItem] = []
     for source in config.data.sources:
-        items.extend(scan_source(source, config.resolve))
+        (train_only if source.part == "train" else items).extend(scan_source(source, config.resolve))
     data = config.data
     train_items, dev_items, test_items = split_train_dev_test(
         items, data.test_share, data.dev_share, config.seed, data.dev_groups
     )
+    held_apart = {i.group for i in (*dev_items, *test_items)} & {i.group for i in train_only}
+    if held_apart:
+        raise ValueError(f"train-only sources share groups with dev or test: {', '.join(sorted(held_apart))}")
+    train_items += train_only
     output = config.resolve(config.output_dir)
     parts = {"train": train_items, "dev": dev_items}
     if test_items:

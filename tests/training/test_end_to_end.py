@@ -12,6 +12,7 @@ import yaml
 import detector
 from detector import checkpoints
 from detector.cli import main
+from tests.training.conftest import write_face_folder
 
 TINY_OPTIM = {
     "epochs": 2,
@@ -141,6 +142,37 @@ def test_a_run_can_start_from_a_finished_checkpoint(
         tmp_path, face_folder, "custom_cnn", optim={**TINY_OPTIM, "init_from": str(tmp_path / "no.pt")}
     )
     assert main(["train", str(missing)]) == 2
+
+
+def test_a_train_only_source_joins_training_without_moving_the_split(tmp_path: Path, face_folder: Path) -> None:
+    from detector.training.config import load_config
+    from detector.training.train import prepare_data
+
+    extra = write_face_folder(tmp_path / "extra", reals=8, fakes=0) / "real"
+    for path in extra.iterdir():
+        path.rename(path.with_name("cam" + path.name))
+    test_share = {"test_share": 0.25}
+
+    def split_of(*sources: dict[str, Any], name: str) -> dict[str, set[str]]:
+        config = write_config(tmp_path, face_folder, "custom_cnn", output_dir=str(tmp_path / name))
+        values = yaml.safe_load(config.read_text())
+        values["data"] = {**values["data"], **test_share, "sources": values["data"]["sources"] + list(sources)}
+        config.write_text(yaml.safe_dump(values))
+        prepare_data(load_config(config), log=lambda _: None)
+        parts = json.loads((tmp_path / name / "split.json").read_text())["parts"]
+        return {part: {Path(r["path"]).name for r in rows} for part, rows in parts.items()}
+
+    without = split_of(name="without")
+    added = {"path": str(extra), "label": "real", "face_mode": "as_is", "group_pattern": r"^(camid\d+)_"}
+    with_extra = split_of({**added, "part": "train"}, name="with")
+    extra_names = {p.name for p in extra.iterdir()}
+    assert with_extra["train"] == without["train"] | extra_names
+    assert with_extra["dev"] == without["dev"] and with_extra["test"] == without["test"] and without["test"]
+    same_groups = {**added, "part": "train", "group_pattern": r"^cam(id\d+)_"}
+    with pytest.raises(ValueError, match="share groups with dev or test"):
+        split_of(same_groups, name="leak")
+    with pytest.raises(Exception, match="is not 'train'"):
+        split_of({**added, "part": "dev"}, name="bad")
 
 
 def test_spectral_detector_is_fitted_without_the_training_loop(tmp_path: Path, face_folder: Path) -> None:
