@@ -1,8 +1,10 @@
 """Probe a video or image and sample frames from it, with limits for untrusted input.
 
-Decoding uses OpenCV's FFmpeg backend restricted to local files (no network or playlist
-protocols), and every limit (resolution, frame count, duration, wall time) fails with a
-:class:`MediaError` carrying a machine-readable code.
+Probing uses OpenCV's FFmpeg backend; sampling a video's frames uses PyAV (FFmpeg's decoder with
+non-reference frames skipped unless they are sampled) and falls back to OpenCV for what PyAV does not
+read. Both are restricted to local files (no network or playlist protocols), and every limit
+(resolution, frame count, duration, wall time) fails with a :class:`MediaError` carrying a
+machine-readable code.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 # Must be set before cv2 opens anything: only plain local files may be read by FFmpeg, so a
 # hostile file (an HLS playlist, a concat list) cannot reach the network or other files.
 os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "protocol_whitelist;file")
 
+import av
 import cv2
 import numpy as np
 
@@ -36,6 +40,15 @@ MAX_DURATION_S = 4 * 3600.0
 # says so (SamplingReport.capped_from, a diagnostics warning). 128 frames of 1080p: ~0.8 GB.
 MAX_DECODED_PIXELS = 128 * 1920 * 1080
 DECODE_TIMEOUT_S = 600.0
+# Sampling reads a video from its start and seeks only past gaps longer than this between sampled
+# frames: sequential decoding is far faster than seeking for short clips, and keyframe-only seeking
+# is inexact in many codecs.
+MAX_SEQUENTIAL_GAP_FRAMES = 250
+# Demuxers PyAV samples from (FFmpeg's names; a demuxer matches if one of its names is listed). They
+# time-stamp every frame, which is how a decoded frame's index is known when non-reference frames are
+# skipped. Others, and files PyAV cannot open, are sampled by OpenCV. Playlist and concat demuxers,
+# which open the files they name, are never among them.
+PYAV_DEMUXERS = "mov,matroska,avi,flv,asf"
 
 
 class MediaError(Exception):
@@ -230,12 +243,138 @@ def read_media(
 
 
 def _iter_video_frames(path: Path, media: MediaProbe, samples: int, timeout_s: float) -> Iterator[SampledFrame]:
-    fps = media.fps or 25.0
+    """One :class:`SampledFrame` per sampled frame, in order: PyAV where it can, else OpenCV."""
     deadline = time.monotonic() + timeout_s
+    # Unknown length: read sequentially and take every frame up to `samples` (OpenCV).
+    wanted = evenly_spaced_indices(media.frame_count, samples) if media.frame_count else None
+    if wanted is None or any(b - a > MAX_SEQUENTIAL_GAP_FRAMES for a, b in pairwise([0, *wanted])):
+        yield from _iter_video_frames_opencv(path, media, wanted, samples, timeout_s, deadline)
+        return
+    done = 0
+    try:
+        for frame in _iter_video_frames_pyav(path, wanted, timeout_s, deadline):
+            yield frame
+            done += 1
+        return
+    except _PyAVCannotRead:
+        pass
+    # The frames PyAV has yielded stand; OpenCV samples the rest.
+    yield from _iter_video_frames_opencv(path, media, wanted[done:], samples, timeout_s, deadline)
+
+
+class _PyAVCannotRead(Exception):
+    """PyAV cannot sample this file (container, codec or time stamps): OpenCV does instead."""
+
+
+def _frame_position(pts: int | None, stream: av.video.stream.VideoStream) -> tuple[int, float] | None:
+    """(frame index, seconds from the stream's start) of a packet or frame time stamp, None without one."""
+    if pts is None:
+        return None
+    seconds = float((pts - (stream.start_time or 0)) * stream.time_base)
+    return round(seconds * float(stream.guessed_rate)), seconds
+
+
+def _iter_video_frames_pyav(path: Path, wanted: list[int], timeout_s: float, deadline: float) -> Iterator[SampledFrame]:
+    """The ``wanted`` frames decoded by PyAV, each reported with its own index and time stamp.
+
+    Frames no other frame refers to (H.264/MPEG B-frames, often half of them) are not decoded
+    unless they are wanted: the decoder is told so packet by packet, from each packet's time stamp.
+    A wanted frame is the first frame decoded at or after its index and before the next wanted one
+    (that is itself unless its packet was damaged or mis-stamped). Raises :class:`_PyAVCannotRead`
+    before the first frame it cannot place, so that OpenCV samples the rest.
+    """
+    try:
+        container = av.open(
+            str(path), container_options={"protocol_whitelist": "file", "format_whitelist": PYAV_DEMUXERS}
+        )
+    except av.FFmpegError as exc:
+        raise _PyAVCannotRead(str(exc)) from None
+    try:
+        if not container.streams.video:
+            raise _PyAVCannotRead("no video stream")
+        stream = container.streams.video[0]
+        if stream.time_base is None or not stream.guessed_rate:
+            raise _PyAVCannotRead("no time base or frame rate")
+        pending = list(reversed(wanted))  # the next wanted frame last
+        for decoded in _decoded_frames(container, stream, set(wanted), timeout_s, deadline):
+            position = _frame_position(decoded.pts, stream)
+            if position is None:
+                raise _PyAVCannotRead("a decoded frame has no time stamp")
+            index, seconds = position
+            while pending and (len(pending) > 1 and index >= pending[-2]):
+                # The decoder skipped past this wanted frame (damaged, or its neighbour's stamp took it).
+                missed = pending.pop()
+                yield SampledFrame(missed, _seconds_at(missed, stream), None, "decode failed")
+            if pending and index >= pending[-1]:
+                try:
+                    rgb = decoded.to_ndarray(format="rgb24")
+                except (av.FFmpegError, ValueError) as exc:  # a pixel format PyAV does not convert
+                    raise _PyAVCannotRead(str(exc)) from None
+                pending.pop()
+                yield SampledFrame(index, seconds, rgb)
+            if not pending:
+                return
+        for missed in reversed(pending):
+            yield SampledFrame(missed, _seconds_at(missed, stream), None, "the stream ended before this frame")
+    finally:
+        container.close()
+
+
+def _seconds_at(index: int, stream: av.video.stream.VideoStream) -> float:
+    return index / float(stream.guessed_rate)
+
+
+def _decoded_frames(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    wanted: set[int],
+    timeout_s: float,
+    deadline: float,
+) -> Iterator[av.VideoFrame]:
+    """Every frame the decoder outputs, in presentation order; non-reference frames only when wanted.
+
+    A damaged packet loses its frames and decoding goes on, as FFmpeg's own tools do; a damaged
+    container ends the stream where it can no longer be read.
+    """
+    decoder = stream.codec_context
+    packets = container.demux(stream)
+    while True:
+        if time.monotonic() > deadline:
+            raise MediaError("decode_timeout", f"decoding exceeded {timeout_s:.0f} s")
+        try:
+            packet = next(packets)
+        except StopIteration:
+            break
+        except av.FFmpegError:
+            packet = None  # unreadable from here on: drain what the decoder holds
+        if packet is not None and packet.size == 0:
+            packet = None  # demux's own end-of-stream packet
+        if packet is not None:
+            position = _frame_position(packet.pts, stream)
+            # A packet without a time stamp is decoded in full: it may be a wanted frame.
+            decoder.skip_frame = "NONREF" if position is not None and position[0] not in wanted else "DEFAULT"
+        try:
+            yield from decoder.decode(packet)
+        except av.FFmpegError:
+            if packet is None:
+                return
+            continue
+        if packet is None:
+            return
+
+
+def _iter_video_frames_opencv(
+    path: Path,
+    media: MediaProbe,
+    wanted: list[int] | None,
+    samples: int,
+    timeout_s: float,
+    deadline: float,
+) -> Iterator[SampledFrame]:
+    """The ``wanted`` frames read by OpenCV, or with ``wanted=None`` (unknown length) the first ``samples``."""
+    fps = media.fps or 25.0
     capture = _open_video(path)
     try:
-        # Unknown length: read sequentially and take every frame up to `samples`.
-        wanted = evenly_spaced_indices(media.frame_count, samples) if media.frame_count else None
         # Sequential grab() is far faster than seeking for short clips, and keyframe-only seeking
         # is inexact in many codecs; seek only when the gap to the next wanted frame is large.
         position = 0
@@ -243,7 +382,7 @@ def _iter_video_frames(path: Path, media: MediaProbe, samples: int, timeout_s: f
         for target in targets:
             if time.monotonic() > deadline:
                 raise MediaError("decode_timeout", f"decoding exceeded {timeout_s:.0f} s")
-            if target - position > 250:
+            if target - position > MAX_SEQUENTIAL_GAP_FRAMES:
                 capture.set(cv2.CAP_PROP_POS_FRAMES, target)
                 position = target
             ok = True
