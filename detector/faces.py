@@ -14,7 +14,7 @@ bench/RESULTS.md measures each of these for speed and for the evaluation's AUC.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -243,45 +243,21 @@ class FaceFinder:
                 out.append((found.boxes / scale, found.probs, found.landmarks / scale))
         return out
 
-    def find(self, frames: list[tuple[int, np.ndarray]], margin: float = 0.3) -> list[list[Face]]:
-        """Faces per frame for ``(frame_index, rgb)`` pairs (a video's in time order), in the same order."""
-        # MTCNN batches only frames of equal size; video frames are, images come one by one.
-        groups: dict[tuple[int, int], list[int]] = {}
-        for pos, (_, rgb) in enumerate(frames):
-            groups.setdefault(rgb.shape[:2], []).append(pos)
-        by_pos: dict[int, list[Face]] = {}
-        for positions in groups.values():
-            found = self._find_in_sequence([frames[p] for p in positions], margin)
-            by_pos.update(zip(positions, found, strict=True))
-        return [by_pos.get(pos, []) for pos in range(len(frames))]
+    def find(self, frames: Iterable[tuple[int, np.ndarray]], margin: float = 0.3) -> list[list[Face]]:
+        """Faces per frame for ``(frame_index, rgb)`` pairs (a video's in time order), in the same order.
 
-    def _find_in_sequence(self, frames: list[tuple[int, np.ndarray]], margin: float) -> list[list[Face]]:
-        """Keyframes searched in full, faces carried between them where they did not move, the rest searched again."""
-        count = len(frames)
-        keys = sorted({*range(0, count, self.detect_every), count - 1}) if count else []
-        faces: dict[int, list[Face]] = {}
-        for pos, found in zip(keys, self._detect([frames[p][1] for p in keys]), strict=True):
-            faces[pos] = self._faces_from_boxes(*frames[pos], *found, margin)
-        for before, after in pairwise(keys):
-            between = range(before + 1, after)
-            if not between:
-                continue
-            pairs = _pair_faces(faces[before], faces[after])
-            search_again = []
-            for pos in between:
-                carried = self._carry(pairs, frames, before, after, pos, margin) if pairs is not None else None
-                if carried is None:
-                    search_again.append(pos)
-                else:
-                    faces[pos] = carried
-            if search_again:
-                known = [f.size_px for f in faces[before] + faces[after]]
-                # Faces that appear or vanish between keyframes are searched for at any size.
-                guided = self.guided_min_face_ratio * min(known) if known and pairs is not None else None
-                found = self._detect([frames[p][1] for p in search_again], guided)
-                for pos, detections in zip(search_again, found, strict=True):
-                    faces[pos] = self._faces_from_boxes(*frames[pos], *detections, margin)
-        return [faces[pos] for pos in range(count)]
+        ``frames`` may still be being decoded (an iterator): each batch of keyframes is searched as soon
+        as its frames have arrived, in the same batches as for a list, so the faces found are the same.
+        """
+        # MTCNN batches only frames of equal size; video frames are, images come one by one.
+        sequences: dict[tuple[int, int], _SequenceSearch] = {}
+        order: list[tuple[tuple[int, int], int]] = []  # each frame's sequence and position in it
+        for index, rgb in frames:
+            sequence = sequences.setdefault(rgb.shape[:2], _SequenceSearch(self, margin))
+            order.append((rgb.shape[:2], len(sequence.frames)))
+            sequence.add(index, rgb)
+        found = {shape: sequence.finish() for shape, sequence in sequences.items()}
+        return [found[shape][pos] for shape, pos in order]
 
     def _carry(
         self,
@@ -356,6 +332,65 @@ class FaceFinder:
         )
         faces.dropped = max(0, len(candidates) - MAX_FACES_PER_FRAME)
         return faces
+
+
+class _SequenceSearch:
+    """Keyframes searched in full, faces carried between them where they did not move, the rest searched again.
+
+    Frames of one size come in one at a time (:meth:`add`): keyframes are every ``detect_every``-th and the
+    last, searched ``batch_size`` at a time as soon as a batch is complete; the frames between keyframes
+    are dealt with once the last frame is known (:meth:`finish`).
+    """
+
+    def __init__(self, finder: FaceFinder, margin: float) -> None:
+        self.finder = finder
+        self.margin = margin
+        self.frames: list[tuple[int, np.ndarray]] = []
+        self.faces: dict[int, list[Face]] = {}
+        self.unsearched_keys: list[int] = []
+
+    def add(self, index: int, rgb: np.ndarray) -> None:
+        pos = len(self.frames)
+        self.frames.append((index, rgb))
+        if pos % self.finder.detect_every == 0:
+            self.unsearched_keys.append(pos)
+        # The last frame, a keyframe too, is known only at the end: it always falls in the last batch.
+        if len(self.unsearched_keys) == self.finder.batch_size:
+            self._search_keys()
+
+    def _search_keys(self) -> None:
+        keys, self.unsearched_keys = self.unsearched_keys, []
+        for pos, found in zip(keys, self.finder._detect([self.frames[p][1] for p in keys]), strict=True):
+            self.faces[pos] = self.finder._faces_from_boxes(*self.frames[pos], *found, self.margin)
+
+    def finish(self) -> list[list[Face]]:
+        finder, frames, faces, margin = self.finder, self.frames, self.faces, self.margin
+        count = len(frames)
+        if count and (count - 1) % finder.detect_every:
+            self.unsearched_keys.append(count - 1)
+        if self.unsearched_keys:
+            self._search_keys()
+        keys = sorted(faces)
+        for before, after in pairwise(keys):
+            between = range(before + 1, after)
+            if not between:
+                continue
+            pairs = _pair_faces(faces[before], faces[after])
+            search_again = []
+            for pos in between:
+                carried = finder._carry(pairs, frames, before, after, pos, margin) if pairs is not None else None
+                if carried is None:
+                    search_again.append(pos)
+                else:
+                    faces[pos] = carried
+            if search_again:
+                known = [f.size_px for f in faces[before] + faces[after]]
+                # Faces that appear or vanish between keyframes are searched for at any size.
+                guided = finder.guided_min_face_ratio * min(known) if known and pairs is not None else None
+                found = finder._detect([frames[p][1] for p in search_again], guided)
+                for pos, detections in zip(search_again, found, strict=True):
+                    faces[pos] = finder._faces_from_boxes(*frames[pos], *detections, margin)
+        return [faces[pos] for pos in range(count)]
 
 
 def _pair_faces(first: list[Face], last: list[Face]) -> list[tuple[Face, Face]] | None:

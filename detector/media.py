@@ -10,6 +10,8 @@ machine-readable code.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -204,23 +206,45 @@ def sample_frames(
     Frames that fail to decode are returned with ``rgb=None`` and counted, never
     silently dropped; zero decodable frames raises ``MediaError('unreadable_media')``.
     """
+    frames, report = stream_frames(path, samples=samples, media=media, timeout_s=timeout_s)
+    return list(frames), report
+
+
+def stream_frames(
+    path: str | Path,
+    samples: int = 32,
+    media: MediaProbe | None = None,
+    timeout_s: float = DECODE_TIMEOUT_S,
+) -> tuple[Iterator[SampledFrame], SamplingReport]:
+    """:func:`sample_frames` one frame at a time, as each is decoded; the report is complete with the iterator.
+
+    The iterator raises ``MediaError('unreadable_media')`` at its end if no frame could be decoded.
+    """
     path = Path(path)
     media = media or probe(path)
     report = SamplingReport(requested=samples)
     if media.kind == "image":
-        frames = [SampledFrame(index=0, timestamp_s=0.0, rgb=_read_image(path))]
         report.requested = 1
         report.decoded = 1
-        return frames, report
+        return iter([SampledFrame(index=0, timestamp_s=0.0, rgb=_read_image(path))]), report
     budgeted = frames_within_pixel_budget(samples, media.width or 0, media.height or 0)
     if budgeted < samples:
         report.capped_from, report.requested, samples = samples, budgeted, budgeted
-    frames = list(_iter_video_frames(path, media, samples, timeout_s))
-    report.decoded = sum(f.rgb is not None for f in frames)
-    report.unreadable = [f.index for f in frames if f.rgb is None]
+    return _counted(path, _iter_video_frames(path, media, samples, timeout_s), report), report
+
+
+def _counted(path: Path, frames: Iterator[SampledFrame], report: SamplingReport) -> Iterator[SampledFrame]:
+    """``frames``, each counted into ``report`` as it passes."""
+    seen = 0
+    for frame in frames:
+        seen += 1
+        if frame.rgb is None:
+            report.unreadable.append(frame.index)
+        else:
+            report.decoded += 1
+        yield frame
     if report.decoded == 0:
-        raise MediaError("unreadable_media", f"{path.name}: none of {len(frames)} sampled frames could be decoded")
-    return frames, report
+        raise MediaError("unreadable_media", f"{path.name}: none of {seen} sampled frames could be decoded")
 
 
 def read_media(
@@ -230,16 +254,65 @@ def read_media(
     timeout_s: float = DECODE_TIMEOUT_S,
 ) -> tuple[MediaProbe, list[SampledFrame], SamplingReport]:
     """:func:`probe` then :func:`sample_frames`, decoding an image once rather than once for each."""
+    media, frames, report = stream_media(path, samples=samples, kind=kind, timeout_s=timeout_s)
+    return media, list(frames), report
+
+
+def stream_media(
+    path: str | Path,
+    samples: int = 32,
+    kind: str | None = None,
+    timeout_s: float = DECODE_TIMEOUT_S,
+) -> tuple[MediaProbe, Iterator[SampledFrame], SamplingReport]:
+    """:func:`read_media` with a video's frames decoded as the iterator is read (:func:`stream_frames`)."""
     path = Path(path)
     if is_image_path(path, kind):
         rgb = _read_image(path)
         height, width = rgb.shape[:2]
         _check_dimensions(width, height)
         media = MediaProbe(kind="image", width=width, height=height, frame_count=1)
-        return media, [SampledFrame(index=0, timestamp_s=0.0, rgb=rgb)], SamplingReport(requested=1, decoded=1)
+        return media, iter([SampledFrame(index=0, timestamp_s=0.0, rgb=rgb)]), SamplingReport(requested=1, decoded=1)
     media = probe(path, kind=kind)
-    frames, report = sample_frames(path, samples=samples, media=media, timeout_s=timeout_s)
+    frames, report = stream_frames(path, samples=samples, media=media, timeout_s=timeout_s)
     return media, frames, report
+
+
+def decode_ahead(frames: Iterator[SampledFrame]) -> Iterator[SampledFrame]:
+    """``frames``, decoded by a thread of their own while the caller works on the frames already decoded.
+
+    FFmpeg (PyAV, OpenCV) and torch release the GIL, so decoding runs on one core while the face search
+    runs on the others. What the decoding raises (a MediaError) is raised here, after the frames decoded
+    before it; a caller that stops reading stops the decoding. Frames are held as they would be in a
+    list (MAX_DECODED_PIXELS bounds them).
+    """
+    decoded: queue.SimpleQueue = queue.SimpleQueue()
+    stop = threading.Event()
+    end = object()
+
+    def decode() -> None:
+        try:
+            for frame in frames:
+                decoded.put(frame)
+                if stop.is_set():
+                    return
+            decoded.put(end)
+        except BaseException as exc:  # handed to the reader, which raises it
+            decoded.put(exc)
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=decode, name="decode-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := decoded.get()) is not end:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _iter_video_frames(path: Path, media: MediaProbe, samples: int, timeout_s: float) -> Iterator[SampledFrame]:

@@ -7,7 +7,7 @@ CLI prints its ``to_dict()``, so the platform and the library can never disagree
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from detector.contract import (
 from detector.ensemble import Ensemble, load_ensemble
 from detector.faces import MAX_FACES_PER_FRAME, Face, FaceFinder
 from detector.manifest import build_manifest, file_sha256
-from detector.media import DEFAULT_FRAMES, MediaProbe, SampledFrame, SamplingReport, read_media
+from detector.media import DEFAULT_FRAMES, MediaProbe, SampledFrame, SamplingReport, decode_ahead, stream_media
 from detector.registry import Detector
 from detector.tracking import assign_tracks
 
@@ -165,10 +165,14 @@ def _write_heatmaps(
     return written
 
 
-def detect_faces(frames: list[SampledFrame], face_finder: FaceFinder, margin: float) -> tuple[list[list[Face]], int]:
-    """The face stage: faces of every readable frame, cut with ``margin``, with track ids; and the track count."""
-    readable = [f for f in frames if f.rgb is not None]
-    faces_per_frame = face_finder.find([(f.index, f.rgb) for f in readable], margin=margin)
+def detect_faces(
+    frames: Iterable[SampledFrame], face_finder: FaceFinder, margin: float
+) -> tuple[list[list[Face]], int]:
+    """The face stage: faces of every readable frame, cut with ``margin``, with track ids; and the track count.
+
+    ``frames`` may still be being decoded (an iterator): the search starts on the first ones meanwhile.
+    """
+    faces_per_frame = face_finder.find(((f.index, f.rgb) for f in frames if f.rgb is not None), margin=margin)
     return faces_per_frame, assign_tracks(faces_per_frame)
 
 
@@ -357,12 +361,13 @@ def analyze(
 
     progress(JobStage.DECODING, 0)
     media_sha256 = media_sha256 or file_sha256(path)
-    media, sampled, sampling = read_media(path, samples=frames, kind=kind)
+    media, sampled, sampling = stream_media(path, samples=frames, kind=kind)
     decode_s = time.perf_counter() - started
-    progress(JobStage.DECODING, 100)
+    # A video's frames are decoded by a thread of their own while the face stage searches those already
+    # decoded (it starts on the first ones): decoding's core is otherwise idle while MTCNN waits for it.
     return analyze_frames(
         media,
-        sampled,
+        decode_ahead(sampled) if media.kind == "video" else sampled,
         sampling,
         frames=frames,
         detectors=detectors,
@@ -381,7 +386,7 @@ def analyze(
 
 def analyze_frames(
     media: MediaProbe,
-    sampled: list[SampledFrame],
+    sampled: Iterable[SampledFrame],
     sampling: SamplingReport,
     *,
     frames: int = DEFAULT_FRAMES,
@@ -397,10 +402,13 @@ def analyze_frames(
     decode_s: float = 0.0,
     media_sha256: str | None = None,
 ) -> AnalysisResult:
-    """Everything after decoding, for frames already in memory (see :func:`analyze`).
+    """Everything after decoding, for frames in memory or still being decoded (see :func:`analyze`).
 
-    Once the faces are cut, every frame of ``sampled`` is replaced (in place) by one without its
-    pixels: the decoded frames, up to ``media.MAX_DECODED_PIXELS``, are not held while the models run.
+    ``sampled`` may be an iterator of frames as they are decoded (``sampling`` is complete once it is):
+    the face stage starts on the first frames. ``decode_s`` is the time spent before it; the decoding's
+    time is counted until its last frame, the face stage's from then on. The result keeps each frame
+    without its pixels: the decoded frames, up to ``media.MAX_DECODED_PIXELS``, are not held while the
+    models run.
     """
     if heatmap_detectors not in HEATMAP_DETECTORS:
         raise ValueError(f"heatmap_detectors must be one of {HEATMAP_DETECTORS}, not {heatmap_detectors!r}")
@@ -416,10 +424,21 @@ def analyze_frames(
 
     progress(JobStage.FACES, 0)
     t0 = time.perf_counter()
-    faces_per_frame, n_tracks = detect_faces(sampled, face_finder, margin)
-    readable = {f.index for f in sampled if f.rgb is not None}
-    sampled[:] = [replace(f, rgb=None) for f in sampled]
-    timings["faces_s"] = time.perf_counter() - t0
+    kept: list[SampledFrame] = []  # every sampled frame, without its pixels
+    readable: set[int] = set()
+    decoded_at = [t0]
+
+    def passing(frames: Iterable[SampledFrame]) -> Iterable[SampledFrame]:
+        for frame in frames:
+            kept.append(replace(frame, rgb=None))
+            if frame.rgb is not None:
+                readable.add(frame.index)
+            yield frame
+        decoded_at[0] = time.perf_counter()
+
+    faces_per_frame, n_tracks = detect_faces(passing(sampled), face_finder, margin)
+    timings["decode_s"] = decode_s + decoded_at[0] - t0
+    timings["faces_s"] = time.perf_counter() - decoded_at[0]
     progress(JobStage.FACES, 100)
 
     progress(JobStage.SCORING, 0)
@@ -470,7 +489,7 @@ def analyze_frames(
             error=f.error,
             faces=faces_by_frame.get(f.index, []),
         )
-        for f in sampled
+        for f in kept
     ]
     timings["total_s"] = time.perf_counter() - started
     progress(JobStage.AGGREGATING, 100)
@@ -489,14 +508,14 @@ def analyze_frames(
         verdict=verdict,
         explanations=explanations,
         diagnostics=input_diagnostics(
-            media, len(sampled), sampling.unreadable, faces_per_frame, frames_capped_from=sampling.capped_from
+            media, len(kept), sampling.unreadable, faces_per_frame, frames_capped_from=sampling.capped_from
         ),
         timings={k: round(v, 4) for k, v in timings.items()},
         manifest=build_manifest(
             media_sha256=media_sha256,
             frames_requested=frames,
-            frame_indices=[f.index for f in sampled],
-            timestamps_s=[f.timestamp_s for f in sampled],
+            frame_indices=[f.index for f in kept],
+            timestamps_s=[f.timestamp_s for f in kept],
             detectors=detector_infos,
             crop_margin=margin,
             face_detection=face_finder.settings(),

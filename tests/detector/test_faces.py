@@ -231,3 +231,23 @@ def test_detect_every_one_searches_every_frame():
 def test_impossible_face_stage_economies_are_refused(kwargs):
     with pytest.raises(ValueError):
         FaceFinder(**kwargs)
+
+
+@pytest.mark.parametrize("detect_every", [1, 3])
+def test_frames_still_being_decoded_are_searched_batch_by_batch_with_the_same_faces_as_a_list(detect_every):
+    frames = [(i, portrait_at(100 + 12 * (i % 3), 60, noise_seed=i)) for i in range(11)]
+    finder = FaceFinder(detect_every=detect_every, batch_size=2)
+    log = SearchLog(finder)
+    searched_when_read: list[int] = []
+
+    def decoding():
+        for frame in frames:
+            searched_when_read.append(log.frames)  # frames MTCNN had searched when this one was read
+            yield frame
+
+    from_iterator = finder.find(decoding())
+    from_list = finder.find(frames)
+    assert searched_when_read[-1] > 0  # the search began before the last frame was read
+    assert [[(f.frame_index, f.box, f.probability, f.flags) for f in per] for per in from_iterator] == [
+        [(f.frame_index, f.box, f.probability, f.flags) for f in per] for per in from_list
+    ]

@@ -4,6 +4,7 @@ its MediaError code (issue 16). Real encoding and decoding of generated clips.""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import av
@@ -123,7 +124,8 @@ def test_a_truncated_clip_reports_the_frames_past_the_cut_as_unreadable(tmp_path
     frames, report = media.sample_frames(cut, samples=8, media=probe)
     assert [f.index for f in frames] == media.evenly_spaced_indices(FRAMES, 8)
     assert 0 < report.decoded < 8
-    assert report.unreadable == [f.index for f in frames if f.rgb is None] == [f.index for f in frames][report.decoded :]
+    unreadable = [f.index for f in frames if f.rgb is None]
+    assert report.unreadable == unreadable == [f.index for f in frames][report.decoded :]
     assert all(f.error for f in frames if f.rgb is None)
 
 
@@ -156,3 +158,46 @@ def test_sampling_does_not_follow_a_playlist_that_passed_for_a_probed_video(tmp_
     with pytest.raises(media.MediaError) as caught:
         media.sample_frames(playlist, samples=8, media=probe)
     assert caught.value.code == "unreadable_media"
+
+
+def test_frames_decoded_ahead_come_in_order_and_a_decoding_error_after_them(h264_clip):
+    frames, _ = media.stream_frames(h264_clip, samples=6)
+
+    def then_fail():
+        yield from frames
+        raise media.MediaError("decode_timeout", "decoding exceeded 0 s")
+
+    received = []
+    with pytest.raises(media.MediaError) as caught:
+        for frame in media.decode_ahead(then_fail()):
+            received.append(frame.index)
+    assert received == media.evenly_spaced_indices(FRAMES, 6)
+    assert caught.value.code == "decode_timeout"
+
+
+def test_a_reader_that_stops_ends_the_decoding_thread_and_closes_the_file(h264_clip):
+    frames, _ = media.stream_frames(h264_clip, samples=30)
+    closed = threading.Event()
+
+    def watched():
+        try:
+            yield from frames
+        finally:
+            closed.set()
+
+    ahead = media.decode_ahead(watched())
+    next(ahead)
+    ahead.close()
+    assert closed.is_set()
+    assert not any(thread.name == "decode-ahead" for thread in threading.enumerate())
+
+
+def test_an_unreadable_stream_says_so_at_its_end_with_its_code(tmp_path, h264_clip):
+    whole = write_h264_clip(tmp_path / "whole.mp4", faststart=True)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[:2048])
+    frames, report = media.stream_frames(cut, samples=8, media=media.probe(whole))
+    with pytest.raises(media.MediaError) as caught:
+        list(media.decode_ahead(frames))
+    assert caught.value.code == "unreadable_media"
+    assert report.decoded == 0 and len(report.unreadable) == 8

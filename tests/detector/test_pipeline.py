@@ -256,19 +256,25 @@ def test_decoded_frames_are_dropped_once_their_faces_are_cut_before_the_models_r
 
     decoded: list[weakref.ref] = []
     alive_when_scoring: list[int] = []
-    read_media, score_faces = pipeline.read_media, pipeline.score_faces
+    stream_media, score_faces = pipeline.stream_media, pipeline.score_faces
 
     def read_and_watch(*args, **kwargs):
-        media, frames, report = read_media(*args, **kwargs)
-        decoded.extend(weakref.ref(f.rgb) for f in frames if f.rgb is not None)
-        return media, frames, report
+        media, frames, report = stream_media(*args, **kwargs)
+
+        def watched():
+            for frame in frames:
+                if frame.rgb is not None:
+                    decoded.append(weakref.ref(frame.rgb))
+                yield frame
+
+        return media, watched(), report
 
     def count_then_score(*args, **kwargs):
         gc.collect()
         alive_when_scoring.append(sum(ref() is not None for ref in decoded))
         return score_faces(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "read_media", read_and_watch)
+    monkeypatch.setattr(pipeline, "stream_media", read_and_watch)
     monkeypatch.setattr(pipeline, "score_faces", count_then_score)
     ensemble = Ensemble([detector.create("custom_cnn", device="cpu")])
     result = analyze(sample_clip_path, frames=6, ensemble=ensemble, face_finder=face_finder)
