@@ -22,7 +22,16 @@ from detector.contract import DetectorInfo, Manifest
 __all__ = ["build_manifest", "code_version", "device_description", "file_sha256", "library_versions"]
 
 # Distributions whose versions change scores (decoding, face detection, the networks' kernels).
-LIBRARIES = ("torch", "torchvision", "timm", "facenet-pytorch", "numpy", "opencv-python-headless", "opencv-python")
+LIBRARIES = (
+    "torch",
+    "torchvision",
+    "timm",
+    "facenet-pytorch",
+    "numpy",
+    "av",
+    "opencv-python-headless",
+    "opencv-python",
+)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

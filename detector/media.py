@@ -9,6 +9,7 @@ machine-readable code.
 
 from __future__ import annotations
 
+import bisect
 import os
 import queue
 import threading
@@ -51,6 +52,9 @@ MAX_SEQUENTIAL_GAP_FRAMES = 250
 # skipped. Others, and files PyAV cannot open, are sampled by OpenCV. Playlist and concat demuxers,
 # which open the files they name, are never among them.
 PYAV_DEMUXERS = "mov,matroska,avi,flv,asf"
+# Frames decoded in parallel on every core, as OpenCV's decoding does: FFmpeg's default, slices only,
+# leaves most H.264 (one slice per frame) on one core.
+PYAV_THREADING = "AUTO"
 
 
 class MediaError(Exception):
@@ -77,6 +81,8 @@ class SamplingReport:
     unreadable: list[int] = field(default_factory=list)
     # The frames asked for when the pixel budget allowed fewer (None: not capped).
     capped_from: int | None = None
+    # time.perf_counter() when the last frame had been decoded (None: not all read yet).
+    decoded_at: float | None = None
 
 
 def frames_within_pixel_budget(samples: int, width: int, height: int) -> int:
@@ -243,6 +249,7 @@ def _counted(path: Path, frames: Iterator[SampledFrame], report: SamplingReport)
         else:
             report.decoded += 1
         yield frame
+    report.decoded_at = time.perf_counter()
     if report.decoded == 0:
         raise MediaError("unreadable_media", f"{path.name}: none of {seen} sampled frames could be decoded")
 
@@ -325,7 +332,7 @@ def _iter_video_frames(path: Path, media: MediaProbe, samples: int, timeout_s: f
         return
     done = 0
     try:
-        for frame in _iter_video_frames_pyav(path, wanted, timeout_s, deadline):
+        for frame in _iter_video_frames_pyav(path, wanted, media.fps or 25.0, timeout_s, deadline):
             yield frame
             done += 1
         return
@@ -339,22 +346,43 @@ class _PyAVCannotRead(Exception):
     """PyAV cannot sample this file (container, codec or time stamps): OpenCV does instead."""
 
 
-def _frame_position(pts: int | None, stream: av.video.stream.VideoStream) -> tuple[int, float] | None:
-    """(frame index, seconds from the stream's start) of a packet or frame time stamp, None without one."""
-    if pts is None:
-        return None
-    seconds = float((pts - (stream.start_time or 0)) * stream.time_base)
-    return round(seconds * float(stream.guessed_rate)), seconds
+class _PresentationOrder:
+    """Each frame's index (its place in presentation order) from the packets' time stamps, frames skipped or not.
+
+    Every packet's time stamp is noted as it is read; a frame the decoder outputs is preceded by all noted
+    frames with earlier stamps (a decoder outputs in presentation order, so those it has not output were
+    skipped or lost). A packet's own index is known when it is read unless a frame shown before it is
+    stored after it (a reference frame ahead of its B-frames): good enough to choose which packets to
+    decode in full, and a frame's index, counted when it comes out, is exact.
+    """
+
+    def __init__(self) -> None:
+        self.counted = 0  # frames before every stamp still noted
+        self.noted: list[int] = []  # stamps of frames read but not yet passed, sorted
+
+    def packet(self, pts: int) -> int:
+        place = bisect.bisect_left(self.noted, pts)
+        self.noted.insert(place, pts)
+        return self.counted + place
+
+    def frame(self, pts: int) -> int:
+        place = bisect.bisect_left(self.noted, pts)
+        index = self.counted + place
+        del self.noted[: place + (place < len(self.noted) and self.noted[place] == pts)]
+        self.counted = index + 1
+        return index
 
 
-def _iter_video_frames_pyav(path: Path, wanted: list[int], timeout_s: float, deadline: float) -> Iterator[SampledFrame]:
+def _iter_video_frames_pyav(
+    path: Path, wanted: list[int], fps: float, timeout_s: float, deadline: float
+) -> Iterator[SampledFrame]:
     """The ``wanted`` frames decoded by PyAV, each reported with its own index and time stamp.
 
     Frames no other frame refers to (H.264/MPEG B-frames, often half of them) are not decoded
-    unless they are wanted: the decoder is told so packet by packet, from each packet's time stamp.
-    A wanted frame is the first frame decoded at or after its index and before the next wanted one
-    (that is itself unless its packet was damaged or mis-stamped). Raises :class:`_PyAVCannotRead`
-    before the first frame it cannot place, so that OpenCV samples the rest.
+    unless they are wanted: the decoder is told so packet by packet. A wanted frame is the first
+    frame decoded at or after its index and before the next wanted one (that is itself unless its
+    packet was damaged). Raises :class:`_PyAVCannotRead` before the first frame it cannot place,
+    so that OpenCV samples the rest.
     """
     try:
         container = av.open(
@@ -363,38 +391,30 @@ def _iter_video_frames_pyav(path: Path, wanted: list[int], timeout_s: float, dea
     except av.FFmpegError as exc:
         raise _PyAVCannotRead(str(exc)) from None
     try:
-        if not container.streams.video:
-            raise _PyAVCannotRead("no video stream")
+        if not container.streams.video or container.streams.video[0].time_base is None:
+            raise _PyAVCannotRead("no time-stamped video stream")
         stream = container.streams.video[0]
-        if stream.time_base is None or not stream.guessed_rate:
-            raise _PyAVCannotRead("no time base or frame rate")
+        stream.codec_context.thread_type = PYAV_THREADING
+        start = stream.start_time or 0
         pending = list(reversed(wanted))  # the next wanted frame last
-        for decoded in _decoded_frames(container, stream, set(wanted), timeout_s, deadline):
-            position = _frame_position(decoded.pts, stream)
-            if position is None:
-                raise _PyAVCannotRead("a decoded frame has no time stamp")
-            index, seconds = position
-            while pending and (len(pending) > 1 and index >= pending[-2]):
-                # The decoder skipped past this wanted frame (damaged, or its neighbour's stamp took it).
+        for index, decoded in _decoded_frames(container, stream, set(wanted), timeout_s, deadline):
+            while len(pending) > 1 and index >= pending[-2]:
+                # The decoder went past this wanted frame and the next one started: it was lost.
                 missed = pending.pop()
-                yield SampledFrame(missed, _seconds_at(missed, stream), None, "decode failed")
+                yield SampledFrame(missed, missed / fps, None, "decode failed")
             if pending and index >= pending[-1]:
                 try:
                     rgb = decoded.to_ndarray(format="rgb24")
                 except (av.FFmpegError, ValueError) as exc:  # a pixel format PyAV does not convert
                     raise _PyAVCannotRead(str(exc)) from None
                 pending.pop()
-                yield SampledFrame(index, seconds, rgb)
+                yield SampledFrame(index, float((decoded.pts - start) * stream.time_base), rgb)
             if not pending:
                 return
         for missed in reversed(pending):
-            yield SampledFrame(missed, _seconds_at(missed, stream), None, "the stream ended before this frame")
+            yield SampledFrame(missed, missed / fps, None, "the stream ended before this frame")
     finally:
         container.close()
-
-
-def _seconds_at(index: int, stream: av.video.stream.VideoStream) -> float:
-    return index / float(stream.guessed_rate)
 
 
 def _decoded_frames(
@@ -403,13 +423,14 @@ def _decoded_frames(
     wanted: set[int],
     timeout_s: float,
     deadline: float,
-) -> Iterator[av.VideoFrame]:
-    """Every frame the decoder outputs, in presentation order; non-reference frames only when wanted.
+) -> Iterator[tuple[int, av.VideoFrame]]:
+    """(index, frame) for every frame the decoder outputs; non-reference frames decoded only when wanted.
 
     A damaged packet loses its frames and decoding goes on, as FFmpeg's own tools do; a damaged
     container ends the stream where it can no longer be read.
     """
     decoder = stream.codec_context
+    order = _PresentationOrder()
     packets = container.demux(stream)
     while True:
         if time.monotonic() > deadline:
@@ -423,15 +444,20 @@ def _decoded_frames(
         if packet is not None and packet.size == 0:
             packet = None  # demux's own end-of-stream packet
         if packet is not None:
-            position = _frame_position(packet.pts, stream)
-            # A packet without a time stamp is decoded in full: it may be a wanted frame.
-            decoder.skip_frame = "NONREF" if position is not None and position[0] not in wanted else "DEFAULT"
+            # A packet without a time stamp is decoded in full: it may be a wanted frame. Packets the
+            # container marks to be discarded (before an edit list's start) are never shown.
+            place = order.packet(packet.pts) if packet.pts is not None and not packet.is_discard else None
+            decoder.skip_frame = "NONREF" if place is not None and place not in wanted else "DEFAULT"
         try:
-            yield from decoder.decode(packet)
+            frames = decoder.decode(packet)
         except av.FFmpegError:
             if packet is None:
                 return
             continue
+        for frame in frames:
+            if frame.pts is None:
+                raise _PyAVCannotRead("a decoded frame has no time stamp")
+            yield order.frame(frame.pts), frame
         if packet is None:
             return
 

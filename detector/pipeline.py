@@ -406,9 +406,9 @@ def analyze_frames(
 
     ``sampled`` may be an iterator of frames as they are decoded (``sampling`` is complete once it is):
     the face stage starts on the first frames. ``decode_s`` is the time spent before it; the decoding's
-    time is counted until its last frame, the face stage's from then on. The result keeps each frame
-    without its pixels: the decoded frames, up to ``media.MAX_DECODED_PIXELS``, are not held while the
-    models run.
+    time is counted until its last frame was decoded (``sampling.decoded_at``), the face stage's from
+    then on. The result keeps each frame without its pixels: the decoded frames, up to
+    ``media.MAX_DECODED_PIXELS``, are not held while the models run.
     """
     if heatmap_detectors not in HEATMAP_DETECTORS:
         raise ValueError(f"heatmap_detectors must be one of {HEATMAP_DETECTORS}, not {heatmap_detectors!r}")
@@ -426,7 +426,6 @@ def analyze_frames(
     t0 = time.perf_counter()
     kept: list[SampledFrame] = []  # every sampled frame, without its pixels
     readable: set[int] = set()
-    decoded_at = [t0]
 
     def passing(frames: Iterable[SampledFrame]) -> Iterable[SampledFrame]:
         for frame in frames:
@@ -434,11 +433,13 @@ def analyze_frames(
             if frame.rgb is not None:
                 readable.add(frame.index)
             yield frame
-        decoded_at[0] = time.perf_counter()
 
     faces_per_frame, n_tracks = detect_faces(passing(sampled), face_finder, margin)
-    timings["decode_s"] = decode_s + decoded_at[0] - t0
-    timings["faces_s"] = time.perf_counter() - decoded_at[0]
+    # Frames decoded while the faces of the first ones were searched: decoding's time runs from the
+    # start to its last frame, the face stage's from then on (frames decoded before it: no overlap).
+    overlap_s = max(0.0, (sampling.decoded_at or t0) - t0)
+    timings["decode_s"] = decode_s + overlap_s
+    timings["faces_s"] = time.perf_counter() - t0 - overlap_s
     progress(JobStage.FACES, 100)
 
     progress(JobStage.SCORING, 0)

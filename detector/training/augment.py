@@ -21,7 +21,7 @@ def h264_roundtrip(image: np.ndarray, crf: int, preset: str = "veryfast") -> np.
     and the in-loop deblocking filter that smooths a blend's boundary away (FaceForensics++ c40 is x264
     at a quantiser of 40). Odd sizes are padded by edge replication and cropped back.
     """
-    import av  # the worker already decodes with OpenCV; PyAV is needed only for training
+    import av
 
     height, width = image.shape[:2]
     padded = np.pad(image, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")

@@ -5,6 +5,7 @@ its MediaError code (issue 16). Real encoding and decoding of generated clips.""
 from __future__ import annotations
 
 import threading
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -18,20 +19,28 @@ FRAMES = 90
 SIZE = (320, 240)
 
 
-def write_h264_clip(path: Path, faststart: bool = False) -> Path:
-    """A clip x264 encodes with B-frames (its defaults: 3, some not referenced), every frame different."""
+def write_h264_clip(path: Path, faststart: bool = False, frame_ms: list[int] | None = None) -> Path:
+    """A clip x264 encodes with B-frames (its defaults: 3, some not referenced), every frame different.
+
+    ``frame_ms``: each frame's duration in milliseconds, for a variable frame rate (default: FPS).
+    """
     width, height = SIZE
     rng = np.random.default_rng(0)
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as container:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
         stream.options = {"g": "30", "bf": "3"}
+        shown_ms = 0
         for i in range(FRAMES):
             canvas = np.full((height, width, 3), 90, dtype=np.uint8)
             canvas[:, : (i * width) // FRAMES] = 200  # a bar that grows by frame: no two frames alike
             canvas[40:120, 40:120] = rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(canvas, format="rgb24")):
+            frame = av.VideoFrame.from_ndarray(canvas, format="rgb24")
+            frame.pts, frame.time_base = shown_ms, Fraction(1, 1000)
+            shown_ms += frame_ms[i] if frame_ms else round(1000 * (i + 1) / FPS) - round(1000 * i / FPS)
+            for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
@@ -69,7 +78,7 @@ def test_sampled_frames_are_the_decoded_frames_at_the_indices_and_times_they_rep
     assert report.decoded == 16 and report.unreadable == []
     for frame in frames:
         assert np.array_equal(frame.rgb, truth[frame.index]), frame.index
-        assert frame.timestamp_s == pytest.approx(frame.index / FPS, abs=1e-6)
+        assert frame.timestamp_s == pytest.approx(frame.index / FPS, abs=1e-3)  # stamped in ms
 
 
 def test_non_reference_frames_are_decoded_only_when_sampled(h264_clip, monkeypatch):
@@ -77,14 +86,28 @@ def test_non_reference_frames_are_decoded_only_when_sampled(h264_clip, monkeypat
     frames_of = media._decoded_frames
 
     def counting(*args, **kwargs):
-        for frame in frames_of(*args, **kwargs):
-            decoded.append(frame.pts)
-            yield frame
+        for index, frame in frames_of(*args, **kwargs):
+            decoded.append(index)
+            yield index, frame
 
     monkeypatch.setattr(media, "_decoded_frames", counting)
     frames, _ = media.sample_frames(h264_clip, samples=4)
     assert len(frames) == 4 and all(f.rgb is not None for f in frames)
     assert len(decoded) < frames[-1].index + 1  # fewer frames decoded than read past
+
+
+def test_a_variable_frame_rate_clip_is_sampled_by_frame_count_and_stamped_with_real_times(tmp_path, monkeypatch):
+    durations = [100 if i % 3 == 0 else 33 for i in range(FRAMES)]  # a frame held now and then
+    clip = write_h264_clip(tmp_path / "vfr.mp4", frame_ms=durations)
+    truth = every_frame(clip)
+    frames, _ = media.sample_frames(clip, samples=8)
+    assert [f.index for f in frames] == media.evenly_spaced_indices(FRAMES, 8)  # spread over all frames
+    for frame in frames:
+        assert np.array_equal(frame.rgb, truth[frame.index])
+        assert frame.timestamp_s == pytest.approx(sum(durations[: frame.index]) / 1000, abs=1e-3)
+    monkeypatch.setattr(media, "PYAV_DEMUXERS", "none")
+    with_opencv, _ = media.sample_frames(clip, samples=8)
+    assert [f.index for f in with_opencv] == [f.index for f in frames]
 
 
 def test_pyav_and_opencv_sample_the_same_pixels(h264_clip, sample_clip_path, monkeypatch):
@@ -103,10 +126,10 @@ def test_a_frame_pyav_cannot_place_hands_the_rest_of_the_clip_to_opencv(h264_cli
     frames_of = media._decoded_frames
 
     def losing_a_time_stamp(*args, **kwargs):
-        for frame in frames_of(*args, **kwargs):
-            if frame.pts is not None and frame.pts * frame.time_base * FPS >= expected[3].index:
-                frame.pts = None
-            yield frame
+        for index, frame in frames_of(*args, **kwargs):
+            if index >= expected[3].index:
+                raise media._PyAVCannotRead("a decoded frame has no time stamp")
+            yield index, frame
 
     monkeypatch.setattr(media, "_decoded_frames", losing_a_time_stamp)
     frames, _ = media.sample_frames(h264_clip, samples=8)
@@ -197,7 +220,8 @@ def test_an_unreadable_stream_says_so_at_its_end_with_its_code(tmp_path, h264_cl
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(whole.read_bytes()[:2048])
     frames, report = media.stream_frames(cut, samples=8, media=media.probe(whole))
+    received = []
     with pytest.raises(media.MediaError) as caught:
-        list(media.decode_ahead(frames))
+        received.extend(media.decode_ahead(frames))
     assert caught.value.code == "unreadable_media"
-    assert report.decoded == 0 and len(report.unreadable) == 8
+    assert received == [] and report.decoded == 0
