@@ -6,9 +6,10 @@
     flock /work/train.lock python bench/clips.py  # on a shared machine: no training starts meanwhile
 
 Each clip goes through ``detector.pipeline.analyze`` as a worker runs it (crops and heatmaps written),
-models loaded once and warmed up; each stage's wall seconds come from the result's timings, and the
-process's CPU seconds are measured around the call. Wall time is the number the goal is about; CPU
-seconds move less when something else shares the cores.
+models loaded once and warmed up; each stage's wall seconds come from the result's timings (a video is
+decoded while the face stage starts on its first frames: "decode" runs until the last frame was decoded,
+"faces" from then on), and the process's CPU seconds are measured around the call. Wall time is the
+number the goal is about; CPU seconds move less when something else shares the cores.
 """
 
 from __future__ import annotations
