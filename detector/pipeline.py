@@ -6,6 +6,7 @@ CLI prints its ``to_dict()``, so the platform and the library can never disagree
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -363,25 +364,27 @@ def analyze(
     media_sha256 = media_sha256 or file_sha256(path)
     media, sampled, sampling = stream_media(path, samples=frames, kind=kind)
     decode_s = time.perf_counter() - started
-    # A video's frames are decoded by a thread of their own while the face stage searches those already
-    # decoded (it starts on the first ones): decoding's core is otherwise idle while MTCNN waits for it.
-    return analyze_frames(
-        media,
-        decode_ahead(sampled) if media.kind == "video" else sampled,
-        sampling,
-        frames=frames,
-        detectors=detectors,
-        device=device,
-        ensemble=ensemble,
-        face_finder=face_finder,
-        policy=policy,
-        artifacts_dir=artifacts_dir,
-        progress=progress,
-        heatmap_faces=heatmap_faces,
-        heatmap_detectors=heatmap_detectors,
-        decode_s=decode_s,
-        media_sha256=media_sha256,
-    )
+    # The frames are decoded by a thread of their own while the face stage searches those already decoded:
+    # MTCNN's first batch does not wait for the last frame. Closing stops the decoding when the analysis
+    # ends before it (an error, a cancel).
+    with contextlib.closing(decode_ahead(sampled)) as decoding:
+        return analyze_frames(
+            media,
+            decoding,
+            sampling,
+            frames=frames,
+            detectors=detectors,
+            device=device,
+            ensemble=ensemble,
+            face_finder=face_finder,
+            policy=policy,
+            artifacts_dir=artifacts_dir,
+            progress=progress,
+            heatmap_faces=heatmap_faces,
+            heatmap_detectors=heatmap_detectors,
+            decode_s=decode_s,
+            media_sha256=media_sha256,
+        )
 
 
 def analyze_frames(
