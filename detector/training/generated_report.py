@@ -113,7 +113,17 @@ def model_card(
     calibrated = loaded.metrics.get("calibration_dev") or {}
     own = report["variants"]["as_distributed"]["metrics"][name]
     photos = report.get("real_photos") or {}
-    sources = "\n".join(f"- `{s['path']}` ({s['label']}, faces {s['face_mode']})" for s in data.get("sources", []))
+    frames = data.get("frames_per_video")
+    sources = "\n".join(
+        f"- `{s['path']}` ({s['label']}, faces {s['face_mode']}"
+        + (
+            f"; training only, never split off to dev or test; videos give {frames} frames each"
+            if s.get("part") == "train"
+            else ""
+        )
+        + ")"
+        for s in data.get("sources", [])
+    )
     calibration_sources = ", ".join(
         f"`{s['path']}` ({', '.join(s['include'])})" for s in training.get("calibration_sources", [])
     )
