@@ -8,6 +8,7 @@ and Cross-Origin-Resource-Policy, so evidence files cannot be embedded by anothe
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.urls import Resolver404, resolve
@@ -71,12 +72,30 @@ class RequestBodyLimitMiddleware:
         limit = body_limit_bytes(request, declared)
         if declared > limit:
             return too_large(limit)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if 0 < declared <= settings.MAX_REQUEST_BODY_BYTES:
+            drain_unread_body(request)
+        return response
+
+
+def drain_unread_body(request) -> None:
+    """Read and drop a small body the answer did not need (a CSRF 403, a 401, a 404 to a POST).
+
+    A sync gunicorn worker answers and closes the connection; if the body was never read, the kernel
+    resets the connection while the proxy is still writing it, and nginx answers 502 instead of the
+    4xx (seen with a 200 kB JSON body to the login refused by CSRF). Bodies above the ordinary cap
+    (uploads) are not drained: nginx's auth_request refuses those before they are sent.
+    """
+    if getattr(request, "_read_started", True):  # Django's flag: the body (or part of it) was read
+        return
+    try:
+        while request.read(64 * 1024):
+            pass
+    except OSError:  # the client went away: nothing to protect any more
+        return
 
 
 def body_limit_bytes(request, declared: int) -> int:
-    from django.conf import settings
-
     if declared <= settings.MAX_REQUEST_BODY_BYTES:
         return settings.MAX_REQUEST_BODY_BYTES
     # Resolved only for a large body: the rare case, so ordinary requests pay nothing for it.
