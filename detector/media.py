@@ -332,7 +332,7 @@ def _iter_video_frames(path: Path, media: MediaProbe, samples: int, timeout_s: f
         return
     done = 0
     try:
-        for frame in _iter_video_frames_pyav(path, wanted, media.fps or 25.0, timeout_s, deadline):
+        for frame in _iter_video_frames_pyav(path, wanted, _fps(media), timeout_s, deadline):
             yield frame
             done += 1
         return
@@ -340,6 +340,16 @@ def _iter_video_frames(path: Path, media: MediaProbe, samples: int, timeout_s: f
         pass
     # The frames PyAV has yielded stand; OpenCV samples the rest.
     yield from _iter_video_frames_opencv(path, media, wanted[done:], samples, timeout_s, deadline)
+
+
+def _fps(media: MediaProbe) -> float:
+    """The frame rate time stamps are computed from where a frame has none of its own (25 if unknown)."""
+    return media.fps or 25.0
+
+
+def _check_deadline(deadline: float, timeout_s: float) -> None:
+    if time.monotonic() > deadline:
+        raise MediaError("decode_timeout", f"decoding exceeded {timeout_s:.0f} s")
 
 
 class _PyAVCannotRead(Exception):
@@ -433,8 +443,7 @@ def _decoded_frames(
     order = _PresentationOrder()
     packets = container.demux(stream)
     while True:
-        if time.monotonic() > deadline:
-            raise MediaError("decode_timeout", f"decoding exceeded {timeout_s:.0f} s")
+        _check_deadline(deadline, timeout_s)
         try:
             packet = next(packets)
         except StopIteration:
@@ -471,7 +480,7 @@ def _iter_video_frames_opencv(
     deadline: float,
 ) -> Iterator[SampledFrame]:
     """The ``wanted`` frames read by OpenCV, or with ``wanted=None`` (unknown length) the first ``samples``."""
-    fps = media.fps or 25.0
+    fps = _fps(media)
     capture = _open_video(path)
     try:
         # Sequential grab() is far faster than seeking for short clips, and keyframe-only seeking
@@ -479,8 +488,7 @@ def _iter_video_frames_opencv(
         position = 0
         targets = iter(wanted) if wanted is not None else iter(range(samples))
         for target in targets:
-            if time.monotonic() > deadline:
-                raise MediaError("decode_timeout", f"decoding exceeded {timeout_s:.0f} s")
+            _check_deadline(deadline, timeout_s)
             if target - position > MAX_SEQUENTIAL_GAP_FRAMES:
                 capture.set(cv2.CAP_PROP_POS_FRAMES, target)
                 position = target
