@@ -338,8 +338,10 @@ class _SequenceSearch:
     """Keyframes searched in full, faces carried between them where they did not move, the rest searched again.
 
     Frames of one size come in one at a time (:meth:`add`): keyframes are every ``detect_every``-th and the
-    last, searched ``batch_size`` at a time as soon as a batch is complete; the frames between keyframes
-    are dealt with once the last frame is known (:meth:`finish`).
+    last. They are searched as soon as a batch of them is complete, a batch being the keyframes of
+    ``batch_size`` sampled frames (``ceil(batch_size / detect_every)`` keyframes: all of a batch's frames,
+    never more than ``batch_size`` keyframes), and the frames between two searched keyframes are dealt with
+    right after: while a video is still being decoded, MTCNN works on what has arrived.
     """
 
     def __init__(self, finder: FaceFinder, margin: float) -> None:
@@ -348,6 +350,8 @@ class _SequenceSearch:
         self.frames: list[tuple[int, np.ndarray]] = []
         self.faces: dict[int, list[Face]] = {}
         self.unsearched_keys: list[int] = []
+        self.searched_keys: list[int] = []  # in order; the frames between consecutive ones are dealt with
+        self.keys_per_batch = -(-finder.batch_size // finder.detect_every)
 
     def add(self, index: int, rgb: np.ndarray) -> None:
         pos = len(self.frames)
@@ -355,42 +359,47 @@ class _SequenceSearch:
         if pos % self.finder.detect_every == 0:
             self.unsearched_keys.append(pos)
         # The last frame, a keyframe too, is known only at the end: it always falls in the last batch.
-        if len(self.unsearched_keys) == self.finder.batch_size:
+        if len(self.unsearched_keys) == self.keys_per_batch:
             self._search_keys()
 
     def _search_keys(self) -> None:
         keys, self.unsearched_keys = self.unsearched_keys, []
         for pos, found in zip(keys, self.finder._detect([self.frames[p][1] for p in keys]), strict=True):
             self.faces[pos] = self.finder._faces_from_boxes(*self.frames[pos], *found, self.margin)
+        previous = self.searched_keys[-1:]
+        self.searched_keys.extend(keys)
+        for before, after in pairwise(previous + keys):
+            self._between(before, after)
+
+    def _between(self, before: int, after: int) -> None:
+        """Faces on the frames between two searched keyframes: carried where they did not move, else searched."""
+        finder, frames, faces, margin = self.finder, self.frames, self.faces, self.margin
+        between = range(before + 1, after)
+        if not between:
+            return
+        pairs = _pair_faces(faces[before], faces[after])
+        search_again = []
+        for pos in between:
+            carried = finder._carry(pairs, frames, before, after, pos, margin) if pairs is not None else None
+            if carried is None:
+                search_again.append(pos)
+            else:
+                faces[pos] = carried
+        if search_again:
+            known = [f.size_px for f in faces[before] + faces[after]]
+            # Faces that appear or vanish between keyframes are searched for at any size.
+            guided = finder.guided_min_face_ratio * min(known) if known and pairs is not None else None
+            found = finder._detect([frames[p][1] for p in search_again], guided)
+            for pos, detections in zip(search_again, found, strict=True):
+                faces[pos] = finder._faces_from_boxes(*frames[pos], *detections, margin)
 
     def finish(self) -> list[list[Face]]:
-        finder, frames, faces, margin = self.finder, self.frames, self.faces, self.margin
-        count = len(frames)
-        if count and (count - 1) % finder.detect_every:
+        count = len(self.frames)
+        if count and (count - 1) % self.finder.detect_every:
             self.unsearched_keys.append(count - 1)
         if self.unsearched_keys:
             self._search_keys()
-        keys = sorted(faces)
-        for before, after in pairwise(keys):
-            between = range(before + 1, after)
-            if not between:
-                continue
-            pairs = _pair_faces(faces[before], faces[after])
-            search_again = []
-            for pos in between:
-                carried = finder._carry(pairs, frames, before, after, pos, margin) if pairs is not None else None
-                if carried is None:
-                    search_again.append(pos)
-                else:
-                    faces[pos] = carried
-            if search_again:
-                known = [f.size_px for f in faces[before] + faces[after]]
-                # Faces that appear or vanish between keyframes are searched for at any size.
-                guided = finder.guided_min_face_ratio * min(known) if known and pairs is not None else None
-                found = finder._detect([frames[p][1] for p in search_again], guided)
-                for pos, detections in zip(search_again, found, strict=True):
-                    faces[pos] = finder._faces_from_boxes(*frames[pos], *detections, margin)
-        return [faces[pos] for pos in range(count)]
+        return [self.faces[pos] for pos in range(count)]
 
 
 def _pair_faces(first: list[Face], last: list[Face]) -> list[tuple[Face, Face]] | None:

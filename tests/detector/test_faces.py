@@ -251,3 +251,25 @@ def test_frames_still_being_decoded_are_searched_batch_by_batch_with_the_same_fa
     assert [[(f.frame_index, f.box, f.probability, f.flags) for f in per] for per in from_iterator] == [
         [(f.frame_index, f.box, f.probability, f.flags) for f in per] for per in from_list
     ]
+
+
+def test_keyframes_are_searched_while_the_video_is_still_arriving():
+    # With detect_every=4 a batch is the keyframes of batch_size sampled frames: 0, 4, 8 and 12 are
+    # searched as soon as frame 12 is in, not after the 32nd frame (which would leave decoding and
+    # MTCNN no time to overlap).
+    frames = [(i, portrait_at(100, 60, noise_seed=i)) for i in range(32)]
+    finder = FaceFinder(detect_every=4, batch_size=16)
+    log = SearchLog(finder)
+    searched_when_read: list[int] = []
+
+    def decoding():
+        for frame in frames:
+            searched_when_read.append(log.frames)
+            yield frame
+
+    found = finder.find(decoding())
+    assert searched_when_read[12] == 0 and searched_when_read[13] == 4
+    assert searched_when_read[29] == 8  # 16, 20, 24, 28 as soon as 28 was in
+    assert log.frames == 9  # and the last frame, 31, at the end; every other one carried
+    assert [len(per) for per in found] == [1] * 32
+    assert sum("tracked" in per[0].flags for per in found) == 23
