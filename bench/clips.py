@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detect-every", type=int, default=None)
     parser.add_argument("--still-diff", type=float, default=None)
     parser.add_argument("--guided-ratio", type=float, default=None)
+    parser.add_argument(
+        "--compile", action="store_true", help="score through torch.compile (a worker's FORENSICS_COMPILE_DETECTORS)"
+    )
     parser.add_argument("--json", help="write the per-clip numbers to this file")
     args = parser.parse_args(argv)
 
@@ -98,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     ensemble_names = args.ensemble.split(",") if args.ensemble else list(DEFAULT_ENSEMBLE)
     ensemble = load_ensemble(ensemble_names, device="cpu")
+    compiled = [d.name for d in ensemble.detectors if args.compile and d.compile()]
     finder = face_finder(args, "cpu")
     import torch
 
@@ -108,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         + " ".join(f"{v:.1f}" for v in os.getloadavg())
     )
     print("face detection:", json.dumps(finder.settings()))
+    print("compiled (torch.compile):", ", ".join(compiled) or "none")
     rows = []
     with tempfile.TemporaryDirectory(prefix="forensics-clips-") as tmp:
         analyze(clips[0], frames=4, ensemble=ensemble, face_finder=finder)  # warm-up

@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-checkpoint", help="a ResNeXt50 state_dict for the baseline (default: random)")
     parser.add_argument("--detect-every", type=int, default=1, help="ours: MTCNN on every k-th sampled frame")
     parser.add_argument("--no-baseline", action="store_true", help="ours only (e.g. to compare face-stage settings)")
+    parser.add_argument(
+        "--compile", action="store_true", help="score through torch.compile (a worker's FORENSICS_COMPILE_DETECTORS)"
+    )
     parser.add_argument("--json", help="write the per-clip numbers to this file")
     args = parser.parse_args(argv)
 
@@ -115,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         clips = [c for label in (0, 1) for c in [c for c in clips if c[1] == label][: args.limit]]
     baseline = FullFrameResNeXt(args.baseline_checkpoint)
     ensemble = load_ensemble(list(DEFAULT_ENSEMBLE), device="cpu")
+    compiled = [d.name for d in ensemble.detectors if args.compile and d.compile()]
     finder = FaceFinder(device="cpu", detect_every=args.detect_every)
     print(
         f"{len(clips)} labelled clips ({sum(1 for _, y in clips if y == 0)} real, {sum(y for _, y in clips)} fake); "
@@ -122,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         + " ".join(f"{v:.1f}" for v in os.getloadavg())
     )
     print(f"baseline: ResNeXt50 on {BASELINE_FRAMES} full frames, one at a time; weights: {baseline.weights}")
+    print("ours compiled (torch.compile):", ", ".join(compiled) or "none", "(the baseline runs eagerly)")
     print(
         f"ours: {DEFAULT_FRAMES} frames, faces (MTCNN every {args.detect_every}), ensemble {'+'.join(ensemble.names)} "
         f"(trained: {', '.join(d.name for d in ensemble.trained) or 'none'}), crops and heatmaps written"

@@ -18,6 +18,7 @@ from collections import OrderedDict
 # ~3.5 s re-importing facenet-pytorch. Only modules are loaded here; models stay per process.
 import facenet_pytorch  # noqa: F401
 
+from config.env import setting
 from detector.contract import default_detectors
 from detector.ensemble import Ensemble, load_ensemble, shipped_checkpoint
 from detector.faces import FaceFinder
@@ -39,6 +40,15 @@ def face_finder(device: str) -> FaceFinder:
         # MTCNN on every k-th sampled frame, faces carried between (bench/RESULTS.md: speed and AUC of k=4).
         detect_every=int(os.environ.get("FORENSICS_FACE_DETECT_EVERY", "1")),
     )
+
+
+def compile_detectors() -> bool:
+    """``FORENSICS_COMPILE_DETECTORS=1``: each detector is compiled (``Detector.compile``) when first loaded.
+
+    Off by default: compiling costs about 45 s per detector and process (the first job waits for it) and
+    needs a C++ compiler; the CPU worker image has one and docker-compose turns it on there.
+    """
+    return setting("FORENSICS_COMPILE_DETECTORS", default=False, cast=bool)
 
 
 def detector_bytes(detector: Detector) -> int:
@@ -73,6 +83,8 @@ class DetectorCache:
         if shipped_checkpoint(name) is None:
             raise KeyError(f"{name!r} is not a trained detector on this worker.")
         detector = load_ensemble([name], device=device).detectors[0]
+        if compile_detectors():
+            detector.compile()
         size = detector_bytes(detector)
         with self._lock:
             self._held[key] = (detector, size)

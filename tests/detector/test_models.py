@@ -306,3 +306,34 @@ def test_a_checkpoint_config_preprocessing_cannot_honour_is_refused(override, un
     save(tmp_path / "odd.pt", config={**det.config.to_dict(), **override}, state_dict=det.model.state_dict())
     with pytest.raises(ValueError, match=next(iter(override))):
         detector.create("custom_cnn", checkpoint=tmp_path / "odd.pt", device="cpu")
+
+
+def test_a_compiled_detector_scores_as_the_eager_one_and_says_it_was_compiled(face_crop):
+    # TorchInductor compiles once for every batch size from 2 up; a single crop stays eager.
+    torch.manual_seed(0)
+    det = detector.create("custom_cnn", device="cpu")
+    crops = [face_crop(160, seed) for seed in range(7)]
+    eager = det.score_crops(crops, batch_size=4)
+    assert det.describe()["compiled"] is False
+    assert det.compile() is True and det.compile() is True
+    assert det.describe()["compiled"] is True
+    assert np.allclose(det.score_crops(crops, batch_size=4), eager, atol=1e-4)  # batches of 4 and 3
+    assert np.allclose(det.score_crops(crops[:1]), eager[:1], atol=1e-6)
+
+
+def test_a_detector_that_cannot_be_compiled_keeps_scoring_eagerly(face_crop, monkeypatch, caplog):
+    torch.manual_seed(0)
+    det = detector.create("custom_cnn", device="cpu")
+    crops = [face_crop(160, seed) for seed in range(3)]
+    eager = det.score_crops(crops)
+
+    def no_compiler(model, **kwargs):
+        def fails(*args, **kw):
+            raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found")
+
+        return fails
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    assert det.compile() is False
+    assert "No working C++ compiler" in caplog.text and det.describe()["compiled"] is False
+    assert np.array_equal(det.score_crops(crops), eager)

@@ -45,3 +45,18 @@ def test_a_detector_without_shipped_weights_is_refused_not_built(cache, name):
     with pytest.raises(KeyError):
         model_cache.ensemble((name,), "cpu")
     assert cache.keys() == []
+
+
+@pytest.mark.parametrize(("value", "compiled"), [("1", True), ("0", False), (None, False)])
+def test_a_worker_compiles_each_detector_once_when_told_to(cache, monkeypatch, value, compiled):
+    from detector.registry import Detector
+
+    calls = []
+    monkeypatch.setattr(Detector, "compile", lambda self: calls.append(self.name) or True)
+    if value is None:
+        monkeypatch.delenv("FORENSICS_COMPILE_DETECTORS", raising=False)
+    else:
+        monkeypatch.setenv("FORENSICS_COMPILE_DETECTORS", value)
+    model_cache.ensemble(("custom_cnn",), "cpu")
+    model_cache.ensemble(("custom_cnn", "spectral_lr"), "cpu")
+    assert calls == (["custom_cnn", "spectral_lr"] if compiled else [])
