@@ -34,6 +34,8 @@ PRECISIONS = ("bf16", "float32")
 # Face alignments preprocessing implements; a config naming another would be scored on crops it was not trained on.
 FACE_ALIGNMENTS = ("none",)
 INPUT_KINDS = ("frame", "track")
+# Batch sizes a compiled detector is run with once before its first job (Detector.compile).
+COMPILE_WARMUP_BATCHES = (2, 32)
 
 
 @dataclass(frozen=True)
@@ -270,15 +272,18 @@ class Detector:
         if self.config.input_kind != "frame":
             return False
         self._to_channels_last()
-        size = self.config.input_size
-        warm = torch.zeros(2, 3, size, size).contiguous(memory_format=torch.channels_last)
-        compiled = torch.compile(self.model, dynamic=True)
+        blank = np.zeros((self.config.input_size, self.config.input_size, 3), dtype=np.uint8)
+        self._compiled = torch.compile(self.model, dynamic=True)
         try:
-            self._run(compiled, warm)
+            # Through the scoring path itself, so the compiled graphs' guards are those of real batches.
+            # TorchInductor picks its CPU convolutions for small batches (2-15) and large ones apart: both are
+            # compiled now, or a job's first batch of 16 or more would wait for a second compilation.
+            for batch in COMPILE_WARMUP_BATCHES:
+                self.raw_logits([blank] * batch, batch_size=batch)
         except Exception as exc:  # any compiler failure: eager inference still works
             logger.warning("%s: torch.compile failed, scoring eagerly: %s", self.name, exc)
+            self._compiled = None
             return False
-        self._compiled = compiled
         return True
 
     @torch.inference_mode()
