@@ -46,7 +46,8 @@ def compile_detectors() -> bool:
     """``FORENSICS_COMPILE_DETECTORS=1``: each detector is compiled (``Detector.compile``) when first loaded.
 
     Off by default: compiling costs about 45 s per detector and process (the first job waits for it) and
-    needs a C++ compiler; the CPU worker image has one and docker-compose turns it on there.
+    needs a C++ compiler at run time, which our worker images leave out on purpose: there a worker that is
+    told to compile logs why it cannot and scores eagerly. Meant for workers run from a checkout.
     """
     return setting("FORENSICS_COMPILE_DETECTORS", default=False, cast=bool)
 
