@@ -289,7 +289,9 @@ def evaluate(
     video_scores = {name: np.array([s.video[name] for s in scored], dtype=np.float64) for name in names}
     metrics = {
         "frame": {name: binary_metrics(frame_labels, frame_scores[name], thresholds[name]) for name in names},
-        "video": {name: binary_metrics(video_labels, video_scores[name], thresholds[name]) for name in names},
+        "video": {
+            name: binary_metrics(video_labels, video_scores[name], thresholds[name], interval=True) for name in names
+        },
     }
     per_source: dict[str, dict[str, Any]] = {}
     for source in sorted({source_of(s.item.path) for s in scored}):

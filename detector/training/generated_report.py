@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from detector.checkpoints import LoadedCheckpoint
+from detector.training.metrics import auc_text
 
 # What the training data held, and what the evaluation could not test: the card must say both.
 GENERATORS_SEEN = "StyleGAN (v1, FFHQ model; the fakes of the faces140k sample)"
@@ -178,12 +179,13 @@ photos; flagged {_f(calibrated.get("dev_real_video_fpr"))}).
 Dev part: AUC {_f(dev.get("auc_roc"))}, log loss {_f(dev.get("log_loss"))} \
 ({dev.get("n_real")} real, {dev.get("n_fake")} fake).
 
-Held-apart test part, scored as image jobs (`EVALUATION.md` has every variant): AUC {_f(own["auc_roc"])} as
-distributed; FPR {_f(own["fpr"])}, TPR {_f(own["tpr"])} at the threshold. Real photos of `images/real` labelled
-manipulated: {_f((photos.get("all") or {}).get("fpr", {}).get(name))} of {(photos.get("all") or {}).get("photos")}.
+Held-apart test part, scored as image jobs (`EVALUATION.md` has every variant): AUC {auc_text(own)} as
+distributed (95 % bootstrap interval); FPR {_f(own["fpr"])}, TPR {_f(own["tpr"])} at the threshold. Real photos of
+`images/real` labelled manipulated: {_f((photos.get("all") or {}).get("fpr", {}).get(name))} of
+{(photos.get("all") or {}).get("photos")}.
 
 Test videos (`EVALUATION.md`: {videos["items_real"]} real and {videos["items_fake"]} manipulated videos no split
-used): video AUC {_f(video["auc_roc"])}, log loss {_f(video["log_loss"])}, FPR on real videos {_f(video["fpr"])} and TPR
+used): video AUC {auc_text(video)}, log loss {_f(video["log_loss"])}, FPR on real videos {_f(video["fpr"])} and TPR
 {_f(video["tpr"])} at the threshold. They hold face swaps and re-enactments only, not what it looks for; a video
 runs it only when the job names it.
 

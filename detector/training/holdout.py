@@ -107,8 +107,8 @@ def _metrics(
     for name, threshold in thresholds.items():
         kept = [row for row, sha in zip(rows, hashes, strict=True) if sha not in seen.get(name, set())]
         y = np.array([item.label for item, _ in kept])
-        m = binary_metrics(y, np.array([s[name] for _, s in kept], dtype=np.float64), threshold)
-        out[name] = {k: m[k] for k in ("n_real", "n_fake", "auc_roc", "fpr", "tpr", "log_loss")}
+        m = binary_metrics(y, np.array([s[name] for _, s in kept], dtype=np.float64), threshold, interval=True)
+        out[name] = {k: m[k] for k in ("n_real", "n_fake", "auc_roc", "auc_roc_ci95", "fpr", "tpr", "log_loss")}
     return out
 
 

@@ -111,6 +111,29 @@ def test_metrics_on_a_perfect_detector() -> None:
     assert m["confusion"] == {"tn": 3, "fp": 0, "fn": 0, "tp": 3}
 
 
+def test_an_auc_interval_holds_the_auc_narrows_with_more_items_and_is_reproducible() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from detector.training.metrics import auc_interval, auc_text
+
+    rng = np.random.default_rng(3)
+    widths = []
+    for per_class in (10, 200):
+        labels = np.repeat([0, 1], per_class)
+        probs = np.concatenate([rng.normal(0.4, 0.15, per_class), rng.normal(0.6, 0.15, per_class)])
+        low, high = auc_interval(labels, probs)
+        assert low < roc_auc_score(labels, probs) < high
+        assert auc_interval(labels, probs) == [low, high]  # seeded
+        widths.append(high - low)
+    assert widths[1] < widths[0] / 3  # about 1/sqrt(20) as wide
+    # Ties count half, as roc_auc_score counts them: a constant score's interval is exactly [0.5, 0.5].
+    assert auc_interval(np.array([0, 0, 1, 1]), np.full(4, 0.3)) == [0.5, 0.5]
+    assert auc_interval(np.array([0, 0]), np.array([0.1, 0.2])) is None
+    m = binary_metrics(labels, probs, 0.5, interval=True)
+    assert auc_text(m) == f"{m['auc_roc']:.3f} [{m['auc_roc_ci95'][0]:.3f}, {m['auc_roc_ci95'][1]:.3f}]"
+    assert "auc_roc_ci95" not in binary_metrics(labels, probs, 0.5) and auc_text({"auc_roc": None}) == "n/a"
+
+
 def test_threshold_at_one_percent_fpr_lets_at_most_one_percent_of_reals_through() -> None:
     rng = np.random.default_rng(0)
     labels = np.r_[np.zeros(500), np.ones(500)]
