@@ -13,7 +13,8 @@ from typing import Any
 
 CARD_SHA256 = re.compile(r"\| sha256 \| `([0-9a-f]{64})` \|")
 TEST_VIDEOS = re.compile(r"Test videos \(`EVALUATION\.md`: (\d+) real and (\d+) manipulated videos")
-VIDEO_AUC = re.compile(r"used\): video AUC (\S+?),")
+# "video AUC 0.618, ..." or, with its bootstrap interval, "video AUC 0.618 [0.355, 0.855] (95 % ...), ..."
+VIDEO_AUC = re.compile(r"used\): video AUC (\S+?)(?: \[(\S+), (\S+?)\])?[ ,]")
 FPR_TPR = re.compile(r"FPR on real videos (\S+) and TPR (\S+) at the threshold")
 LIMITS_HEADING = "## Known limits"
 
@@ -41,6 +42,7 @@ def parse_model_card(text: str) -> dict[str, Any]:
         "test_videos_real": int(videos.group(1)) if videos else None,
         "test_videos_fake": int(videos.group(2)) if videos else None,
         "video_auc": _number(auc.group(1)) if auc else None,
+        "video_auc_ci95": [float(auc.group(2)), float(auc.group(3))] if auc and auc.group(2) else None,
         "video_fpr": _number(rates.group(1)) if rates else None,
         "video_tpr": _number(rates.group(2)) if rates else None,
         "limits": [limit.replace("*", "") for limit in limits if limit],

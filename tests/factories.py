@@ -74,6 +74,7 @@ def fake_result(frames: int = 3, faces_per_frame: int = 1, score: float = 0.8) -
             "test_videos_real": 11,
             "test_videos_fake": 10,
             "video_auc": 0.618,
+            "video_auc_ci95": [0.355, 0.855],
             "video_fpr": 0.091,
             "video_tpr": 0.3,
             "limits": ["Beauty filters, low light and small faces raise false positives."],

@@ -114,6 +114,7 @@ def model_card(
     calibrated = loaded.metrics.get("calibration_dev") or {}
     own = report["variants"]["as_distributed"]["metrics"][name]
     photos = report.get("real_photos") or {}
+    all_photos = photos.get("all") or {}
     frames = data.get("frames_per_video")
     sources = "\n".join(
         f"- `{s['path']}` ({s['label']}, faces {s['face_mode']}"
@@ -181,8 +182,7 @@ Dev part: AUC {_f(dev.get("auc_roc"))}, log loss {_f(dev.get("log_loss"))} \
 
 Held-apart test part, scored as image jobs (`EVALUATION.md` has every variant): AUC {auc_text(own)} as
 distributed (95 % bootstrap interval); FPR {_f(own["fpr"])}, TPR {_f(own["tpr"])} at the threshold. Real photos of
-`images/real` labelled manipulated: {_f((photos.get("all") or {}).get("fpr", {}).get(name))} of
-{(photos.get("all") or {}).get("photos")}.
+`images/real` labelled manipulated: {_f(all_photos.get("fpr", {}).get(name))} of {all_photos.get("photos")}.
 
 Test videos (`EVALUATION.md`: {videos["items_real"]} real and {videos["items_fake"]} manipulated videos no split
 used): video AUC {auc_text(video)}, log loss {_f(video["log_loss"])}, FPR on real videos {_f(video["fpr"])} and TPR

@@ -183,8 +183,8 @@ def evaluation_markdown(
         "per face track, the most suspicious track decides). Detectors outside it ship weights but run only when",
         "a job names them.",
         "",
-        "| detector | video AUC | video log loss | video ECE | FPR on real videos @ threshold | TPR @ threshold "
-        "| threshold | frame AUC (videos) | frame AUC (faces/) | frame ECE (faces/) |",
+        "| detector | video AUC [95 % interval] | video log loss | video ECE | FPR on real videos @ threshold "
+        "| TPR @ threshold | threshold | frame AUC (videos) | frame AUC (faces/) | frame ECE (faces/) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in names:
@@ -235,8 +235,8 @@ def evaluation_markdown(
         f"Caveats: {videos['items']} videos is a small test set (one fake video moves the AUC by up to",
         f"{1 / max(1, videos['items_fake']):.2f}); ECE on a few dozen videos is noisy. The bracket after a video",
         "AUC is its 95 % bootstrap interval (reals and fakes resampled apart): how far these videos pin it down. It",
-        "does not include the training seed's share: the shipped efficientnet_b0 config trained with a second seed",
-        "scored 0.509 instead of 0.618 on the same videos (`EXPERIMENTS.md`). Full reports with",
+        "does not include the training seed's share: the shipped efficientnet_b0 config trained with two other seeds",
+        "scored 0.509 and 0.527 instead of 0.618 on the same videos (`EXPERIMENTS.md`). Full reports with",
         "ROC/PR/reliability/confusion plots: `var/runs/evaluation/{videos,faces}/`.",
         "",
     ]

@@ -111,6 +111,7 @@ def detector_cards(detector_set: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "video_fpr_percent": None if fpr is None else 100 * fpr,
                 "video_tpr": card.get("video_tpr"),
                 "video_auc": card.get("video_auc"),
+                "video_auc_ci95": card.get("video_auc_ci95"),
                 "test_videos_real": card.get("test_videos_real"),
                 "test_videos_fake": card.get("test_videos_fake"),
                 "limits": card.get("limits") or [],

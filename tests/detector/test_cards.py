@@ -16,6 +16,8 @@ def test_every_shipped_detector_has_a_card_with_its_fpr_at_the_threshold_and_its
     card = card_for_checkpoint(checkpoint, expected_sha256(checkpoint))
     assert card["source"] == f"model card {name}.md"
     assert 0.0 <= card["video_fpr"] <= 1.0 and 0.0 <= card["video_auc"] <= 1.0
+    low, high = card["video_auc_ci95"]  # the AUC's bootstrap interval over the test videos
+    assert 0.0 <= low <= card["video_auc"] <= high <= 1.0
     assert card["test_videos_real"] > 0 and card["test_videos_fake"] > 0
     # The card's last limit is read off the held-out numbers (detector.training.reproduce.measured_limit).
     assert len(card["limits"]) >= 3 and any(f"{card['video_auc']:.3f}" in limit for limit in card["limits"])

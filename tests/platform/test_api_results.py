@@ -109,6 +109,7 @@ def test_the_job_shows_input_diagnostics_track_verdicts_detector_scores_and_chec
         "test_videos_real": 11,
         "test_videos_fake": 10,
         "video_auc": 0.536,
+        "video_auc_ci95": None,  # a card without the interval (written before it was measured) still reads
         "video_fpr": 0.091,
         "video_tpr": 0.0,
         "limits": ["Random weights: a test checkpoint."],
