@@ -416,6 +416,12 @@ def test_a_scored_analysis_shows_probabilities_disagreements_and_heatmaps(
     expect(models).to_have_count(2)
     expect(models.first).to_contain_text("1.2.0")
     expect(models.first).to_contain_text("4f1c00000000")
+    # How far each score can be trusted: the card's held-out AUC with its interval; no card, no line.
+    expect(models.first.get_by_test_id("model-card")).to_have_text(
+        "Tested: held-out video AUC 0.618 (95 % interval 0.355–0.855) on 11 real and 10 manipulated videos; "
+        "0.0 % of the real ones flagged at its threshold"
+    )
+    expect(models.nth(1).get_by_test_id("model-card")).to_have_count(0)
     expect(page.get_by_test_id("quality-warning")).to_contain_text("faces are small")
 
     # Per-detector series; the disagreement table lists the second second, where they part.

@@ -1,4 +1,5 @@
 import type { Job } from "../../api/types";
+import { cardFigures, cardSummary } from "../../lib/cards";
 import { formatScore, shortHash } from "../../lib/format";
 import { detectorKindName } from "../../lib/verdict";
 
@@ -24,6 +25,7 @@ export function ModelsPanel({ job }: { job: Job }) {
               </div>
             )}
             <div className="muted small">{d.architecture}</div>
+            <HeldOut card={d.card} />
             <div className="small">
               Checkpoint{" "}
               {d.sha256 ? (
@@ -38,5 +40,16 @@ export function ModelsPanel({ job }: { job: Job }) {
         ))}
       </ul>
     </section>
+  );
+}
+
+/** How the detector did on videos no training split used (its model card), when the worker recorded one. */
+function HeldOut({ card }: { card: Record<string, unknown> | undefined }) {
+  const figures = cardFigures(card);
+  if (!figures) return null;
+  return (
+    <div className="small" data-testid="model-card">
+      Tested: {cardSummary(figures)}
+    </div>
   );
 }
