@@ -350,7 +350,7 @@ class _SequenceSearch:
         self.frames: list[tuple[int, np.ndarray]] = []
         self.faces: dict[int, list[Face]] = {}
         self.unsearched_keys: list[int] = []
-        self.searched_keys: list[int] = []  # in order; the frames between consecutive ones are dealt with
+        self.last_searched_key: int | None = None  # the frames up to it are dealt with
         self.keys_per_batch = -(-finder.batch_size // finder.detect_every)
 
     def add(self, index: int, rgb: np.ndarray) -> None:
@@ -366,10 +366,10 @@ class _SequenceSearch:
         keys, self.unsearched_keys = self.unsearched_keys, []
         for pos, found in zip(keys, self.finder._detect([self.frames[p][1] for p in keys]), strict=True):
             self.faces[pos] = self.finder._faces_from_boxes(*self.frames[pos], *found, self.margin)
-        previous = self.searched_keys[-1:]
-        self.searched_keys.extend(keys)
+        previous = [] if self.last_searched_key is None else [self.last_searched_key]
         for before, after in pairwise(previous + keys):
             self._between(before, after)
+        self.last_searched_key = keys[-1]
 
     def _between(self, before: int, after: int) -> None:
         """Faces on the frames between two searched keyframes: carried where they did not move, else searched."""

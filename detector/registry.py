@@ -271,7 +271,6 @@ class Detector:
             return True
         if self.config.input_kind != "frame":
             return False
-        self._to_channels_last()
         blank = np.zeros((self.config.input_size, self.config.input_size, 3), dtype=np.uint8)
         self._compiled = torch.compile(self.model, dynamic=True)
         try:
