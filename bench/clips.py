@@ -3,6 +3,7 @@
     python bench/clips.py                         # the default set below, default ensemble, CPU
     python bench/clips.py --set 1080p             # only the 10-second 1080p clips (the 2 s goal)
     python bench/clips.py --detect-every 1        # face-stage settings (FaceFinder's) for a comparison
+    python bench/clips.py --device cuda --compile # GPU: detectors in bf16 autocast, compiled
     flock /work/train.lock python bench/clips.py  # on a shared machine: no training starts meanwhile
 
 Each clip goes through ``detector.pipeline.analyze`` as a worker runs it (crops and heatmaps written),
@@ -27,6 +28,7 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import add_compile_option, add_device_option, chosen_device, hardware
 from detector.ensemble import DEFAULT_ENSEMBLE, load_ensemble
 from detector.faces import FaceFinder
 from detector.media import DEFAULT_FRAMES, probe
@@ -59,6 +61,7 @@ def face_finder(args: argparse.Namespace, device: str) -> FaceFinder:
     """A FaceFinder with the settings given on the command line that this code knows (older code has fewer)."""
     known = inspect.signature(FaceFinder).parameters
     wanted = {
+        "batch_size": args.face_batch,
         "detect_every": args.detect_every,
         "still_diff_levels": args.still_diff,
         "guided_min_face_ratio": args.guided_ratio,
@@ -86,11 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detect-every", type=int, default=None)
     parser.add_argument("--still-diff", type=float, default=None)
     parser.add_argument("--guided-ratio", type=float, default=None)
-    parser.add_argument(
-        "--compile", action="store_true", help="score through torch.compile (a worker's FORENSICS_COMPILE_DETECTORS)"
-    )
+    parser.add_argument("--face-batch", type=int, default=None, help="frames per MTCNN batch (a worker's default 16)")
+    add_device_option(parser)
+    add_compile_option(parser)
     parser.add_argument("--json", help="write the per-clip numbers to this file")
     args = parser.parse_args(argv)
+    device = chosen_device(args)
+    if device is None:
+        return 2
 
     videos = Path(args.videos)
     names = args.clips.split(",") if args.clips else list(SETS[args.set])
@@ -100,14 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: missing clips: {', '.join(missing)}", file=sys.stderr)
         return 2
     ensemble_names = args.ensemble.split(",") if args.ensemble else list(DEFAULT_ENSEMBLE)
-    ensemble = load_ensemble(ensemble_names, device="cpu")
+    ensemble = load_ensemble(ensemble_names, device=device)
     compiled = [d.name for d in ensemble.detectors if args.compile and d.compile()]
-    finder = face_finder(args, "cpu")
+    finder = face_finder(args, device)
     import torch
 
     print(
         f"ensemble {'+'.join(ensemble.names)} (trained: {', '.join(d.name for d in ensemble.trained) or 'none'}); "
-        f"{args.frames} frames per clip; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{args.frames} frames per clip; {device} ({hardware(device)}), precision "
+        f"{', '.join(sorted({d.precision for d in ensemble.detectors}))}; torch {torch.__version__}, "
         f"OpenCV {cv2.__version__}; {os.cpu_count()} cores; load average "
         + " ".join(f"{v:.1f}" for v in os.getloadavg())
     )

@@ -25,6 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import detector
+from bench.options import add_device_option, chosen_device
 from detector.checkpoints import save
 from detector.ensemble import DEFAULT_ENSEMBLE, load_ensemble, shipped_checkpoint
 from detector.faces import FaceFinder
@@ -153,7 +154,7 @@ def cpu_model() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    add_device_option(parser)
     parser.add_argument("--detectors", help="comma-separated detectors to time (default: every registered one)")
     parser.add_argument("--ensemble", help="comma-separated end-to-end ensemble (default: the shipped default)")
     parser.add_argument("--clips", type=int, default=None, help="generated clips (default 3; 1 with --quick)")
@@ -163,9 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip-seconds", type=float, default=CLIP_SECONDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    device = str(detector.registry.resolve_device(args.device))
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        print("error: --device cuda but CUDA is not available on this machine", file=sys.stderr)
+    device = chosen_device(args)
+    if device is None:
         return 2
     n_clips = args.clips or (1 if args.quick else 3)
     on_gpu = device.startswith("cuda")

@@ -1,6 +1,7 @@
 """Side by side, in one run: the simple approach such tools start from, and our pipeline, on the same labelled clips.
 
     python bench/side_by_side.py                  # every clip of ../shared/data/videos/{real,fake}
+    python bench/side_by_side.py --device cuda    # both sides on the GPU (ours in bf16 autocast, the baseline fp32)
     flock /work/train.lock python bench/side_by_side.py
 
 Baseline, as such tools are commonly built: ResNeXt50 (timm ``resnext50_32x4d``) on 20 evenly spaced
@@ -36,6 +37,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.options import add_compile_option, add_device_option, chosen_device, hardware
 from detector.ensemble import DEFAULT_ENSEMBLE, load_ensemble, weights_dir
 from detector.faces import FaceFinder
 from detector.media import DEFAULT_FRAMES, VIDEO_EXTENSIONS, sample_frames
@@ -51,7 +53,7 @@ IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 class FullFrameResNeXt:
     """The baseline: a ResNeXt50 binary classifier on whole frames, one frame per forward pass."""
 
-    def __init__(self, checkpoint: str | None = None) -> None:
+    def __init__(self, checkpoint: str | None = None, device: str = "cpu") -> None:
         import timm
 
         torch.manual_seed(0)
@@ -60,6 +62,8 @@ class FullFrameResNeXt:
         if checkpoint:
             self.model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
             self.weights = checkpoint
+        self.device = torch.device(device)
+        self.model.to(self.device)
 
     @torch.inference_mode()
     def score_video(self, path: Path, frames: int = BASELINE_FRAMES) -> float:
@@ -70,7 +74,7 @@ class FullFrameResNeXt:
                 continue
             image = cv2.resize(frame.rgb, (BASELINE_INPUT_PX, BASELINE_INPUT_PX), interpolation=cv2.INTER_AREA)
             image = (image.astype(np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
-            batch = torch.from_numpy(image.transpose(2, 0, 1)).unsqueeze(0)
+            batch = torch.from_numpy(image.transpose(2, 0, 1)).unsqueeze(0).to(self.device)
             probabilities.append(torch.sigmoid(self.model(batch)).item())
         return float(np.mean(probabilities)) if probabilities else 0.5
 
@@ -106,23 +110,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-checkpoint", help="a ResNeXt50 state_dict for the baseline (default: random)")
     parser.add_argument("--detect-every", type=int, default=1, help="ours: MTCNN on every k-th sampled frame")
     parser.add_argument("--no-baseline", action="store_true", help="ours only (e.g. to compare face-stage settings)")
-    parser.add_argument(
-        "--compile", action="store_true", help="score through torch.compile (a worker's FORENSICS_COMPILE_DETECTORS)"
-    )
+    add_device_option(parser)
+    add_compile_option(parser)
     parser.add_argument("--json", help="write the per-clip numbers to this file")
     args = parser.parse_args(argv)
+    device = chosen_device(args)
+    if device is None:
+        return 2
 
     videos = Path(args.videos)
     clips = labelled_clips(videos)
     if args.limit:
         clips = [c for label in (0, 1) for c in [c for c in clips if c[1] == label][: args.limit]]
-    baseline = FullFrameResNeXt(args.baseline_checkpoint)
-    ensemble = load_ensemble(list(DEFAULT_ENSEMBLE), device="cpu")
+    baseline = FullFrameResNeXt(args.baseline_checkpoint, device=device)
+    ensemble = load_ensemble(list(DEFAULT_ENSEMBLE), device=device)
     compiled = [d.name for d in ensemble.detectors if args.compile and d.compile()]
-    finder = FaceFinder(device="cpu", detect_every=args.detect_every)
+    finder = FaceFinder(device=device, detect_every=args.detect_every)
     print(
         f"{len(clips)} labelled clips ({sum(1 for _, y in clips if y == 0)} real, {sum(y for _, y in clips)} fake); "
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; load average "
+        f"{device} ({hardware(device)}); torch {torch.__version__}, {os.cpu_count()} cores; load average "
         + " ".join(f"{v:.1f}" for v in os.getloadavg())
     )
     print(f"baseline: ResNeXt50 on {BASELINE_FRAMES} full frames, one at a time; weights: {baseline.weights}")
