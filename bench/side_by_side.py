@@ -2,6 +2,11 @@
 
     python bench/side_by_side.py                  # every clip of ../shared/data/videos/{real,fake}
     python bench/side_by_side.py --device cuda    # both sides on the GPU (ours in bf16 autocast, the baseline fp32)
+    python bench/side_by_side.py --no-baseline --detect-every 4 --paired-with k1.json   # a setting's quality cost
+
+``--paired-with`` compares ours with an earlier run's ``--json`` on the same clips: how far each video's score
+moved, which verdict labels changed, and the AUC's change with a paired bootstrap 95 % interval (the clips
+resampled alike for both), on every clip and on the held-out ones: whether a faster setting costs detection.
     flock /work/train.lock python bench/side_by_side.py
 
 Baseline, as such tools are commonly built: ResNeXt50 (timm ``resnext50_32x4d``) on 20 evenly spaced
@@ -103,6 +108,35 @@ def auc(labels: list[int], scores: list[float]) -> float | None:
     return float(roc_auc_score(labels, scores)) if len(set(labels)) == 2 else None
 
 
+def print_paired(then: list[dict], subsets: dict[str, list[dict]]) -> None:
+    """Ours now against ours in an earlier run, on the clips both scored: score moves, label changes, AUC change."""
+    from detector.training.metrics import auc_difference_interval
+
+    earlier = {r["clip"]: r for r in then}
+    print("\npaired with an earlier run (ours then -> ours now)")
+    for name, subset in subsets.items():
+        both = [(earlier[r["clip"]], r) for r in subset if r["clip"] in earlier]
+        if not both:
+            print(f"  {name}: no clip in both runs")
+            continue
+        moves = np.abs([now["ours_score"] - old["ours_score"] for old, now in both])
+        changed = [now["clip"] for old, now in both if old["ours_label"] != now["ours_label"]]
+        labels = [now["label"] for _, now in both]
+        old_scores, new_scores = [o["ours_score"] for o, _ in both], [n["ours_score"] for _, n in both]
+        before, after = auc(labels, old_scores), auc(labels, new_scores)
+        interval = auc_difference_interval(np.array(labels), np.array(old_scores), np.array(new_scores))
+        change = (
+            "n/a"
+            if interval is None
+            else f"{after:.3f} - {before:.3f} = {after - before:+.3f} [{interval[0]:+.3f}, {interval[1]:+.3f}]"
+        )
+        print(
+            f"  {name} ({len(both)}): score moves mean {moves.mean():.4f}, max {moves.max():.4f}; "
+            f"verdict labels changed: {len(changed)}{' (' + ', '.join(changed) + ')' if changed else ''}; "
+            f"AUC now - then {change}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", default=str(VIDEOS_DIR), help="folder with real/ and fake/")
@@ -113,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     add_device_option(parser)
     add_compile_option(parser)
     parser.add_argument("--json", help="write the per-clip numbers to this file")
+    parser.add_argument("--paired-with", help="an earlier run's --json: ours now against ours then, clip by clip")
     args = parser.parse_args(argv)
     device = chosen_device(args)
     if device is None:
@@ -189,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_baseline:
         ratio, cpu_ratio = base_total / ours_total, base_cpu / ours_cpu
         print(f"\nours is {ratio:.2f}x faster than the baseline (wall; {cpu_ratio:.2f}x in CPU seconds)")
+    if args.paired_with:
+        print_paired(json.loads(Path(args.paired_with).read_text()), subsets)
     print("load average at end: " + " ".join(f"{v:.1f}" for v in os.getloadavg()))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")

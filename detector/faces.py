@@ -7,8 +7,10 @@ blending boundary a face swap leaves around the face stays inside the crop.
 With ``detect_every`` above 1 the frames of a video are not all searched in full: MTCNN searches
 every ``detect_every``-th sampled frame (and the last) for faces of any size; a face found on two
 such keyframes is carried to the frames between them (its box interpolated) where its pixels show
-it did not move, and the frames where it did move are searched again, only for faces of about its
-size (a downscaled search: MTCNN's image pyramid starts from the known face size, not the smallest).
+it did not move and where MTCNN's last stage, run on that box alone, still sees a face (its
+probability and landmarks are then that frame's, not the keyframes'); the frames where it moved, or
+where the last stage no longer sees it, are searched again, only for faces of about its size (a downscaled search:
+MTCNN's image pyramid starts from the known face size, not the smallest).
 bench/RESULTS.md measures each of these for speed and for the evaluation's AUC.
 """
 
@@ -210,6 +212,15 @@ class FaceFinder:
     def detection_scale(self, height: int, width: int) -> float:
         return min(1.0, self.detect_max_side_px / max(height, width))
 
+    def _at_detection_scale(self, frames: list[np.ndarray]) -> list[np.ndarray]:
+        """Frames of one size shrunk to the size detection runs at (unchanged if they are no larger)."""
+        height, width = frames[0].shape[:2]
+        scale = self.detection_scale(height, width)
+        if scale >= 1.0:
+            return frames
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        return [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
+
     def mtcnn_min_face_size(self, height: int, width: int, search_px: float | None = None) -> int:
         """MTCNN's smallest face at detection scale: the search limit scaled, within what MTCNN can do.
 
@@ -234,10 +245,7 @@ class FaceFinder:
         min_face = self.mtcnn_min_face_size(height, width, search_px)
         out = []
         for start in range(0, len(frames), self.batch_size):
-            chunk = frames[start : start + self.batch_size]
-            if scale < 1.0:
-                size = (max(1, round(width * scale)), max(1, round(height * scale)))
-                chunk = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in chunk]
+            chunk = self._at_detection_scale(frames[start : start + self.batch_size])
             # The landmarks come from MTCNN's last stage at no extra cost; self-blending draws its masks from them.
             for found in self.mtcnn.detect(chunk, min_face, self.thresholds):
                 out.append((found.boxes / scale, found.probs, found.landmarks / scale))
@@ -260,29 +268,50 @@ class FaceFinder:
         return [found[shape][pos] for shape, pos in order]
 
     def _carry(
-        self,
-        pairs: list[tuple[Face, Face]],
-        frames: list[tuple[int, np.ndarray]],
-        before: int,
-        after: int,
-        pos: int,
-        margin: float,
-    ) -> list[Face] | None:
-        """The keyframes' faces at ``pos``, boxes interpolated; None if one of them moved (search again)."""
+        self, pairs: list[tuple[Face, Face]], frames: list[tuple[int, np.ndarray]], before: int, after: int, pos: int
+    ) -> np.ndarray | None:
+        """The keyframes' face boxes interpolated to ``pos`` (n, 4); None if one of the faces moved (search again)."""
         weight = (pos - before) / (after - before)
-        index, rgb = frames[pos]
+        rgb = frames[pos][1]
         nearer = before if weight <= 0.5 else after
-        carried = []
+        boxes = []
         for first, last in pairs:
-            box = tuple(float(v) for v in _interpolate(first.box, last.box, weight))
+            box = _interpolate(first.box, last.box, weight)
             reference = first if nearer == before else last
             moved = np.abs(face_thumbnail(rgb, box) - face_thumbnail(frames[nearer][1], reference.box)).mean()
             if moved > self.still_diff_levels:
                 return None
-            probability = min(first.probability, last.probability)
-            landmarks = _interpolate(first.landmarks, last.landmarks, weight)
-            carried.append(self._face(index, rgb, box, probability, margin, landmarks, tracked=True))
-        return carried
+            boxes.append(box)
+        return np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+
+    def _verify(
+        self, frames: list[tuple[int, np.ndarray]], boxes: list[np.ndarray], margin: float
+    ) -> list[list[Face] | None]:
+        """Carried faces confirmed on their own frame by MTCNN's last stage (frames of one size).
+
+        The output network looks at each carried box on its frame: a face it sees keeps its carried box
+        (what the crop is cut from: as good as a search, bench/RESULTS.md) and gets this frame's
+        probability and landmarks; a frame where a face fails the last stage's threshold gets None (the
+        face turned away or is covered while the pixels barely changed: search again).
+        """
+        height, width = frames[0][1].shape[:2]
+        scale = self.detection_scale(height, width)
+        out: list[list[Face] | None] = []
+        for start in range(0, len(frames), self.batch_size):
+            chunk, carried = frames[start : start + self.batch_size], boxes[start : start + self.batch_size]
+            images = self._at_detection_scale([rgb for _, rgb in chunk])
+            found = self.mtcnn.refine(images, [b * scale for b in carried])
+            for (index, rgb), frame_boxes, seen in zip(chunk, carried, found, strict=True):
+                if (seen.probs <= self.thresholds[2]).any():
+                    out.append(None)
+                    continue
+                out.append(
+                    [
+                        self._face(index, rgb, tuple(float(v) for v in box), prob, margin, marks / scale, True)
+                        for box, prob, marks in zip(frame_boxes, seen.probs, seen.landmarks, strict=True)
+                    ]
+                )
+        return out
 
     def _face(
         self,
@@ -378,13 +407,21 @@ class _SequenceSearch:
         if not between:
             return
         pairs = _pair_faces(faces[before], faces[after])
-        search_again = []
+        search_again, carried = [], []
         for pos in between:
-            carried = finder._carry(pairs, frames, before, after, pos, margin) if pairs is not None else None
-            if carried is None:
+            boxes = finder._carry(pairs, frames, before, after, pos) if pairs is not None else None
+            if boxes is None:
                 search_again.append(pos)
             else:
-                faces[pos] = carried
+                carried.append((pos, boxes))
+        if carried:
+            verified = finder._verify([frames[pos] for pos, _ in carried], [b for _, b in carried], margin)
+            for (pos, _), found in zip(carried, verified, strict=True):
+                if found is None:
+                    search_again.append(pos)
+                else:
+                    faces[pos] = found
+            search_again.sort()
         if search_again:
             known = [f.size_px for f in faces[before] + faces[after]]
             # Faces that appear or vanish between keyframes are searched for at any size.

@@ -9,15 +9,19 @@ from pathlib import Path
 import pytest
 import torch
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("run")
 
 
 @pytest.mark.slow
@@ -37,6 +41,30 @@ def test_quick_bench_prints_decode_faces_detector_and_end_to_end_numbers(bench, 
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
-def test_bench_on_cuda_without_a_gpu_says_so(bench, capsys):
-    assert bench.main(["--device", "cuda"]) == 2
+@pytest.mark.parametrize("script", ["run", "clips", "side_by_side"])
+def test_bench_on_cuda_without_a_gpu_says_so(script, capsys):
+    assert load_script(script).main(["--device", "cuda"]) == 2
     assert "CUDA is not available" in capsys.readouterr().err
+
+
+def test_side_by_side_pairs_ours_with_an_earlier_run_clip_by_clip(capsys):
+    side_by_side = load_script("side_by_side")
+
+    def run(scores: list[float]) -> list[dict]:
+        return [
+            {
+                "clip": f"{n}.mp4",
+                "label": n % 2,
+                "ours_score": s,
+                "ours_label": "manipulated" if s >= 0.5 else "authentic",
+            }
+            for n, s in enumerate(scores)
+        ]
+
+    then = run([0.1, 0.6, 0.3, 0.8, 0.45, 0.7])
+    now = run([0.1, 0.6, 0.3, 0.8, 0.65, 0.7])  # one real clip crosses the threshold
+    side_by_side.print_paired(then, {"every labelled clip": now, "held-out clips": now[:2]})
+    out = capsys.readouterr().out
+    assert "every labelled clip (6): score moves mean 0.0333, max 0.2000; verdict labels changed: 1 (4.mp4)" in out
+    assert "AUC now - then 0.889 - 1.000 = -0.111 [" in out
+    assert "held-out clips (2): score moves mean 0.0000, max 0.0000; verdict labels changed: 0;" in out

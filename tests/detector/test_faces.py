@@ -193,6 +193,49 @@ def test_a_still_face_is_carried_between_keyframes_without_searching_them():
     assert found[2][0].crop.shape == found[0][0].crop.shape
 
 
+def test_a_carried_face_is_confirmed_on_its_own_frame_by_the_last_stage():
+    finder = FaceFinder(detect_every=4)
+    refined: list[int] = []
+    refine = finder.mtcnn.refine
+
+    def logged(frames, boxes):
+        refined.extend(len(b) for b in boxes)
+        out = refine(frames, boxes)
+        probabilities.extend(float(p) for d in out for p in d.probs)
+        return out
+
+    probabilities: list[float] = []
+    finder.mtcnn.refine = logged
+    found = finder.find([(i, portrait_at(100, 60, noise_seed=i)) for i in range(5)])
+    assert refined == [1, 1, 1]  # frames 1-3, one face each, in one batch
+    carried = [per[0] for per in found[1:4]]
+    assert [f.probability for f in carried] == pytest.approx(probabilities)  # each frame's own, not the keyframes'
+    assert all(f.landmarks is not None and f.landmarks.shape == (5, 2) for f in carried)
+    # The landmarks lie inside the box they were found with.
+    for face in carried:
+        x1, y1, x2, y2 = face.box
+        assert (face.landmarks[:, 0] > x1).all() and (face.landmarks[:, 0] < x2).all()
+        assert (face.landmarks[:, 1] > y1).all() and (face.landmarks[:, 1] < y2).all()
+
+
+def test_a_carried_face_the_last_stage_does_not_see_is_searched_again(monkeypatch):
+    finder = FaceFinder(detect_every=4)
+    log = SearchLog(finder)
+    refine = finder.mtcnn.refine
+
+    def unseen(frames, boxes):
+        out = refine(frames, boxes)
+        for detections in out:
+            detections.probs[:] = finder.thresholds[2] / 2  # e.g. the face turned away while the pixels barely changed
+        return out
+
+    monkeypatch.setattr(finder.mtcnn, "refine", unseen)
+    found = finder.find([(i, portrait_at(100, 60, noise_seed=i)) for i in range(5)])
+    assert log.frames == 5  # the keyframes, then frames 1-3 again
+    assert [len(per) for per in found] == [1] * 5
+    assert not any("tracked" in per[0].flags for per in found)
+
+
 def test_a_face_that_moved_between_keyframes_is_searched_again_from_its_own_size():
     finder = FaceFinder(detect_every=4)
     log = SearchLog(finder)

@@ -134,6 +134,28 @@ def test_an_auc_interval_holds_the_auc_narrows_with_more_items_and_is_reproducib
     assert "auc_roc_ci95" not in binary_metrics(labels, probs, 0.5) and auc_text({"auc_roc": None}) == "n/a"
 
 
+def test_a_paired_auc_difference_interval_is_of_the_change_and_narrower_than_either_auc() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from detector.training.metrics import auc_difference_interval, auc_interval
+
+    rng = np.random.default_rng(4)
+    labels = np.repeat([0, 1], 30)
+    before = np.concatenate([rng.normal(0.4, 0.15, 30), rng.normal(0.6, 0.15, 30)])
+    # The same scores nudged (as a speed setting moves them): the change is small, the AUCs' spread is not.
+    after = before + rng.normal(0, 0.01, 60)
+    low, high = auc_difference_interval(labels, before, after)
+    change = roc_auc_score(labels, after) - roc_auc_score(labels, before)
+    assert low <= change <= high
+    single = auc_interval(labels, before)
+    assert high - low < (single[1] - single[0]) / 5
+    assert auc_difference_interval(labels, before, before) == [0.0, 0.0]
+    # A real improvement is outside the interval's reach of zero.
+    better = before + labels * 0.3
+    assert auc_difference_interval(labels, before, better)[0] > 0
+    assert auc_difference_interval(np.zeros(4), before[:4], after[:4]) is None
+
+
 def test_threshold_at_one_percent_fpr_lets_at_most_one_percent_of_reals_through() -> None:
     rng = np.random.default_rng(0)
     labels = np.r_[np.zeros(500), np.ones(500)]
