@@ -63,7 +63,6 @@ def face_finder(args: argparse.Namespace, device: str) -> FaceFinder:
     wanted = {
         "batch_size": args.face_batch,
         "detect_every": args.detect_every,
-        "still_diff_levels": args.still_diff,
         "guided_min_face_ratio": args.guided_ratio,
     }
     given = {k: v for k, v in wanted.items() if v is not None}
@@ -87,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ensemble", help="comma-separated detectors (default: the shipped default ensemble)")
     parser.add_argument("--repeat", type=int, default=1, help="passes over the clips (the median is kept)")
     parser.add_argument("--detect-every", type=int, default=None)
-    parser.add_argument("--still-diff", type=float, default=None)
     parser.add_argument("--guided-ratio", type=float, default=None)
     parser.add_argument("--face-batch", type=int, default=None, help="frames per MTCNN batch (a worker's default 16)")
     add_device_option(parser)

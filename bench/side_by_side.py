@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.options import add_compile_option, add_device_option, chosen_device, hardware
 from detector.ensemble import DEFAULT_ENSEMBLE, load_ensemble, weights_dir
-from detector.faces import FaceFinder
+from detector.faces import DETECT_EVERY, FaceFinder
 from detector.media import DEFAULT_FRAMES, VIDEO_EXTENSIONS, sample_frames
 from detector.pipeline import analyze
 
@@ -142,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--videos", default=str(VIDEOS_DIR), help="folder with real/ and fake/")
     parser.add_argument("--limit", type=int, default=None, help="only the first N clips of each label")
     parser.add_argument("--baseline-checkpoint", help="a ResNeXt50 state_dict for the baseline (default: random)")
-    parser.add_argument("--detect-every", type=int, default=1, help="ours: MTCNN on every k-th sampled frame")
+    parser.add_argument(
+        "--detect-every",
+        type=int,
+        default=DETECT_EVERY,
+        help=f"ours: MTCNN in full on every k-th sampled frame (default {DETECT_EVERY})",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="ours only (e.g. to compare face-stage settings)")
     add_device_option(parser)
     add_compile_option(parser)
@@ -169,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"baseline: ResNeXt50 on {BASELINE_FRAMES} full frames, one at a time; weights: {baseline.weights}")
     print("ours compiled (torch.compile):", ", ".join(compiled) or "none", "(the baseline runs eagerly)")
     print(
-        f"ours: {DEFAULT_FRAMES} frames, faces (MTCNN every {args.detect_every}), ensemble {'+'.join(ensemble.names)} "
-        f"(trained: {', '.join(d.name for d in ensemble.trained) or 'none'}), crops and heatmaps written"
+        f"ours: {DEFAULT_FRAMES} frames, faces (MTCNN in full every {args.detect_every}), "
+        f"ensemble {'+'.join(ensemble.names)} (trained: {', '.join(d.name for d in ensemble.trained) or 'none'}), "
+        "crops and heatmaps written"
     )
     if not args.no_baseline:
         baseline.score_video(clips[0][0], frames=2)  # warm-up

@@ -278,8 +278,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=DETECT_EVERY,
         metavar="K",
-        help="search every K-th sampled frame in full and carry faces that did not move to the frames "
-        f"between (1: search every frame; default {DETECT_EVERY})",
+        help="search every K-th sampled frame in full and the frames between for faces of the size found "
+        f"there (1: search every frame in full; default {DETECT_EVERY})",
     )
 
 

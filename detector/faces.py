@@ -4,18 +4,19 @@ Detection runs on a downscaled copy of each frame (boxes are mapped back to full
 resolution); crops are taken from the full-resolution frame with a margin so that the
 blending boundary a face swap leaves around the face stays inside the crop.
 
-With ``detect_every`` above 1 the frames of a video are not all searched in full: MTCNN searches
-every ``detect_every``-th sampled frame (and the last) for faces of any size; a face found on two
-such keyframes is carried to the frames between them (its box interpolated) where its pixels show
-it did not move and where MTCNN's last stage, run on that box alone, still sees a face (its
-probability and landmarks are then that frame's, not the keyframes'); the frames where it moved, or
-where the last stage no longer sees it, are searched again, only for faces of about its size (a downscaled search:
-MTCNN's image pyramid starts from the known face size, not the smallest).
-bench/RESULTS.md measures each of these for speed and for the evaluation's AUC.
+With ``detect_every`` above 1 the frames of a video are not all searched alike: MTCNN searches every
+``detect_every``-th sampled frame (and the last) for faces of any size, and where those keyframes show
+the same faces, the frames between them are searched only for faces of about their size: MTCNN's image
+pyramid then starts from the known face size instead of the smallest, on the very levels a full search
+has (its finest levels, which only find small faces, are left out). A face found that way is what a full
+search finds (on the 71 labelled clips, every video's score within 0.0004 of searching every frame in
+full; bench/RESULTS.md) at a fraction of the cost. Where the keyframes' faces differ (a face comes or
+goes), the frames between are searched in full.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -24,6 +25,8 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
+
+from detector.mtcnn import PYRAMID_FACTOR
 
 # MTCNN stage thresholds from the facenet-pytorch defaults, last stage raised as the DFDC
 # winners did to cut false positives on textured backgrounds.
@@ -53,18 +56,13 @@ SMALL_FACE_PX = 40
 LOW_CONFIDENCE = 0.95
 # MTCNN's proposal network slides a 12 px window; it cannot look for anything smaller.
 MTCNN_WINDOW_PX = 12
-# Sampled frames searched in full: every DETECT_EVERY-th and the last. With 4, keyframes of a 10 s
-# clip sampled at 32 frames are 1.2 s apart: a face must stay in view that long to be sure of a search.
-# The default searches every frame until the evaluation of the shipped detectors has been measured with
-# 4 on a quiet machine (bench/RESULTS.md): a change to what the detectors see must keep their AUC.
-DETECT_EVERY = 1
-# A face carried between keyframes must look the same as on the nearer keyframe: the mean absolute
-# difference of their zero-mean grey thumbnails (0-255 levels) must stay under this, or the frame is
-# searched again. Talking and blinking move a face's thumbnail by a few levels, a turn or a walk by tens.
-STILL_DIFF_LEVELS = 12.0
-STILL_THUMB_PX = 16
-# A frame searched again between keyframes looks only for faces at least this share of the smallest
-# face on its keyframes (a face does not halve in size within a second).
+# Sampled frames searched in full: every DETECT_EVERY-th and the last; the frames between are searched
+# for faces of the size found on them (module docstring). With 4, keyframes of a 10 s clip sampled at 32
+# frames are 1.2 s apart. Measured (bench/RESULTS.md): a 1080p clip 3.01 -> 1.78 s on 2 CPU cores, the
+# same scores as 1 (within 0.0004 on 71 clips).
+DETECT_EVERY = 4
+# A frame between keyframes looks only for faces at least this share of the smallest face on its
+# keyframes (a face does not halve in size within a second).
 GUIDED_MIN_FACE_RATIO = 0.5
 
 
@@ -122,33 +120,15 @@ def narrow_crop(crop: np.ndarray, source_margin: float, margin: float) -> np.nda
     return np.ascontiguousarray(crop[top : top + side, left : left + side])
 
 
-def _interpolate(a: np.ndarray | None, b: np.ndarray | None, weight: float) -> np.ndarray | None:
-    if a is None or b is None:
-        return None
-    return (1.0 - weight) * np.asarray(a, dtype=np.float64) + weight * np.asarray(b, dtype=np.float64)
-
-
-def face_thumbnail(rgb: np.ndarray, box: Sequence[float]) -> np.ndarray:
-    """The face's box as a zero-mean grey STILL_THUMB_PX square: what 'did it move' compares."""
-    height, width = rgb.shape[:2]
-    x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
-    x2, y2 = min(width, int(np.ceil(box[2]))), min(height, int(np.ceil(box[3])))
-    if x2 - x1 < 2 or y2 - y1 < 2:
-        return np.zeros((STILL_THUMB_PX, STILL_THUMB_PX), dtype=np.float32)
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb[y1:y2, x1:x2]), cv2.COLOR_RGB2GRAY)
-    thumb = cv2.resize(grey, (STILL_THUMB_PX, STILL_THUMB_PX), interpolation=cv2.INTER_AREA).astype(np.float32)
-    return thumb - thumb.mean()
-
-
 class FaceFinder:
     """Batched MTCNN over the sampled frames of a video or an image; created once per process (it holds weights).
 
     ``thresholds`` are MTCNN's three stage thresholds; ``detect_max_side_px`` the downscale
     before detection; ``search_min_face_px`` the smallest face searched for and
     ``small_face_px`` / ``low_confidence`` the limits below which a found face is flagged
-    (all sizes in full-frame pixels). ``detect_every``, ``still_diff_levels`` and
-    ``guided_min_face_ratio`` set how much of a video is searched in full (module docstring;
-    ``detect_every=1`` searches every frame). :meth:`settings` reports them with every result.
+    (all sizes in full-frame pixels). ``detect_every`` and ``guided_min_face_ratio`` set how much
+    of a video is searched in full (module docstring; ``detect_every=1`` searches every frame in
+    full). :meth:`settings` reports them with every result.
     """
 
     def __init__(
@@ -161,7 +141,6 @@ class FaceFinder:
         low_confidence: float = LOW_CONFIDENCE,
         batch_size: int = 16,
         detect_every: int = DETECT_EVERY,
-        still_diff_levels: float = STILL_DIFF_LEVELS,
         guided_min_face_ratio: float = GUIDED_MIN_FACE_RATIO,
     ) -> None:
         from detector.mtcnn import BatchedMTCNN
@@ -179,8 +158,6 @@ class FaceFinder:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if detect_every < 1:
             raise ValueError(f"detect_every must be at least 1, got {detect_every}")
-        if still_diff_levels < 0:
-            raise ValueError(f"still_diff_levels must not be negative, got {still_diff_levels}")
         if not 0.0 < guided_min_face_ratio <= 1.0:
             raise ValueError(f"guided_min_face_ratio must be in (0, 1], got {guided_min_face_ratio}")
         self.device = torch.device(device)
@@ -191,7 +168,6 @@ class FaceFinder:
         self.low_confidence = float(low_confidence)
         self.batch_size = int(batch_size)
         self.detect_every = int(detect_every)
-        self.still_diff_levels = float(still_diff_levels)
         self.guided_min_face_ratio = float(guided_min_face_ratio)
         self.mtcnn = BatchedMTCNN(self.device)
 
@@ -205,7 +181,6 @@ class FaceFinder:
             "low_confidence": self.low_confidence,
             "batch_size": self.batch_size,
             "detect_every": self.detect_every,
-            "still_diff_levels": self.still_diff_levels,
             "guided_min_face_ratio": self.guided_min_face_ratio,
         }
 
@@ -221,17 +196,23 @@ class FaceFinder:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         return [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
 
-    def mtcnn_min_face_size(self, height: int, width: int, search_px: float | None = None) -> int:
+    def mtcnn_min_face_size(self, height: int, width: int, search_px: float | None = None) -> float:
         """MTCNN's smallest face at detection scale: the search limit scaled, within what MTCNN can do.
 
-        Never below its 12 px window, and never above the frame's shorter side at detection
-        scale (MTCNN builds no pyramid at all then, and fails). ``search_px`` (full-frame pixels)
-        replaces ``search_min_face_px`` for a guided search.
+        Never below its 12 px window, and never above the frame's shorter side at detection scale
+        (MTCNN builds no pyramid at all then, and fails). ``search_px`` (full-frame pixels, larger than
+        ``search_min_face_px``) narrows a guided search: the size returned is then the largest at most
+        ``search_px`` whose pyramid is the tail of the full search's pyramid (``pyramid_scales``: the
+        same levels, the finest left out), so the faces it finds are the ones a full search finds.
         """
         scale = self.detection_scale(height, width)
-        search = self.search_min_face_px if search_px is None else search_px
         shorter = max(MTCNN_WINDOW_PX, int(min(height, width) * scale))
-        return int(min(shorter, max(MTCNN_WINDOW_PX, round(search * scale))))
+        full = int(min(shorter, max(MTCNN_WINDOW_PX, round(self.search_min_face_px * scale))))
+        if search_px is None or search_px * scale <= full:
+            return full
+        levels_left_out = math.floor(math.log(full / (search_px * scale)) / math.log(PYRAMID_FACTOR) + 1e-9)
+        guided = full / PYRAMID_FACTOR**levels_left_out
+        return guided if guided <= shorter else full
 
     def _detect(
         self, frames: list[np.ndarray], search_px: float | None = None
@@ -267,52 +248,6 @@ class FaceFinder:
         found = {shape: sequence.finish() for shape, sequence in sequences.items()}
         return [found[shape][pos] for shape, pos in order]
 
-    def _carry(
-        self, pairs: list[tuple[Face, Face]], frames: list[tuple[int, np.ndarray]], before: int, after: int, pos: int
-    ) -> np.ndarray | None:
-        """The keyframes' face boxes interpolated to ``pos`` (n, 4); None if one of the faces moved (search again)."""
-        weight = (pos - before) / (after - before)
-        rgb = frames[pos][1]
-        nearer = before if weight <= 0.5 else after
-        boxes = []
-        for first, last in pairs:
-            box = _interpolate(first.box, last.box, weight)
-            reference = first if nearer == before else last
-            moved = np.abs(face_thumbnail(rgb, box) - face_thumbnail(frames[nearer][1], reference.box)).mean()
-            if moved > self.still_diff_levels:
-                return None
-            boxes.append(box)
-        return np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-
-    def _verify(
-        self, frames: list[tuple[int, np.ndarray]], boxes: list[np.ndarray], margin: float
-    ) -> list[list[Face] | None]:
-        """Carried faces confirmed on their own frame by MTCNN's last stage (frames of one size).
-
-        The output network looks at each carried box on its frame: a face it sees keeps its carried box
-        (what the crop is cut from: as good as a search, bench/RESULTS.md) and gets this frame's
-        probability and landmarks; a frame where a face fails the last stage's threshold gets None (the
-        face turned away or is covered while the pixels barely changed: search again).
-        """
-        height, width = frames[0][1].shape[:2]
-        scale = self.detection_scale(height, width)
-        out: list[list[Face] | None] = []
-        for start in range(0, len(frames), self.batch_size):
-            chunk, carried = frames[start : start + self.batch_size], boxes[start : start + self.batch_size]
-            images = self._at_detection_scale([rgb for _, rgb in chunk])
-            found = self.mtcnn.refine(images, [b * scale for b in carried])
-            for (index, rgb), frame_boxes, seen in zip(chunk, carried, found, strict=True):
-                if (seen.probs <= self.thresholds[2]).any():
-                    out.append(None)
-                    continue
-                out.append(
-                    [
-                        self._face(index, rgb, tuple(float(v) for v in box), prob, margin, marks / scale, True)
-                        for box, prob, marks in zip(frame_boxes, seen.probs, seen.landmarks, strict=True)
-                    ]
-                )
-        return out
-
     def _face(
         self,
         index: int,
@@ -321,16 +256,12 @@ class FaceFinder:
         probability: float,
         margin: float,
         landmarks: np.ndarray | None,
-        tracked: bool = False,
     ) -> Face:
         flags = []
         if box_size_px(box) < self.small_face_px:
             flags.append("small")
         if probability < self.low_confidence:
             flags.append("low_confidence")
-        if tracked:
-            # Not searched on this frame: carried from the keyframes around it (module docstring).
-            flags.append("tracked")
         crop = square_crop(rgb, box, margin)
         return Face(index, box, float(probability), crop, flags=flags, landmarks=landmarks)
 
@@ -364,7 +295,7 @@ class FaceFinder:
 
 
 class _SequenceSearch:
-    """Keyframes searched in full, faces carried between them where they did not move, the rest searched again.
+    """Keyframes searched in full, the frames between them for faces of the keyframes' size where they agree.
 
     Frames of one size come in one at a time (:meth:`add`): keyframes are every ``detect_every``-th and the
     last. They are searched as soon as a batch of them is complete, a batch being the keyframes of
@@ -401,34 +332,19 @@ class _SequenceSearch:
         self.last_searched_key = keys[-1]
 
     def _between(self, before: int, after: int) -> None:
-        """Faces on the frames between two searched keyframes: carried where they did not move, else searched."""
-        finder, frames, faces, margin = self.finder, self.frames, self.faces, self.margin
-        between = range(before + 1, after)
+        """Faces on the frames between two searched keyframes: of about their faces' size where they agree."""
+        finder, frames, faces = self.finder, self.frames, self.faces
+        between = list(range(before + 1, after))
         if not between:
             return
-        pairs = _pair_faces(faces[before], faces[after])
-        search_again, carried = [], []
-        for pos in between:
-            boxes = finder._carry(pairs, frames, before, after, pos) if pairs is not None else None
-            if boxes is None:
-                search_again.append(pos)
-            else:
-                carried.append((pos, boxes))
-        if carried:
-            verified = finder._verify([frames[pos] for pos, _ in carried], [b for _, b in carried], margin)
-            for (pos, _), found in zip(carried, verified, strict=True):
-                if found is None:
-                    search_again.append(pos)
-                else:
-                    faces[pos] = found
-            search_again.sort()
-        if search_again:
-            known = [f.size_px for f in faces[before] + faces[after]]
-            # Faces that appear or vanish between keyframes are searched for at any size.
-            guided = finder.guided_min_face_ratio * min(known) if known and pairs is not None else None
-            found = finder._detect([frames[p][1] for p in search_again], guided)
-            for pos, detections in zip(search_again, found, strict=True):
-                faces[pos] = finder._faces_from_boxes(*frames[pos], *detections, margin)
+        known = [f.size_px for f in faces[before] + faces[after]]
+        # The same faces on both keyframes: nothing much smaller comes and goes in between. Otherwise
+        # (a face comes or goes, or none is there) the frames between are searched for faces of any size.
+        same = known and _pair_faces(faces[before], faces[after]) is not None
+        guided = finder.guided_min_face_ratio * min(known) if same else None
+        found = finder._detect([frames[p][1] for p in between], guided)
+        for pos, detections in zip(between, found, strict=True):
+            faces[pos] = finder._faces_from_boxes(*frames[pos], *detections, self.margin)
 
     def finish(self) -> list[list[Face]]:
         count = len(self.frames)

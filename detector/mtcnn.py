@@ -147,10 +147,12 @@ class BatchedMTCNN:
         """Faces in each frame (all frames the same size), searched from ``min_face_px`` up, in frame pixels."""
         if not len(frames):
             return []
-        batch = self._batch(frames)
+        batch = torch.as_tensor(np.stack(frames), device=self.device).permute(0, 3, 1, 2)
         images = (batch.float() - 127.5) * 0.0078125
         count, _, height, width = images.shape
-        table = _summed_area_table(batch)
+        # Summed-area table of the raw pixels: integers, so every window's sum is exact (at most
+        # 255 x 640 x 640 for the frame sizes detection runs on, well within int32).
+        table = F.pad(batch.int().cumsum(2, dtype=torch.int32).cumsum(3, dtype=torch.int32), (1, 0, 1, 0))
 
         # Stage 1: the proposal network slides over every pyramid level.
         proposals, proposal_frames = [], []
@@ -201,9 +203,19 @@ class BatchedMTCNN:
         frame_of = frame_of[keep]
 
         # Stage 3: the output network, cut at 48 x 48, gives the final boxes, scores and landmarks.
-        boxes, points, score = self._output_stage(table, boxes, frame_of)
-        passed = score > thresholds[2]
-        boxes, points, score, frame_of = boxes[passed], points[passed], score[passed], frame_of[passed]
+        offsets, marks, probs = self.onet(self._cut(table, boxes, frame_of, 48))
+        passed = probs[:, 1] > thresholds[2]
+        boxes, frame_of, offsets, marks, score = (
+            boxes[passed],
+            frame_of[passed],
+            offsets[passed],
+            marks[passed],
+            probs[passed, 1],
+        )
+        w = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
+        h = (boxes[:, 3] - boxes[:, 1] + 1)[:, None]
+        points = torch.stack([w * marks[:, :5] + boxes[:, :1] - 1, h * marks[:, 5:] + boxes[:, 1:2] - 1], dim=2)
+        boxes = _regress(boxes, offsets)
         boxes_np = boxes.cpu().numpy().astype(np.float64)
         score_np = score.cpu().numpy().astype(np.float64)
         frames_np = frame_of.cpu().numpy()
@@ -214,55 +226,3 @@ class BatchedMTCNN:
             mine = keep_np[frames_np[keep_np] == n]
             out.append(Detections(boxes_np[mine], score_np[mine], points_np[mine]))
         return out
-
-    @torch.inference_mode()
-    def refine(self, frames: Sequence[np.ndarray], boxes: Sequence[np.ndarray]) -> list[Detections]:
-        """The output network alone on known boxes: each frame's faces where it is told they are.
-
-        ``boxes`` holds one (n, 4) array per frame (frame pixels, e.g. a face's box on the frames around
-        it). Each box is squared, cut at 48 x 48 and regressed as in :meth:`detect`'s last stage, and
-        comes back in the same order with this frame's probability and landmarks: no threshold, no
-        suppression; the caller decides what a low probability means.
-        """
-        if not len(frames):
-            return []
-        table = _summed_area_table(self._batch(frames))
-        counts = [len(b) for b in boxes]
-        if not sum(counts):
-            return [_empty() for _ in frames]
-        given = torch.as_tensor(np.concatenate([np.asarray(b, dtype=np.float32).reshape(-1, 4) for b in boxes]))
-        frame_of = torch.repeat_interleave(torch.arange(len(frames)), torch.as_tensor(counts))
-        out_boxes, points, score = self._output_stage(table, _square(given.to(self.device)), frame_of.to(self.device))
-        splits = np.cumsum(counts)[:-1]
-        return [
-            Detections(b, p, m)
-            for b, p, m in zip(
-                np.split(out_boxes.cpu().numpy().astype(np.float64), splits),
-                np.split(score.cpu().numpy().astype(np.float64), splits),
-                np.split(points.cpu().numpy().astype(np.float64), splits),
-                strict=True,
-            )
-        ]
-
-    def _batch(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
-        """Equal-size RGB uint8 frames as one (B, 3, H, W) uint8 tensor on the device."""
-        return torch.as_tensor(np.stack(frames), device=self.device).permute(0, 3, 1, 2)
-
-    def _output_stage(
-        self, table: torch.Tensor, boxes: torch.Tensor, frame_of: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The output network on square boxes: regressed boxes (n, 4), landmarks (n, 5, 2), probabilities (n,)."""
-        offsets, marks, probs = self.onet(self._cut(table, boxes, frame_of, 48))
-        w = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
-        h = (boxes[:, 3] - boxes[:, 1] + 1)[:, None]
-        points = torch.stack([w * marks[:, :5] + boxes[:, :1] - 1, h * marks[:, 5:] + boxes[:, 1:2] - 1], dim=2)
-        return _regress(boxes, offsets), points, probs[:, 1]
-
-
-def _summed_area_table(batch: torch.Tensor) -> torch.Tensor:
-    """(B, C, H + 1, W + 1) int32 summed-area table of uint8 frames, zero first row and column.
-
-    Integers, so every window's sum is exact (at most 255 x 640 x 640 for the frame sizes detection
-    runs on, well within int32).
-    """
-    return F.pad(batch.int().cumsum(2, dtype=torch.int32).cumsum(3, dtype=torch.int32), (1, 0, 1, 0))

@@ -21,7 +21,7 @@ import facenet_pytorch  # noqa: F401
 from config.env import setting
 from detector.contract import default_detectors
 from detector.ensemble import Ensemble, load_ensemble, shipped_checkpoint
-from detector.faces import FaceFinder
+from detector.faces import DETECT_EVERY, FaceFinder
 from detector.registry import Detector, resolve_device
 
 logger = logging.getLogger(__name__)
@@ -37,8 +37,8 @@ def face_finder(device: str) -> FaceFinder:
     return FaceFinder(
         device=device,
         batch_size=int(os.environ.get("FORENSICS_FACE_BATCH", "16")),
-        # MTCNN on every k-th sampled frame, faces carried between (bench/RESULTS.md: speed and AUC of k=4).
-        detect_every=int(os.environ.get("FORENSICS_FACE_DETECT_EVERY", "1")),
+        # MTCNN in full on every k-th sampled frame, guided by the faces' size between (detector.faces).
+        detect_every=setting("FORENSICS_FACE_DETECT_EVERY", default=DETECT_EVERY, cast=int),
     )
 
 

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from detector.faces import SMALL_FACE_PX, FaceFinder, square_crop
+from detector.mtcnn import pyramid_scales
 from detector.synthetic import astronaut_rgb
+from detector.tracking import iou
 
 
 def coordinate_image(height: int = 300, width: int = 400) -> np.ndarray:
@@ -178,73 +180,46 @@ class SearchLog:
         finder.mtcnn.detect = logged
 
 
-def test_a_still_face_is_carried_between_keyframes_without_searching_them():
-    finder = FaceFinder(detect_every=4)
+def test_frames_between_keyframes_are_searched_on_the_full_pyramids_coarser_levels():
+    # The test's faces are small (about 56 px): only a ratio above the default's leaves levels out.
+    finder = FaceFinder(detect_every=4, guided_min_face_ratio=0.9)
     log = SearchLog(finder)
-    frames = [(i * 10, portrait_at(100, 60, noise_seed=i)) for i in range(9)]
+    frames = [(i * 10, portrait_at(100 + 3 * i, 60, noise_seed=i)) for i in range(9)]
     found = finder.find(frames)
-    assert log.frames == 3  # keyframes 0, 4 and 8
+    assert log.frames == 9  # every frame is searched
+    full = finder.mtcnn_min_face_size(360, 480)
+    keyframes, *between = log.min_faces
+    assert keyframes == full  # 0, 4 and 8 in full, in one batch
+    assert len(between) == 2 and all(b > full for b in between)  # 1-3, then 5-7, from the face's size
+    # The levels of a guided search are the full search's, its finest (small faces only) left out.
+    full_scales, guided_scales = pyramid_scales(360, 480, full), pyramid_scales(360, 480, between[0])
+    assert 0 < len(guided_scales) < len(full_scales)
+    assert guided_scales == pytest.approx(full_scales[-len(guided_scales) :])
+    assert between[0] <= finder.guided_min_face_ratio * found[0][0].size_px
     assert [len(per) for per in found] == [1] * 9
-    tracked = [i for i, per in enumerate(found) if "tracked" in per[0].flags]
-    assert tracked == [1, 2, 3, 5, 6, 7]
     assert all(per[0].frame_index == i * 10 for i, per in enumerate(found))
-    # A carried box lies between its keyframes' boxes, and its crop is cut from its own frame.
-    assert np.abs(np.subtract(found[2][0].box, found[0][0].box)).max() < 5
-    assert found[2][0].crop.shape == found[0][0].crop.shape
 
 
-def test_a_carried_face_is_confirmed_on_its_own_frame_by_the_last_stage():
-    finder = FaceFinder(detect_every=4)
-    refined: list[int] = []
-    refine = finder.mtcnn.refine
-
-    def logged(frames, boxes):
-        refined.extend(len(b) for b in boxes)
-        out = refine(frames, boxes)
-        probabilities.extend(float(p) for d in out for p in d.probs)
-        return out
-
-    probabilities: list[float] = []
-    finder.mtcnn.refine = logged
-    found = finder.find([(i, portrait_at(100, 60, noise_seed=i)) for i in range(5)])
-    assert refined == [1, 1, 1]  # frames 1-3, one face each, in one batch
-    carried = [per[0] for per in found[1:4]]
-    assert [f.probability for f in carried] == pytest.approx(probabilities)  # each frame's own, not the keyframes'
-    assert all(f.landmarks is not None and f.landmarks.shape == (5, 2) for f in carried)
-    # The landmarks lie inside the box they were found with.
-    for face in carried:
-        x1, y1, x2, y2 = face.box
-        assert (face.landmarks[:, 0] > x1).all() and (face.landmarks[:, 0] < x2).all()
-        assert (face.landmarks[:, 1] > y1).all() and (face.landmarks[:, 1] < y2).all()
+def test_a_guided_search_finds_the_faces_a_full_search_finds():
+    frames = [(i, portrait_at(100 + 5 * i, 60 + 2 * i, noise_seed=i)) for i in range(9)]
+    every = FaceFinder(detect_every=1).find(frames)
+    guided = FaceFinder(detect_every=4, guided_min_face_ratio=0.9).find(frames)
+    for full, economical in zip(every, guided, strict=True):
+        assert len(full) == len(economical) == 1
+        # Within a pixel or two: non-maximum suppression sees fewer candidates (those of the finest levels).
+        assert np.abs(np.subtract(full[0].box, economical[0].box)).max() < 0.05 * full[0].size_px
+        assert iou(full[0].box, economical[0].box) > 0.9
+        assert abs(full[0].probability - economical[0].probability) < 1e-3
 
 
-def test_a_carried_face_the_last_stage_does_not_see_is_searched_again(monkeypatch):
-    finder = FaceFinder(detect_every=4)
-    log = SearchLog(finder)
-    refine = finder.mtcnn.refine
-
-    def unseen(frames, boxes):
-        out = refine(frames, boxes)
-        for detections in out:
-            detections.probs[:] = finder.thresholds[2] / 2  # e.g. the face turned away while the pixels barely changed
-        return out
-
-    monkeypatch.setattr(finder.mtcnn, "refine", unseen)
-    found = finder.find([(i, portrait_at(100, 60, noise_seed=i)) for i in range(5)])
-    assert log.frames == 5  # the keyframes, then frames 1-3 again
-    assert [len(per) for per in found] == [1] * 5
-    assert not any("tracked" in per[0].flags for per in found)
-
-
-def test_a_face_that_moved_between_keyframes_is_searched_again_from_its_own_size():
-    finder = FaceFinder(detect_every=4)
+def test_a_face_that_moved_between_keyframes_is_found_where_it_is_by_the_guided_search():
+    finder = FaceFinder(detect_every=4, guided_min_face_ratio=0.9)
     log = SearchLog(finder)
     # The head sits still on the keyframes but is elsewhere on frames 1-3 (a turn away and back).
     positions = [(100, 60), (300, 150), (300, 150), (300, 150), (100, 60)]
     found = finder.find([(i, portrait_at(x, y)) for i, (x, y) in enumerate(positions)])
     assert log.frames == 5
     assert [len(per) for per in found] == [1] * 5
-    assert not any("tracked" in per[0].flags for per in found)
     assert found[2][0].box[0] > 250  # found where it really was, not where interpolation put it
     keyframe_search, again = log.min_faces
     face_px = found[0][0].size_px
@@ -267,10 +242,11 @@ def test_detect_every_one_searches_every_frame():
     log = SearchLog(finder)
     found = finder.find([(i, portrait_at(100, 60, noise_seed=i)) for i in range(5)])
     assert log.frames == 5
-    assert not any("tracked" in face.flags for per in found for face in per)
+    assert log.min_faces == [finder.mtcnn_min_face_size(360, 480)]
+    assert [len(per) for per in found] == [1] * 5
 
 
-@pytest.mark.parametrize("kwargs", [{"detect_every": 0}, {"still_diff_levels": -1.0}, {"guided_min_face_ratio": 0.0}])
+@pytest.mark.parametrize("kwargs", [{"detect_every": 0}, {"guided_min_face_ratio": 0.0}])
 def test_impossible_face_stage_economies_are_refused(kwargs):
     with pytest.raises(ValueError):
         FaceFinder(**kwargs)
@@ -311,8 +287,7 @@ def test_keyframes_are_searched_while_the_video_is_still_arriving():
             yield frame
 
     found = finder.find(decoding())
-    assert searched_when_read[12] == 0 and searched_when_read[13] == 4
-    assert searched_when_read[29] == 8  # 16, 20, 24, 28 as soon as 28 was in
-    assert log.frames == 9  # and the last frame, 31, at the end; every other one carried
+    assert searched_when_read[12] == 0 and searched_when_read[13] == 13  # 0, 4, 8, 12 and the frames between
+    assert searched_when_read[29] == 29  # 16, 20, 24, 28 as soon as 28 was in, then 13-15, 17-19, ...
+    assert log.frames == 32  # and the last frame, 31, with 29 and 30, at the end
     assert [len(per) for per in found] == [1] * 32
-    assert sum("tracked" in per[0].flags for per in found) == 23

@@ -49,21 +49,6 @@ def test_each_frame_of_a_batch_gets_its_own_faces(batched):
     assert found[0].boxes.shape == (0, 4) and found[0].landmarks.shape == (0, 5, 2)
 
 
-def test_the_last_stage_alone_places_a_known_face_on_the_next_frame(batched):
-    found = batched.detect([scene(100)], 20, THRESHOLDS)[0]
-    # The face's box from one frame, given on frames where the face is 6 px to the right, and not there.
-    blank = np.full((320, 480, 3), 118, dtype=np.uint8)
-    moved, gone, none = batched.refine([scene(106), blank, blank], [found.boxes, found.boxes, np.zeros((0, 4))])
-    there = batched.detect([scene(106)], 20, THRESHOLDS)[0]
-    assert len(moved) == 1 and moved.boxes.shape == (1, 4) and moved.landmarks.shape == (1, 5, 2)
-    assert moved.probs[0] > THRESHOLDS[2]
-    assert iou(tuple(moved.boxes[0]), tuple(there.boxes[0])) > 0.8  # where a full search finds it
-    assert moved.boxes[0][0] > found.boxes[0][0]  # followed the face, not kept the given box
-    assert len(gone) == 1 and gone.probs[0] < THRESHOLDS[2]  # the caller decides: no threshold applied
-    assert len(none) == 0 and none.landmarks.shape == (0, 5, 2)
-    assert batched.refine([], []) == []
-
-
 def test_the_pyramid_starts_at_the_smallest_face_and_stops_at_the_frame():
     scales = pyramid_scales(360, 640, min_face_px=24)
     assert scales[0] == pytest.approx(0.5)
