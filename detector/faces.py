@@ -58,7 +58,7 @@ LOW_CONFIDENCE = 0.95
 MTCNN_WINDOW_PX = 12
 # Sampled frames searched in full: every DETECT_EVERY-th and the last; the frames between are searched
 # for faces of the size found on them (module docstring). With 4, keyframes of a 10 s clip sampled at 32
-# frames are 1.2 s apart. Measured (bench/RESULTS.md): a 1080p clip 3.01 -> 1.78 s on 2 CPU cores, the
+# frames are 1.2 s apart. Measured (bench/RESULTS.md): a 1080p clip 3.01 -> 1.82 s on 2 CPU cores, the
 # same scores as 1 (within 0.0004 on 71 clips).
 DETECT_EVERY = 4
 # A frame between keyframes looks only for faces at least this share of the smallest face on its
@@ -187,15 +187,6 @@ class FaceFinder:
     def detection_scale(self, height: int, width: int) -> float:
         return min(1.0, self.detect_max_side_px / max(height, width))
 
-    def _at_detection_scale(self, frames: list[np.ndarray]) -> list[np.ndarray]:
-        """Frames of one size shrunk to the size detection runs at (unchanged if they are no larger)."""
-        height, width = frames[0].shape[:2]
-        scale = self.detection_scale(height, width)
-        if scale >= 1.0:
-            return frames
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        return [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
-
     def mtcnn_min_face_size(self, height: int, width: int, search_px: float | None = None) -> float:
         """MTCNN's smallest face at detection scale: the search limit scaled, within what MTCNN can do.
 
@@ -226,7 +217,10 @@ class FaceFinder:
         min_face = self.mtcnn_min_face_size(height, width, search_px)
         out = []
         for start in range(0, len(frames), self.batch_size):
-            chunk = self._at_detection_scale(frames[start : start + self.batch_size])
+            chunk = frames[start : start + self.batch_size]
+            if scale < 1.0:
+                size = (max(1, round(width * scale)), max(1, round(height * scale)))
+                chunk = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in chunk]
             # The landmarks come from MTCNN's last stage at no extra cost; self-blending draws its masks from them.
             for found in self.mtcnn.detect(chunk, min_face, self.thresholds):
                 out.append((found.boxes / scale, found.probs, found.landmarks / scale))
