@@ -11,7 +11,8 @@ pyramid then starts from the known face size instead of the smallest, on the ver
 has (its finest levels, which only find small faces, are left out). A face found that way is what a full
 search finds (on the 71 labelled clips, every video's score within 0.0004 of searching every frame in
 full; bench/RESULTS.md) at a fraction of the cost. Where the keyframes' faces differ (a face comes or
-goes), the frames between are searched in full.
+goes), the frames between are searched in full, and so is a frame between where the guided search found
+fewer faces than the keyframes show (one shrank faster than it allows for).
 """
 
 from __future__ import annotations
@@ -339,6 +340,13 @@ class _SequenceSearch:
         found = finder._detect([frames[p][1] for p in between], guided)
         for pos, detections in zip(between, found, strict=True):
             faces[pos] = finder._faces_from_boxes(*frames[pos], *detections, self.margin)
+        if guided is not None:
+            # Fewer faces than both keyframes show: one shrank (or turned) faster than the guided search
+            # allows for. Those frames are searched again in full.
+            again = [pos for pos in between if len(faces[pos]) < len(faces[before])]
+            if again:
+                for pos, detections in zip(again, finder._detect([frames[p][1] for p in again]), strict=True):
+                    faces[pos] = finder._faces_from_boxes(*frames[pos], *detections, self.margin)
 
     def finish(self) -> list[list[Face]]:
         count = len(self.frames)

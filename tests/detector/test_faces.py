@@ -155,12 +155,14 @@ def test_a_detector_narrows_a_wider_crop_to_exactly_the_crop_of_its_own_margin(u
         det.crops_for([own], source_margin=0.1)
 
 
-def portrait_at(x: int, y: int, canvas_hw: tuple[int, int] = (360, 480), noise_seed: int = 0) -> np.ndarray:
-    """The astronaut's head (about 100 px) with its top-left corner at (x, y) on a lightly noisy grey canvas."""
-    head = cv2.resize(astronaut_rgb()[0:300, 100:400], (150, 150), interpolation=cv2.INTER_AREA)
+def portrait_at(
+    x: int, y: int, canvas_hw: tuple[int, int] = (360, 480), noise_seed: int = 0, head_px: int = 150
+) -> np.ndarray:
+    """The astronaut's head (its face about 0.37 ``head_px``), top-left corner at (x, y), on a noisy grey canvas."""
+    head = cv2.resize(astronaut_rgb()[0:300, 100:400], (head_px, head_px), interpolation=cv2.INTER_AREA)
     rng = np.random.default_rng(noise_seed)
     canvas = np.clip(118 + rng.normal(0, 2, (*canvas_hw, 3)), 0, 255).astype(np.uint8)
-    canvas[y : y + 150, x : x + 150] = head
+    canvas[y : y + head_px, x : x + head_px] = head
     return canvas
 
 
@@ -225,6 +227,20 @@ def test_a_face_that_moved_between_keyframes_is_found_where_it_is_by_the_guided_
     face_px = found[0][0].size_px
     assert keyframe_search == finder.mtcnn_min_face_size(360, 480)
     assert again == finder.mtcnn_min_face_size(360, 480, finder.guided_min_face_ratio * face_px) > keyframe_search
+
+
+def test_a_face_that_shrank_below_the_guided_search_between_keyframes_is_searched_for_in_full():
+    finder = FaceFinder(detect_every=4)
+    log = SearchLog(finder)
+    # A large face on the keyframes, under a quarter of its size on the frames between (a zoom out and back).
+    sizes = [330, 80, 80, 80, 330]
+    found = finder.find([(i, portrait_at(40, 10, head_px=px)) for i, px in enumerate(sizes)])
+    full = finder.mtcnn_min_face_size(360, 480)
+    keyframes, guided, again = log.min_faces
+    assert keyframes == again == full < guided
+    assert log.frames == 2 + 3 + 3
+    assert [len(per) for per in found] == [1] * 5
+    assert found[2][0].size_px < found[0][0].size_px / 4
 
 
 def test_frames_between_keyframes_with_different_faces_are_searched_for_any_size():
