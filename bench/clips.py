@@ -28,7 +28,7 @@ import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.options import add_compile_option, add_device_option, chosen_device, hardware
+from bench.options import add_runtime_options, hardware, parse_on_device
 from detector.ensemble import DEFAULT_ENSEMBLE, load_ensemble
 from detector.faces import FaceFinder
 from detector.media import DEFAULT_FRAMES, probe
@@ -88,11 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detect-every", type=int, default=None)
     parser.add_argument("--guided-ratio", type=float, default=None)
     parser.add_argument("--face-batch", type=int, default=None, help="frames per MTCNN batch (a worker's default 16)")
-    add_device_option(parser)
-    add_compile_option(parser)
     parser.add_argument("--json", help="write the per-clip numbers to this file")
-    args = parser.parse_args(argv)
-    device = chosen_device(args)
+    add_runtime_options(parser)
+    args, device = parse_on_device(parser, argv)
     if device is None:
         return 2
 

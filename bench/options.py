@@ -22,6 +22,18 @@ def add_compile_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_runtime_options(parser: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--compile``: where the pipeline runs and whether its detectors are compiled."""
+    add_device_option(parser)
+    add_compile_option(parser)
+
+
+def parse_on_device(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, str | None]:
+    """The parsed arguments and :func:`chosen_device` (None: the caller exits 2)."""
+    args = parser.parse_args(argv)
+    return args, chosen_device(args)
+
+
 def chosen_device(args: argparse.Namespace) -> str | None:
     """The device ``--device`` names, or None after saying why it cannot be used here (the caller exits 2)."""
     device = str(resolve_device(args.device))

@@ -42,7 +42,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.options import add_compile_option, add_device_option, chosen_device, hardware
+from bench.options import add_runtime_options, hardware, parse_on_device
 from detector.ensemble import DEFAULT_ENSEMBLE, load_ensemble, weights_dir
 from detector.faces import DETECT_EVERY, FaceFinder
 from detector.media import DEFAULT_FRAMES, VIDEO_EXTENSIONS, sample_frames
@@ -149,12 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         help=f"ours: MTCNN in full on every k-th sampled frame (default {DETECT_EVERY})",
     )
     parser.add_argument("--no-baseline", action="store_true", help="ours only (e.g. to compare face-stage settings)")
-    add_device_option(parser)
-    add_compile_option(parser)
     parser.add_argument("--json", help="write the per-clip numbers to this file")
     parser.add_argument("--paired-with", help="an earlier run's --json: ours now against ours then, clip by clip")
-    args = parser.parse_args(argv)
-    device = chosen_device(args)
+    add_runtime_options(parser)
+    args, device = parse_on_device(parser, argv)
     if device is None:
         return 2
 
