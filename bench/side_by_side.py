@@ -3,11 +3,11 @@
     python bench/side_by_side.py                  # every clip of ../shared/data/videos/{real,fake}
     python bench/side_by_side.py --device cuda    # both sides on the GPU (ours in bf16 autocast, the baseline fp32)
     python bench/side_by_side.py --no-baseline --detect-every 4 --paired-with k1.json   # a setting's quality cost
+    flock /work/train.lock python bench/side_by_side.py
 
 ``--paired-with`` compares ours with an earlier run's ``--json`` on the same clips: how far each video's score
 moved, which verdict labels changed, and the AUC's change with a paired bootstrap 95 % interval (the clips
 resampled alike for both), on every clip and on the held-out ones: whether a faster setting costs detection.
-    flock /work/train.lock python bench/side_by_side.py
 
 Baseline, as such tools are commonly built: ResNeXt50 (timm ``resnext50_32x4d``) on 20 evenly spaced
 full frames per video, each squashed to 224 x 224 and scored one frame at a time, no face detection;

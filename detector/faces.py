@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import torch
 
-from detector.mtcnn import PYRAMID_FACTOR
+from detector.mtcnn import PYRAMID_FACTOR, BatchedMTCNN
 
 # MTCNN stage thresholds from the facenet-pytorch defaults, last stage raised as the DFDC
 # winners did to cut false positives on textured backgrounds.
@@ -144,8 +144,6 @@ class FaceFinder:
         detect_every: int = DETECT_EVERY,
         guided_min_face_ratio: float = GUIDED_MIN_FACE_RATIO,
     ) -> None:
-        from detector.mtcnn import BatchedMTCNN
-
         thresholds = tuple(float(t) for t in thresholds)
         if len(thresholds) != 3 or not all(0.0 < t < 1.0 for t in thresholds):
             raise ValueError(f"MTCNN needs three stage thresholds in (0, 1), got {thresholds}")
@@ -317,10 +315,15 @@ class _SequenceSearch:
         if len(self.unsearched_keys) == self.keys_per_batch:
             self._search_keys()
 
+    def _search(self, positions: list[int], search_px: float | None = None) -> None:
+        """The faces on the frames at ``positions``, searched from ``search_px`` up (None: any size)."""
+        found = self.finder._detect([self.frames[p][1] for p in positions], search_px)
+        for pos, detections in zip(positions, found, strict=True):
+            self.faces[pos] = self.finder._faces_from_boxes(*self.frames[pos], *detections, self.margin)
+
     def _search_keys(self) -> None:
         keys, self.unsearched_keys = self.unsearched_keys, []
-        for pos, found in zip(keys, self.finder._detect([self.frames[p][1] for p in keys]), strict=True):
-            self.faces[pos] = self.finder._faces_from_boxes(*self.frames[pos], *found, self.margin)
+        self._search(keys)
         previous = [] if self.last_searched_key is None else [self.last_searched_key]
         for before, after in pairwise(previous + keys):
             self._between(before, after)
@@ -328,7 +331,7 @@ class _SequenceSearch:
 
     def _between(self, before: int, after: int) -> None:
         """Faces on the frames between two searched keyframes: of about their faces' size where they agree."""
-        finder, frames, faces = self.finder, self.frames, self.faces
+        faces = self.faces
         between = list(range(before + 1, after))
         if not between:
             return
@@ -336,17 +339,14 @@ class _SequenceSearch:
         # The same faces on both keyframes: nothing much smaller comes and goes in between. Otherwise
         # (a face comes or goes, or none is there) the frames between are searched for faces of any size.
         same = known and _pair_faces(faces[before], faces[after]) is not None
-        guided = finder.guided_min_face_ratio * min(known) if same else None
-        found = finder._detect([frames[p][1] for p in between], guided)
-        for pos, detections in zip(between, found, strict=True):
-            faces[pos] = finder._faces_from_boxes(*frames[pos], *detections, self.margin)
+        guided = self.finder.guided_min_face_ratio * min(known) if same else None
+        self._search(between, guided)
         if guided is not None:
             # Fewer faces than both keyframes show: one shrank (or turned) faster than the guided search
             # allows for. Those frames are searched again in full.
             again = [pos for pos in between if len(faces[pos]) < len(faces[before])]
             if again:
-                for pos, detections in zip(again, finder._detect([frames[p][1] for p in again]), strict=True):
-                    faces[pos] = finder._faces_from_boxes(*frames[pos], *detections, self.margin)
+                self._search(again)
 
     def finish(self) -> list[list[Face]]:
         count = len(self.frames)
