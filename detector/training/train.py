@@ -32,7 +32,15 @@ from detector.registry import Detector, DetectorConfig, create, normalise, resol
 from detector.training.augment import augmentations_for
 from detector.training.calibrate import calibrate_checkpoint, needs_dev_calibration
 from detector.training.config import DEV_ITEM_THRESHOLD_RULES, AugmentConfig, TrainConfig
-from detector.training.data import FaceCache, FaceCrops, MediaItem, scan_source, split_train_dev_test, write_split
+from detector.training.data import (
+    FaceCache,
+    FaceCrops,
+    MediaItem,
+    link_groups,
+    scan_source,
+    split_train_dev_test,
+    write_split,
+)
 from detector.training.losses import BoundaryHead, boundary_loss, detector_loss, mixup
 from detector.training.metrics import best_f1_threshold, binary_metrics, threshold_at_fpr
 from detector.training.sbi import LandmarkBlendSettings, landmark_blend, self_blend
@@ -156,12 +164,26 @@ class FaceSampleDataset(Dataset):
         return normalise(image[None], self.config)[0], torch.tensor(float(sample.label)), torch.from_numpy(mask)
 
 
-def epoch_samples(samples: list[Sample], count: int | None, balance: bool, seed: int, epoch: int) -> list[Sample]:
-    """This epoch's draw: all samples shuffled, or ``count`` drawn, half per class when ``balance``."""
+def epoch_samples(
+    samples: list[Sample], count: int | None, balance: bool, seed: int, epoch: int, sbi_share: float | None = None
+) -> list[Sample]:
+    """This epoch's draw: all samples shuffled, or ``count`` drawn, half per class when ``balance``.
+
+    ``sbi_share`` (with ``balance``): of the fake half, this share is drawn from self-blends and the rest from
+    labelled fakes (when both kinds exist; otherwise the kind there is takes the whole half).
+    """
     rng = np.random.default_rng([seed, epoch, 1])
     labels = np.array([s.label for s in samples])
     if balance and len(np.unique(labels)) == 2:
         weights = np.where(labels == 1, 0.5 / (labels == 1).sum(), 0.5 / (labels == 0).sum())
+        kinds = np.array([s.kind for s in samples])
+        n_sbi, n_fake = int((kinds == "sbi").sum()), int((kinds == "fake").sum())
+        if sbi_share is not None and n_sbi and n_fake:
+            weights = np.select(
+                [kinds == "sbi", kinds == "fake"],
+                [0.5 * sbi_share / n_sbi, 0.5 * (1.0 - sbi_share) / n_fake],
+                weights,
+            )
         picks = rng.choice(len(samples), size=count or len(samples), replace=True, p=weights)
     elif count:
         picks = rng.choice(len(samples), size=count, replace=count > len(samples))
@@ -255,18 +277,30 @@ class PreparedData:
 
 def prepare_data(config: TrainConfig, log: Log = print) -> PreparedData:
     """Scan sources, split by group (seeded; written to ``split.json``), load or extract face crops."""
-    items: list[MediaItem] = []
-    train_only: list[MediaItem] = []
+    source_parts: list[str | None] = []
+    scanned: list[MediaItem] = []
     for source in config.data.sources:
-        (train_only if source.part == "train" else items).extend(scan_source(source, config.resolve))
+        found = scan_source(source, config.resolve)
+        scanned.extend(found)
+        source_parts.extend([source.part] * len(found))
+    # Items that share an identity (a face swap and both people's originals) are one group across sources.
+    linked = link_groups(scanned)
+    by_part = {
+        part: [i for i, p in zip(linked, source_parts, strict=True) if p == part] for part in (None, "train", "test")
+    }
     data = config.data
     train_items, dev_items, test_items = split_train_dev_test(
-        items, data.test_share, data.dev_share, config.seed, data.dev_groups
+        by_part[None], data.test_share, data.dev_share, config.seed, data.dev_groups, data.test_groups
     )
-    held_apart = {i.group for i in (*dev_items, *test_items)} & {i.group for i in train_only}
-    if held_apart:
-        raise ValueError(f"train-only sources share groups with dev or test: {', '.join(sorted(held_apart))}")
+    train_only, test_only = by_part["train"], by_part["test"]
+    crossing = {i.group for i in (*dev_items, *test_items, *test_only)} & {i.group for i in train_only}
+    crossing |= {i.group for i in (*train_items, *dev_items)} & {i.group for i in test_only}
+    if crossing:
+        raise ValueError(
+            f"train-only or test-only sources share groups with other parts: {', '.join(sorted(crossing))}"
+        )
     train_items += train_only
+    test_items += test_only
     output = config.resolve(config.output_dir)
     parts = {"train": train_items, "dev": dev_items}
     if test_items:
@@ -299,15 +333,37 @@ def prepare_data(config: TrainConfig, log: Log = print) -> PreparedData:
     return PreparedData(train_items, dev_items, train_faces, dev_faces)
 
 
-def dev_images(faces: list[FaceCrops], config: TrainConfig, spec: RenderSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Dev crops and labels: every real crop, one fixed pseudo-fake per real (if SBI), every fake crop."""
+@dataclass
+class DevSet:
+    """Dev crops as the model sees them: every real crop, one fixed pseudo-fake per real (if SBI), every fake."""
+
+    images: np.ndarray  # (N, S, S, 3) uint8
+    labels: np.ndarray  # (N,) 0 real, 1 fake or self-blend
+    items: np.ndarray  # (N,) index of the dev item a crop comes from; -1 for self-blends (no video of their own)
+
+    def video_auc(self, probs: np.ndarray) -> float | None:
+        """AUC over the dev videos and images that are real or really manipulated, each scored by the mean
+        probability of its crops: what model selection reads (self-blends are training's proxy, not the goal)."""
+        from sklearn.metrics import roc_auc_score
+
+        kept = self.items >= 0
+        item_ids = np.unique(self.items[kept])
+        scores = np.array([probs[self.items == i].mean() for i in item_ids])
+        labels = np.array([self.labels[self.items == i][0] for i in item_ids])
+        return float(roc_auc_score(labels, scores)) if len(np.unique(labels)) == 2 else None
+
+
+def dev_images(faces: list[FaceCrops], config: TrainConfig, spec: RenderSpec) -> DevSet:
     samples = build_samples(faces, 1, config.data.pseudo_fakes == "sbi")
     images = [
         render_sample(faces, s, np.random.default_rng([DEV_PSEUDO_FAKE_SEED, k]), None, spec)[0]
         for k, s in enumerate(samples)
     ]
-    labels = np.array([s.label for s in samples], dtype=np.int64)
-    return np.asarray(images, dtype=np.uint8).reshape(-1, spec.size, spec.size, 3), labels
+    return DevSet(
+        np.asarray(images, dtype=np.uint8).reshape(-1, spec.size, spec.size, 3),
+        np.array([s.label for s in samples], dtype=np.int64),
+        np.array([-1 if s.kind == "sbi" else s.item for s in samples], dtype=np.int64),
+    )
 
 
 def fit_calibration(method: str, logits: np.ndarray, labels: np.ndarray) -> Calibration:
@@ -413,13 +469,27 @@ def train_sklearn(config: TrainConfig, data: PreparedData, log: Log) -> Path:
     ]
     labels = [s.label for s in samples]
     model = fit_spectral_lr(images, labels, regularisation_c=config.spectral_c)
-    dev_x, dev_y = dev_images(data.dev_faces, config, spec)
+    dev = dev_images(data.dev_faces, config, spec)
+    dev_y = dev.labels
     scorer = Detector(detector_config, model, torch.device("cpu"))
-    dev_logits = predict_logits(scorer, normalise(dev_x, detector_config))
+    dev_logits = predict_logits(scorer, normalise(dev.images, detector_config))
     elapsed = time.perf_counter() - started
     log(f"spectral_lr fitted on {len(samples)} samples in {elapsed:.1f} s")
     extra = {"train_samples": len(samples), "train_seconds": round(elapsed, 1)}
     return finish(config, detector_config, model.state_dict(), dev_logits, dev_y, extra, log)
+
+
+def parameter_groups(model: nn.Module, lr: float, early_lr_scale: float) -> list[dict[str, Any]]:
+    """AdamW groups: the stem and the first half of the backbone's stages at ``lr * early_lr_scale`` (pretrained
+    low-level filters move less), everything else at ``lr``; one group when the scale is 1."""
+    stages = feature_stages(model)
+    if early_lr_scale == 1.0 or not stages:
+        return [{"params": list(model.parameters()), "lr": lr}]
+    early = {id(p) for stage in stages[: len(stages) // 2] for p in stage.parameters()}
+    return [
+        {"params": [p for p in model.parameters() if id(p) in early], "lr": lr * early_lr_scale},
+        {"params": [p for p in model.parameters() if id(p) not in early], "lr": lr},
+    ]
 
 
 def make_boundary_head(model: nn.Module, size: int, device: torch.device) -> BoundaryHead:
@@ -463,26 +533,31 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             )
         model.load_state_dict(start.state_dict)
         log(f"weights from {optim.init_from} (sha256 {start.sha256[:12]})")
+    elif optim.pretrained and not (resume and (output / "last.pt").is_file()):
+        source = detector_config.extra["pretrained"]
+        sha = model.load_pretrained(source)
+        log(f"ImageNet weights of {source} (sha256 {sha[:12]})")
     spec = RenderSpec.of(config, detector_config)
     size = spec.size
     samples = build_samples(data.train_faces, config.data.pseudo_fakes_per_real, config.data.pseudo_fakes == "sbi")
     per_epoch = optim.samples_per_epoch or len(samples)
     steps_per_epoch = max(1, per_epoch // optim.batch_size)
-    dev_x, dev_y = dev_images(data.dev_faces, config, spec)
-    dev_batch = normalise(dev_x, detector_config)
+    dev_set = dev_images(data.dev_faces, config, spec)
+    dev_y = dev_set.labels
+    dev_batch = normalise(dev_set.images, detector_config)
     # Dev batches are scored as inference scores crops (precision, memory format) by a Detector around the model.
     scorer = Detector(detector_config, model, device)
     log(f"train samples {len(samples)} ({per_epoch} per epoch), dev {len(dev_y)} ({int(dev_y.sum())} fake)")
 
     boundary_head = None
-    parameters = list(model.parameters())
+    groups = parameter_groups(model, optim.lr, optim.early_lr_scale)
     if optim.boundary_loss_weight > 0:
         boundary_head = make_boundary_head(model, size, device)
-        parameters += list(boundary_head.parameters())
-    optimizer = torch.optim.AdamW(parameters, lr=optim.lr, weight_decay=optim.weight_decay)
+        groups.append({"params": list(boundary_head.parameters()), "lr": optim.lr})
+    optimizer = torch.optim.AdamW(groups, lr=optim.lr, weight_decay=optim.weight_decay)
     if optim.schedule == "onecycle":
         scheduler: torch.optim.lr_scheduler.LRScheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=optim.lr, total_steps=optim.epochs * steps_per_epoch
+            optimizer, max_lr=[g["lr"] for g in groups], total_steps=optim.epochs * steps_per_epoch
         )
     else:
         scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -528,7 +603,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             log(f"early stop: dev log loss did not improve for {bad_epochs} epochs")
             break
         thawed = apply_unfreezing(model, epoch, optim.freeze_backbone_epochs, optim.unfreeze_every_epochs)
-        drawn = epoch_samples(samples, per_epoch, balance_by_sampling, config.seed, epoch)
+        drawn = epoch_samples(samples, per_epoch, balance_by_sampling, config.seed, epoch, config.data.sbi_share)
         dataset = FaceSampleDataset(data.train_faces, drawn, detector_config, config.seed, epoch, config.augment, spec)
         loader = DataLoader(
             dataset, batch_size=optim.batch_size, shuffle=False, drop_last=True, num_workers=optim.num_workers
@@ -566,6 +641,7 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
         dev_logits = predict_logits(scorer, dev_batch)
         dev_probs = Calibration.identity().apply_logits(dev_logits)
         dev = binary_metrics(dev_y, dev_probs, 0.5)
+        video_auc = dev_set.video_auc(dev_probs)
         values = {
             "train/loss": float(np.mean(losses)) if losses else float("nan"),
             "train/lr": optimizer.param_groups[0]["lr"],
@@ -573,11 +649,14 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
             "dev/log_loss": dev["log_loss"],
             "dev/auc_roc": dev["auc_roc"] if dev["auc_roc"] is not None else float("nan"),
             "dev/accuracy": dev["accuracy"],
+            "dev/video_auc": video_auc if video_auc is not None else float("nan"),
         }
         scalars.add(epoch, values)
-        improved = dev["log_loss"] < best_loss - 1e-4
+        # best_loss holds the selection criterion, lower is better: log loss, or minus the dev video AUC.
+        criterion = -(video_auc or 0.0) if optim.keep == "best_dev_video_auc" else dev["log_loss"]
+        improved = criterion < best_loss - 1e-4
         if improved:
-            best_loss, bad_epochs = dev["log_loss"], 0
+            best_loss, bad_epochs = criterion, 0
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         else:
             bad_epochs += 1
@@ -599,16 +678,17 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
         )
         log(
             f"epoch {epoch + 1}/{optim.epochs}: loss {values['train/loss']:.4f} dev loss {dev['log_loss']:.4f} "
-            f"dev AUC {values['dev/auc_roc']:.4f} acc {dev['accuracy']:.3f} "
+            f"dev AUC {values['dev/auc_roc']:.4f} video AUC {values['dev/video_auc']:.4f} acc {dev['accuracy']:.3f} "
             f"{'*' if improved else ' '} ({time.perf_counter() - started:.0f} s)"
         )
     scalars.close()
-    if best_state is not None and optim.keep == "best_dev_loss":
+    if best_state is not None and optim.keep != "last":
         model.load_state_dict(best_state)
     dev_logits = predict_logits(scorer, dev_batch)
     extra = {
         "train_seconds": round(trained_before_s + time.perf_counter() - started, 1),
         "train_samples": len(samples),
+        "dev_video_auc": dev_set.video_auc(Calibration.identity().apply_logits(dev_logits)),
     }
     path = finish(config, detector_config, model.state_dict(), dev_logits, dev_y, extra, log)
     if needs_dev_calibration(config):

@@ -16,7 +16,15 @@ from detector.training.metrics import (
     expected_calibration_error,
     threshold_at_fpr,
 )
-from detector.training.train import apply_unfreezing, cosine_with_warmup, feature_stages
+from detector.training.train import (
+    DevSet,
+    Sample,
+    apply_unfreezing,
+    cosine_with_warmup,
+    epoch_samples,
+    feature_stages,
+    parameter_groups,
+)
 from tests.training.conftest import face_crop_variant
 
 
@@ -199,3 +207,45 @@ def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
     assert factor(9) == pytest.approx(1.0)
     assert factor(55) < factor(20)
     assert factor(100) == pytest.approx(0.01)
+
+
+def test_the_self_blend_share_sets_how_much_of_the_fake_half_is_self_blended() -> None:
+    samples = [Sample(0, k, "real") for k in range(100)] + [Sample(0, k, "sbi") for k in range(100)]
+    samples += [Sample(1, k, "fake") for k in range(20)]
+    for share in (0.0, 0.25, 0.5):
+        drawn = epoch_samples(samples, 8000, True, seed=1, epoch=0, sbi_share=share)
+        kinds = [s.kind for s in drawn]
+        assert abs(kinds.count("real") / 8000 - 0.5) < 0.03
+        assert abs(kinds.count("sbi") / 8000 - 0.5 * share) < 0.03
+    alike = [s.kind for s in epoch_samples(samples, 8000, True, seed=1, epoch=0)]
+    assert alike.count("sbi") > 4 * alike.count("fake"), "without a share every fake sample is drawn alike"
+
+
+def test_dev_video_auc_scores_each_real_and_manipulated_video_by_its_crops_and_ignores_self_blends() -> None:
+    dev = DevSet(np.zeros((7, 2, 2, 3), np.uint8), np.array([0, 0, 1, 1, 1, 1, 1]), np.array([0, 0, 1, 1, 2, 2, -1]))
+    # Item 2 (fake) is scored below item 0 (real) by its crops' mean; the self-blend's 0.0 would reverse more.
+    probs = np.array([0.5, 0.7, 0.9, 0.8, 0.4, 0.6, 0.0])
+    assert dev.video_auc(probs) == 0.5
+    assert dev.video_auc(np.array([0.1, 0.1, 0.9, 0.8, 0.7, 0.6, 0.0])) == 1.0
+    assert DevSet(np.zeros((1, 2, 2, 3), np.uint8), np.array([0]), np.array([0])).video_auc(np.array([0.3])) is None
+
+
+def test_early_stages_of_a_pretrained_backbone_can_learn_at_a_lower_rate() -> None:
+    model = detector.create("efficientnet_lite0", device="cpu").model
+    assert len(parameter_groups(model, 1e-3, 1.0)) == 1
+    early, late = parameter_groups(model, 1e-3, 0.1)
+    assert early["lr"] == pytest.approx(1e-4) and late["lr"] == 1e-3
+    assert any(p is model.backbone.conv_stem.weight for p in early["params"])
+    assert any(p is model.head.weight for p in late["params"])
+    assert len(early["params"]) + len(late["params"]) == len(list(model.parameters()))
+
+
+def test_pretrained_needs_a_detector_that_names_its_weights_and_a_share_needs_self_blends() -> None:
+    sources = {"sources": [{"path": ".", "label": "real"}]}
+    assert config_from_dict({"detector": "efficientnet_lite0", "data": sources, "optim": {"pretrained": True}})
+    with pytest.raises(ConfigError, match="names no pretrained weights"):
+        config_from_dict({"detector": "custom_cnn", "data": sources, "optim": {"pretrained": True}})
+    with pytest.raises(ConfigError, match="sbi_share"):
+        config_from_dict({"detector": "custom_cnn", "data": {**sources, "pseudo_fakes": "none", "sbi_share": 0.5}})
+    with pytest.raises(ConfigError, match="part"):
+        config_from_dict({"detector": "custom_cnn", "data": {"sources": [{"path": ".", "label": "real", "part": "x"}]}})

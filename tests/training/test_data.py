@@ -12,11 +12,14 @@ from detector.synthetic import write_moving_face_clip
 from detector.training.data import (
     FaceCache,
     MediaItem,
+    group_of,
+    link_groups,
     read_split,
     scan_folder,
     scan_labelled_dir,
     split_by_group,
     split_hashes_and_groups,
+    split_train_dev_test,
     write_split,
 )
 
@@ -77,3 +80,36 @@ def test_video_faces_come_from_the_inference_face_finder(tmp_path: Path) -> None
         # A margin of 0.3 puts the face box in the middle ~60 % of the crop.
         assert 10 < x1 < x2 < 86 and 10 < y1 < y2 < 86
     assert len(set(faces.frame_indices.tolist())) == len(faces)
+
+
+def test_a_face_swap_joins_the_group_of_both_people_it_shows() -> None:
+    real_pattern = r"^(?:ffpp_c23_(\d{3})|([a-z]+))"
+    fake_pattern = r"^ffpp_c23_(?:df|f2f|fs)_(\d{3})_(\d{3})"
+    reals = [
+        MediaItem(Path(f"ffpp_c23_{i}.mp4"), 0, group_of(Path(f"ffpp_c23_{i}"), real_pattern), "video")
+        for i in ("035", "036", "044", "183")
+    ]
+    swap = Path("ffpp_c23_df_035_036")
+    assert group_of(swap, fake_pattern) == "035+036" and group_of(Path("lipnet_x"), real_pattern) == "lipnet"
+    fakes = [
+        MediaItem(swap.with_suffix(".mp4"), 1, group_of(swap, fake_pattern), "video"),
+        MediaItem(Path("ffpp_c23_f2f_044_945.mp4"), 1, "044+945", "video"),
+    ]
+    linked = {i.path.stem: i.group for i in link_groups(reals + fakes)}
+    assert linked["ffpp_c23_035"] == linked["ffpp_c23_036"] == linked["ffpp_c23_df_035_036"] == "035+036"
+    assert linked["ffpp_c23_044"] == linked["ffpp_c23_f2f_044_945"] == "044+945"
+    assert linked["ffpp_c23_183"] == "183", "an original with no swap keeps its own group"
+    _, _, test = split_train_dev_test(link_groups(reals + fakes), 0.0, 0.0, 0, test_groups=["035+036"])
+    assert {i.path.stem for i in test} == {"ffpp_c23_035", "ffpp_c23_036", "ffpp_c23_df_035_036"}
+    with pytest.raises(ValueError, match="both dev and test"):
+        split_train_dev_test(link_groups(reals), 0.0, 0.0, 0, dev_groups=["183"], test_groups=["183"])
+    with pytest.raises(ValueError, match="match no item"):
+        split_train_dev_test(link_groups(reals), 0.0, 0.0, 0, test_groups=["999"])
+
+
+def test_the_test_part_of_a_split_is_not_what_an_evaluation_leaves_out(tmp_path: Path) -> None:
+    train = [MediaItem(Path(__file__), 0, "a", "image")]
+    test = [MediaItem(Path(__file__).with_name("conftest.py"), 1, "b", "image")]
+    write_split(tmp_path / "split.json", {"train": train, "test": test}, seed=0)
+    hashes, groups = split_hashes_and_groups(tmp_path / "split.json")
+    assert groups == {"a"} and len(hashes) == 1
