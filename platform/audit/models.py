@@ -2,9 +2,9 @@
 Postgres, a trigger refuses it too (so raw SQL from the application cannot rewrite history either).
 
 Each event is also a link of a hash chain, one chain per team (``team:<id>``, and ``platform`` for
-events of no team): it stores the sha256 of its content and its predecessor's hash, with a sequence
-number, so an edit or a deletion made with the database owner's rights (who can drop the trigger)
-still shows (``manage.py verify_audit``). The hashes are defined once, in ``audit.verify``.
+events of no team): its hash covers a sequence number, its predecessor's hash and its content's digest,
+so an edit or a deletion made with the database owner's rights (who can drop the trigger) still shows
+(``manage.py verify_audit``). The hashes are defined once, in ``audit.verify``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "auth.login_failed", "Sign-in failed"
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
+    CHAIN_REHASHED = "audit.chain_rehashed", "Custody chain re-hashed (new hash version)"
 
 
 class AppendOnlyError(Exception):
@@ -83,6 +84,11 @@ class AuditEvent(models.Model):
     seq = models.PositiveBigIntegerField(editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     entry_hash = models.CharField(max_length=64, editable=False)
+    # Random, hashed with the content and shown only with it: a redacted link's content digest cannot be
+    # confirmed by hashing a guess of its content.
+    salt = models.CharField(max_length=32, editable=False)
+    # The hash this event had under hash version 1, kept when migration 0010 re-hashed the chain.
+    v1_entry_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -104,11 +110,12 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("audit events cannot be deleted")
 
     def chain_content(self) -> dict[str, Any]:
-        """What the event's hash covers (audit.verify.CONTENT_FIELDS), as it is exported."""
+        """What the event's hash covers (audit.verify: LINK_FIELDS, the salt, CONTENT_FIELDS), as it is exported."""
         return {
             "chain": self.chain,
             "seq": self.seq,
             "prev_hash": self.prev_hash,
+            "salt": self.salt,
             "created_at": format_timestamp(self.created_at),
             "actor_id": self.actor_id,
             "actor_name": self.actor_name,

@@ -7,6 +7,7 @@ import functools
 import io
 import ipaddress
 import json
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from audit.verify import (
     GENESIS_HASH,
     HASH_VERSION,
     canonical_json,
+    content_hash,
     entry_hash,
     event_as_csv_row,
     format_timestamp,
@@ -90,9 +92,15 @@ def record(
         # the detail as plain JSON (what a JSON column returns).
         ip=AuditEvent._meta.get_field("ip").get_prep_value(ip),
         detail=json.loads(canonical_json(detail or {})),
+        salt=new_salt(),
     )
     append(event)
     return event
+
+
+def new_salt() -> str:
+    """An event's salt (audit.verify): 128 random bits."""
+    return secrets.token_hex(16)
 
 
 def append(event: AuditEvent) -> AuditEvent:
@@ -160,30 +168,20 @@ def custody_events(team_id: int, subjects: set[Subject]):
     return AuditEvent.objects.filter(_about(subjects), chain=chain_for_team(team_id)).order_by("-seq")
 
 
-def export_document(team_id: int, subjects: set[Subject], scope: dict[str, Any]) -> dict[str, Any]:
-    """The team's chain from its first event, the events about ``subjects`` in full and every other one
-    as a redacted link, in the form ``python -m audit.verify`` checks (``audit.verify.read_export``).
+def export_document(team_id: int, subjects: set[Subject] | None, scope: dict[str, Any]) -> dict[str, Any]:
+    """The team's chain from its first event, the events about ``subjects`` (every event when None) in full and
+    every other one as a redacted link (its content's digest in place of its content), in the form
+    ``python -m audit.verify`` checks (``audit.verify.read_export``). Events about the chain itself (its
+    re-hashing) are always in full: they say nothing about any case.
 
     Read in one query, so the head is the last event read even while others are being appended.
     """
     chain = chain_for_team(team_id)
-    wanted = set(AuditEvent.objects.filter(_about(subjects), chain=chain).values_list("pk", flat=True))
-    events = []
-    for event in AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000):
-        if event.pk in wanted:
-            events.append({"id": event.pk, **event.chain_content(), "entry_hash": event.entry_hash, "redacted": False})
-        else:
-            events.append(
-                {
-                    "id": event.pk,
-                    "chain": chain,
-                    "seq": event.seq,
-                    "prev_hash": event.prev_hash,
-                    "entry_hash": event.entry_hash,
-                    "redacted": True,
-                }
-            )
-    last = events[-1] if events else {"seq": 0, "entry_hash": GENESIS_HASH}
+    exported = [
+        exported_event(event, redacted=not _shown_in_full(event, subjects))
+        for event in AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=2000)
+    ]
+    last = exported[-1] if exported else {"seq": 0, "entry_hash": GENESIS_HASH}
     return {
         "format": EXPORT_FORMAT,
         "version": HASH_VERSION,
@@ -192,12 +190,35 @@ def export_document(team_id: int, subjects: set[Subject], scope: dict[str, Any])
         "exported_at": format_timestamp(timezone.now()),
         "head": {"seq": last["seq"], "entry_hash": last["entry_hash"]},
         "verify_with": "python -m audit.verify FILE (stdlib only: platform/audit/verify.py)",
-        "events": events,
+        "events": exported,
     }
 
 
+def _shown_in_full(event: AuditEvent, subjects: set[Subject] | None) -> bool:
+    return subjects is None or event.object_type == "chain" or (event.object_type, event.object_id) in subjects
+
+
+def exported_event(event: AuditEvent, *, redacted: bool) -> dict[str, Any]:
+    """One link as exported: in full, or redacted to its place, its content's digest and its hash."""
+    content = event.chain_content()
+    link = {"id": event.pk, "chain": event.chain, "seq": event.seq, "prev_hash": event.prev_hash}
+    shown = {} if redacted else {key: value for key, value in content.items() if key not in link}
+    return {
+        **link,
+        **shown,
+        "content_hash": content_hash(content),
+        "entry_hash": event.entry_hash,
+        "redacted": redacted,
+    }
+
+
+def export_json(document: dict[str, Any]) -> str:
+    """The export as the JSON file a third party is given."""
+    return json.dumps(document, indent=1)
+
+
 def export_csv(document: dict[str, Any]) -> str:
-    """The same export as CSV, one row per event (redacted rows have only the chain columns)."""
+    """The same export as CSV, one row per event (a redacted row has its link and hashes, no content)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -15,8 +15,9 @@ from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 
 from audit.models import AuditAction, AuditChainHead, AuditEvent
-from audit.services import chain_head, record
+from audit.services import chain_head, export_document, export_json, record
 from audit.verify import GENESIS_HASH, entry_hash
+from audit.verify import main as verify_main
 
 
 def verify_audit() -> tuple[bool, str]:
@@ -177,15 +178,20 @@ def test_concurrent_writers_of_one_team_append_one_after_another_without_forking
 # --- events written before the chain ----------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
-def test_events_written_before_the_chain_existed_are_chained_by_the_migration(team, alice):
+def migrate_to(*targets: tuple[str, str]):
+    """Migrate the test database to ``targets`` (every leaf when none); the apps as of there."""
     from django.db.migrations.executor import MigrationExecutor
 
-    before = [("audit", "0003_case_custody_actions")]
     executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old_event = executor.loader.project_state(before).apps.get_model("audit", "AuditEvent")
-    for n, team_id in enumerate([team.pk, None, team.pk]):
+    targets = targets or tuple(executor.loader.graph.leaf_nodes())
+    executor.migrate(list(targets))
+    return executor.loader.project_state(list(targets)).apps
+
+
+def events_before_the_chain(alice, team_ids: list) -> None:
+    """Events as the first release wrote them (no chain): chained later by migration 0005, under version 1."""
+    old_event = migrate_to(("audit", "0003_case_custody_actions")).get_model("audit", "AuditEvent")
+    for n, team_id in enumerate(team_ids):
         old_event.objects.create(
             action="job.submitted",
             actor_id=alice.pk,
@@ -196,18 +202,72 @@ def test_events_written_before_the_chain_existed_are_chained_by_the_migration(te
             ip="192.0.2.1",
             detail={"n": n},
         )
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
-    assert [(e.chain, e.seq) for e in AuditEvent.objects.order_by("id")] == [
+
+@pytest.mark.django_db(transaction=True)
+def test_events_written_before_the_chain_existed_are_chained_by_the_migration(team, alice):
+    events_before_the_chain(alice, [team.pk, None, team.pk])
+    migrate_to()
+
+    assert [(e.chain, e.seq) for e in AuditEvent.objects.filter(object_type="job").order_by("id")] == [
         (f"team:{team.pk}", 1),
         ("platform", 1),
         (f"team:{team.pk}", 2),
     ]
-    # New events continue the migrated chains, and the trigger is back on.
+    # New events continue the migrated chains (after the re-hashing's own event), and the trigger is back on.
     record(AuditAction.JOB_SUBMITTED, actor=alice, team=team, object_type="job", object_id=3)
-    assert AuditEvent.objects.get(object_id="3").seq == 3
+    assert AuditEvent.objects.get(object_id="3").seq == 4
     ok, out = verify_audit()
     assert ok, out
     with pytest.raises(Exception, match="append-only"), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_version_1_chains_are_verified_then_rehashed_keeping_their_old_hashes_and_saying_so(
+    team, alice, tmp_path, capsys
+):
+    events_before_the_chain(alice, [team.pk, None, team.pk])
+    old = migrate_to(("audit", "0009_original_deleted_action"))
+    v1_hashes = dict(old.get_model("audit", "AuditEvent").objects.values_list("pk", "entry_hash"))
+    v1_head = old.get_model("audit", "AuditChainHead").objects.get(chain=f"team:{team.pk}")
+    migrate_to()
+
+    migrated = AuditEvent.objects.exclude(object_type="chain")
+    assert {e.pk: e.v1_entry_hash for e in migrated} == v1_hashes
+    assert all(e.entry_hash != e.v1_entry_hash and len(e.salt) == 32 for e in migrated)
+    marker = AuditEvent.objects.get(chain=f"team:{team.pk}", object_type="chain")
+    assert (marker.seq, marker.action, marker.object_id) == (3, "audit.chain_rehashed", f"team:{team.pk}")
+    assert marker.detail == {
+        "from_version": 1,
+        "to_version": 2,
+        "v1_head": {"seq": 2, "entry_hash": v1_head.entry_hash},
+    }
+    assert chain_head(team.pk)["entry_hash"] == marker.entry_hash
+    ok, out = verify_audit()
+    assert ok and f"OK team:{team.pk}: 3 events" in out and "OK platform: 2 events" in out
+    # A third party's export of the first job: its event and the re-hashing in full, the other job redacted.
+    export = tmp_path / "custody.json"
+    export.write_text(export_json(export_document(team.pk, {("job", "0")}, {"type": "job", "id": 0})))
+    assert verify_main([str(export)]) == 0
+    assert f"OK chain team:{team.pk}: 3 events (2 in full, 1 redacted links)" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_version_1_chain_that_does_not_verify_stops_the_migration_instead_of_being_rehashed(team, alice):
+    """Re-hashing an edited chain under version 2 would make the edit verify: the migration refuses it."""
+    events_before_the_chain(alice, [team.pk, team.pk])
+    migrate_to(("audit", "0009_original_deleted_action"))
+    edited = AuditEvent.objects.only("pk").order_by("id").first().pk
+    as_owner("UPDATE audit_auditevent SET actor_name = 'mallory' WHERE id = %s", (edited,))
+    try:
+        with pytest.raises(Exception, match=f"custody chain team:{team.pk} seq 1 .* version 1 hash does not hold"):
+            migrate_to()
+        # Rolled back as a whole: no event was re-hashed, the edit still shows under version 1.
+        with connection.cursor() as cursor:
+            columns = [c.name for c in connection.introspection.get_table_description(cursor, "audit_auditevent")]
+        assert "v1_entry_hash" not in columns
+    finally:
+        as_owner("DELETE FROM audit_auditevent")
+        AuditChainHead.objects.all().delete()
+        migrate_to()

@@ -649,9 +649,10 @@ export interface components {
          *     * `auth.login_failed` - Sign-in failed
          *     * `token.created` - API token created
          *     * `token.revoked` - API token revoked
+         *     * `audit.chain_rehashed` - Custody chain re-hashed (new hash version)
          * @enum {string}
          */
-        ActionEnum: "case.created" | "case.updated" | "media.uploaded" | "media.downloaded" | "media.viewed" | "media.original_deleted" | "artifact.viewed" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "report.viewed" | "auth.login_failed" | "token.created" | "token.revoked";
+        ActionEnum: "case.created" | "case.updated" | "media.uploaded" | "media.downloaded" | "media.viewed" | "media.original_deleted" | "artifact.viewed" | "job.submitted" | "job.cancelled" | "job.retried" | "job.reviewed" | "report.downloaded" | "report.viewed" | "auth.login_failed" | "token.created" | "token.revoked" | "audit.chain_rehashed";
         ApiToken: {
             readonly id: number;
             readonly name: string;
@@ -1279,8 +1280,9 @@ export interface operations {
                  *     * `auth.login_failed` - Sign-in failed
                  *     * `token.created` - API token created
                  *     * `token.revoked` - API token revoked
+                 *     * `audit.chain_rehashed` - Custody chain re-hashed (new hash version)
                  */
-                action?: "artifact.viewed" | "auth.login_failed" | "case.created" | "case.updated" | "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.original_deleted" | "media.uploaded" | "media.viewed" | "report.downloaded" | "report.viewed" | "token.created" | "token.revoked";
+                action?: "artifact.viewed" | "audit.chain_rehashed" | "auth.login_failed" | "case.created" | "case.updated" | "job.cancelled" | "job.retried" | "job.reviewed" | "job.submitted" | "media.downloaded" | "media.original_deleted" | "media.uploaded" | "media.viewed" | "report.downloaded" | "report.viewed" | "token.created" | "token.revoked";
                 object_id?: string;
                 object_type?: string;
                 /** @description Which field to use when ordering the results. */

@@ -6,7 +6,8 @@ owner, inside one transaction, so no other writer sees it off).
 
 from django.db import migrations
 
-from audit.verify import GENESIS_HASH, entry_hash, format_timestamp
+from audit.chain_v1 import entry_hash
+from audit.verify import GENESIS_HASH, format_timestamp
 
 
 def chain_existing_events(apps, schema_editor):

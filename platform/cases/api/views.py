@@ -66,7 +66,7 @@ def custody_export(request: Request, team_id: int, subjects: set, scope: dict) -
     if file_format == "csv":
         response = HttpResponse(custody.export_csv(document), content_type="text/csv; charset=utf-8")
     else:
-        response = HttpResponse(json.dumps(document, indent=1), content_type="application/json")
+        response = HttpResponse(custody.export_json(document), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
