@@ -106,6 +106,7 @@ def sign_report(
         "statement": statement,
         "public_key": base64.b64encode(public_raw).decode(),
         "signature": base64.b64encode(key.sign(canonical_json(statement))).decode(),
-        "verify_with": "python -m audit.verify_pdf REPORT.pdf REPORT.pdf.sig --key-id KEY_ID "
+        "verify_with": "python -m audit.verify_pdf REPORT.pdf REPORT.pdf.sig --key-id KEY_ID, KEY_ID being the "
+        "fingerprint the lab publishes, not one found in or with the report "
         "(needs the cryptography package: platform/audit/verify_pdf.py)",
     }

@@ -1,15 +1,18 @@
 """Check a PDF report against its detached signature, without the platform or Django.
 
-    python -m audit.verify_pdf job-7-report-42.pdf job-7-report-42.pdf.sig [--public-key lab.pub]
-    python platform/audit/verify_pdf.py REPORT.pdf REPORT.pdf.sig --key-id SHA256
+    python -m audit.verify_pdf job-7-report-42.pdf job-7-report-42.pdf.sig --public-key lab.pub
+    python platform/audit/verify_pdf.py REPORT.pdf REPORT.pdf.sig --key-id SHA256  (the lab's published fingerprint)
 
 The signature file (JSON) carries a statement (the PDF's sha256 and size, the job, the custody chain head
 the report prints, when and with which key it was signed), the signer's Ed25519 public key and the
 signature over the statement's canonical JSON. Verifying recomputes the PDF's sha256, checks it against
-the statement and the signature against the key. The key in the file proves only that the file was not
-changed since someone signed it; pin the lab's key (``--public-key`` or ``--key-id``, printed by
-``manage.py report_signing_key``) to know who signed it. Needs the ``cryptography`` package only.
-Exit status 0: the signature holds; 1: it does not (the reason is printed); 2: a file cannot be read.
+the statement and the signature against the key. The key in the .sig file proves only that the file was
+not changed since someone signed it, and anyone can make a key: a check is OK only against the lab's key,
+pinned with ``--public-key`` or ``--key-id``. Take that key or fingerprint from where the lab publishes it
+(``manage.py report_signing_key`` prints it), never from the report or anything sent with it: a forger
+prints their own. Needs the ``cryptography`` package only.
+Exit status 0: the signature holds for the pinned key; 1: it does not, or no key was pinned (the reason
+is printed); 2: a file cannot be read.
 """
 
 from __future__ import annotations
@@ -121,11 +124,17 @@ def main(argv: list[str] | None = None) -> int:
     except SignatureInvalid as exc:
         print(f"FAILED {args.pdf}: {exc}")
         return 1
+    if trusted_id is None:
+        print(
+            f"FAILED {args.pdf}: no key pinned. It is signed by key {statement['key_id']}, the key in the .sig "
+            "file, which proves nothing about who signed it: anyone can make a key. Pass --public-key or --key-id "
+            "with the fingerprint the lab publishes (never one printed in the report or sent with it)."
+        )
+        return 1
     head = statement.get("custody_head") or {}
-    pinned = "the key pinned on the command line" if trusted_id else "the key in the .sig file (not pinned)"
     print(
         f"OK {args.pdf}: {statement['pdf_bytes']} bytes, sha256 {statement['pdf_sha256']}, job {statement.get('job')}, "
-        f"signed {statement.get('signed_at')} by key {statement['key_id']} ({pinned}); "
+        f"signed {statement.get('signed_at')} by the pinned key {statement['key_id']}; "
         f"custody head {head.get('chain')} seq {head.get('seq')} {head.get('entry_hash')}"
     )
     return 0

@@ -327,8 +327,10 @@ def test_analyst_uploads_a_clip_watches_it_finish_and_reads_the_verdict_next_to_
         page.get_by_test_id("download-report-signature").click()
     signature_path = tmp_path / f"{pdf_path.name}.sig"
     signature_download.value.save_as(signature_path)
+    from audit.report_signing import signing_key_id
+
     verified = subprocess.run(
-        [sys.executable, "-m", "audit.verify_pdf", str(pdf_path), str(signature_path)],
+        [sys.executable, "-m", "audit.verify_pdf", str(pdf_path), str(signature_path), "--key-id", signing_key_id()],
         capture_output=True,
         text=True,
         timeout=60,

@@ -385,11 +385,12 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         """Routed in cases.api.urls as ``report.pdf``; every download is a custody event whose seq names it."""
         job = self.get_object()
         try:
-            key_id = report_signing.signing_key_id()
+            report_signing.signing_key()
         except report_signing.NoSigningKey as exc:
             return Response({"detail": str(exc), "code": "no_signing_key"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         event = services.signed_report_downloaded(job, request.user, ip=client_ip(request))
-        context = {**self.report_context(job, "pdf"), "signing_key_id": key_id}
+        # No key fingerprint in the document: a reader pins the one the lab publishes (audit.verify_pdf).
+        context = self.report_context(job, "pdf")
         pdf = reports.render_pdf(reports.render_html(context))
         filename = f"job-{job.pk}-report-{event.seq}.pdf"
         signature = report_signing.sign_report(
