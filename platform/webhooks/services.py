@@ -20,6 +20,7 @@ from django.utils import timezone
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.signing import SIGNATURE_HEADER, signature_header
 from webhooks.targets import UnsafeTarget, check_target
+from webhooks.transport import post_to_address
 
 logger = logging.getLogger(__name__)
 DELIVER_TASK = "forensics.deliver_webhook"
@@ -118,9 +119,11 @@ def deliver(delivery_id: int) -> Attempt:
     body = json.dumps({**delivery.payload, "delivery": delivery.pk}, separators=(",", ":")).encode("utf-8")
     status_code, error = None, ""
     try:
-        check_target(endpoint.url)
-        response = requests.post(
+        # The first address the check resolved and allowed is the one connected to (webhooks.transport).
+        address = check_target(endpoint.url)[0]
+        response = post_to_address(
             endpoint.url,
+            address,
             data=body,
             headers={
                 "Content-Type": "application/json",
@@ -130,8 +133,7 @@ def deliver(delivery_id: int) -> Attempt:
                 SIGNATURE_HEADER: signature_header(endpoint.secret, body),
             },
             timeout=settings.WEBHOOK_TIMEOUT_S,
-            # A redirect would lead the request to a target that was never checked.
-            allow_redirects=False,
+            verify=settings.WEBHOOK_CA_BUNDLE or True,
         )
         status_code = response.status_code
         if not 200 <= status_code < 300:

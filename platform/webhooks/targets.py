@@ -3,7 +3,8 @@
 A webhook URL is typed by a team admin, so without this check the platform would POST on their
 behalf to loopback services, the cloud metadata address or the internal network (SSRF). The host is
 resolved and every address it resolves to must be public; the check runs when an endpoint is saved
-and again before each delivery, since a name can be re-pointed after it was saved.
+and again before each delivery, since a name can be re-pointed after it was saved, and the delivery
+connects to an address this check returned.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 def check_target(url: str) -> list[str]:
-    """The addresses ``url``'s host resolves to; raises UnsafeTarget for a refused URL."""
+    """The addresses ``url``'s host resolves to, every one allowed; raises UnsafeTarget for a refused URL.
+
+    The delivery connects to one of these (webhooks.transport), never to what the name resolves to later.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise UnsafeTarget(f"only http and https URLs are allowed, not {parts.scheme or 'none'!r}")
@@ -38,7 +42,8 @@ def check_target(url: str) -> list[str]:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError) as exc:
         raise UnsafeTarget(f"{parts.hostname} does not resolve ({exc})") from exc
-    addresses = sorted({info[4][0].split("%")[0] for info in infos})
+    # In the resolver's order of preference (RFC 6724): the delivery connects to the first.
+    addresses = list(dict.fromkeys(info[4][0].split("%")[0] for info in infos))
     if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
         private = [a for a in addresses if not _is_public(ipaddress.ip_address(a))]
         if private:

@@ -5,10 +5,13 @@ delivers them when a job ends."""
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -28,9 +31,17 @@ from workers import processes
 
 
 class Receiver:
-    """An HTTP server on loopback that records each request and answers the next status in line."""
+    """An HTTP server on loopback that records each request and answers the next status in line
+    (with a Location header when ``location`` is given; over TLS with ``tls``, a server context)."""
 
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(
+        self,
+        statuses: list[int],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        location: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.statuses = list(statuses)
         self.requests: list[dict] = []
         receiver = self
@@ -41,13 +52,18 @@ class Receiver:
                 receiver.requests.append({"headers": dict(self.headers), "body": body, "at": time.monotonic()})
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.end_headers()
 
             def log_message(self, *args):
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -60,8 +76,8 @@ class Receiver:
 def receiver_factory():
     made: list[Receiver] = []
 
-    def make(*statuses: int) -> Receiver:
-        made.append(Receiver(list(statuses) or [200]))
+    def make(*statuses: int, **options) -> Receiver:
+        made.append(Receiver(list(statuses) or [200], **options))
         return made[-1]
 
     yield make
@@ -207,6 +223,151 @@ def test_a_target_that_turned_private_is_refused_at_delivery(alice, case, sample
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
     attempt = deliver(WebhookDelivery.objects.get(endpoint=endpoint).pk)
     assert attempt.status == DeliveryStatus.FAILED and not receiver.requests
+
+
+# --- DNS rebinding: a delivery connects to the address that was checked (issue 28, row 2) -------------------
+
+REBOUND_HOST = "hooks.lab.example"
+
+
+@pytest.fixture
+def rebinding_resolver(monkeypatch):
+    """A DNS server the webhook's owner controls (TTL 0): REBOUND_HOST resolves to each address of ``answers``
+    in turn, the last one from then on. ``lookups`` lists what each lookup of the name answered."""
+    answers: list[str] = []
+    lookups: list[str] = []
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host != REBOUND_HOST:
+            return real(host, port, *args, **kwargs)
+        lookups.append(answers.pop(0) if len(answers) > 1 else answers[0])
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (lookups[-1], int(port)))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return answers, lookups
+
+
+def delivery_to(case, url: str, alice, clip) -> WebhookDelivery:
+    endpoint = WebhookEndpoint.objects.create(team=case.team, url=url, events=["job.finished"])
+    finish(submit(alice, case, clip))
+    return WebhookDelivery.objects.get(endpoint=endpoint)
+
+
+@pytest.mark.django_db
+def test_a_host_that_resolves_elsewhere_after_the_check_is_still_sent_to_the_checked_address(
+    alice, case, sample_clip_path, receiver_factory, webhook_settings, rebinding_resolver
+):
+    checked = receiver_factory(200)
+    internal = receiver_factory(200, host="127.0.0.2", port=checked.port)  # what the name points to next
+    answers, lookups = rebinding_resolver
+    delivery = delivery_to(case, f"http://{REBOUND_HOST}:{checked.port}/hook", alice, sample_clip_path)
+    answers[:] = ["127.0.0.1", "127.0.0.2"]
+    assert deliver(delivery.pk).status == DeliveryStatus.DELIVERED
+    assert internal.requests == [] and len(checked.requests) == 1
+    assert lookups == ["127.0.0.1"]  # the check's lookup is the only one
+    assert checked.requests[0]["headers"]["Host"] == f"{REBOUND_HOST}:{checked.port}"
+
+
+@pytest.mark.django_db
+def test_a_redirect_is_not_followed(alice, case, sample_clip_path, receiver_factory, webhook_settings):
+    internal = receiver_factory(200)
+    redirecting = receiver_factory(307, location=internal.url)
+    delivery = delivery_to(case, redirecting.url, alice, sample_clip_path)
+    assert deliver(delivery.pk).status == DeliveryStatus.RETRYING
+    delivery.refresh_from_db()
+    assert delivery.last_error == "HTTP 307" and len(redirecting.requests) == 1 and internal.requests == []
+
+
+def tls_server_for(name: str, tmp_path: Path, names_asked: list) -> tuple[ssl.SSLContext, Path]:
+    """A TLS server context with a certificate for ``name`` from a fresh CA (recording the SNI each client
+    sends in ``names_asked``), and the CA's certificate file."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(UTC)
+
+    def certificate(subject: str, key, issuer: str, issuer_key, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+        )
+        if ca:
+            usage = {"key_cert_sign": True, "crl_sign": True, "digital_signature": False}
+        else:
+            usage = {"key_cert_sign": False, "crl_sign": False, "digital_signature": True}
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+            builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+                **usage,
+            ),
+            critical=True,
+        )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key"
+    ca_file.write_bytes(certificate("Lab CA", ca_key, "Lab CA", ca_key, True).public_bytes(serialization.Encoding.PEM))
+    server = certificate(name, server_key, "Lab CA", ca_key, False)
+    cert_file.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda sock, server_name, ctx: names_asked.append(server_name)
+    return context, ca_file
+
+
+@pytest.mark.django_db
+def test_an_https_receiver_at_the_checked_address_is_asked_for_and_verified_by_its_name(
+    alice, case, sample_clip_path, receiver_factory, webhook_settings, rebinding_resolver, tmp_path
+):
+    names_asked: list[str] = []
+    tls, ca_file = tls_server_for(REBOUND_HOST, tmp_path, names_asked)
+    receiver = receiver_factory(200, tls=tls)
+    webhook_settings.WEBHOOK_CA_BUNDLE = str(ca_file)
+    answers, _ = rebinding_resolver
+    delivery = delivery_to(case, f"https://{REBOUND_HOST}:{receiver.port}/hook", alice, sample_clip_path)
+    answers[:] = ["127.0.0.1", "127.0.0.2"]
+    assert deliver(delivery.pk).status == DeliveryStatus.DELIVERED, WebhookDelivery.objects.get().last_error
+    assert names_asked == [REBOUND_HOST]
+    assert receiver.requests[0]["headers"]["Host"] == f"{REBOUND_HOST}:{receiver.port}"
+
+
+@pytest.mark.django_db
+def test_a_certificate_for_another_name_is_refused_at_the_checked_address(
+    alice, case, sample_clip_path, receiver_factory, webhook_settings, rebinding_resolver, tmp_path
+):
+    tls, ca_file = tls_server_for("other.example", tmp_path, [])
+    receiver = receiver_factory(200, tls=tls)
+    webhook_settings.WEBHOOK_CA_BUNDLE = str(ca_file)
+    answers, _ = rebinding_resolver
+    delivery = delivery_to(case, f"https://{REBOUND_HOST}:{receiver.port}/hook", alice, sample_clip_path)
+    answers[:] = ["127.0.0.1"]
+    assert deliver(delivery.pk).status == DeliveryStatus.RETRYING
+    delivery.refresh_from_db()
+    assert "SSLError" in delivery.last_error and "hostname" in delivery.last_error.lower()
+    assert receiver.requests == []
 
 
 @pytest.mark.django_db

@@ -252,6 +252,8 @@ WEBHOOK_RETRY_BASE_S = setting("FORENSICS_WEBHOOK_RETRY_BASE_S", default=30.0, c
 WEBHOOK_RETRY_MAX_S = setting("FORENSICS_WEBHOOK_RETRY_MAX_S", default=3600.0, cast=float)
 WEBHOOK_DISABLE_AFTER_FAILURES = setting("FORENSICS_WEBHOOK_DISABLE_AFTER_FAILURES", default=5, cast=int)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = setting("FORENSICS_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False, cast=bool)
+# CA bundle (PEM file) that webhook receivers' certificates are checked against; empty: certifi's public CAs.
+WEBHOOK_CA_BUNDLE = setting("FORENSICS_WEBHOOK_CA_BUNDLE", default="")
 # The dashboard's public origin (e.g. https://forensics.example.org), for absolute links in webhook bodies.
 PUBLIC_BASE_URL = setting("FORENSICS_PUBLIC_BASE_URL", default="")
 
