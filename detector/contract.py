@@ -51,6 +51,22 @@ LABEL_NAMES = {
     VerdictLabel.INCONCLUSIVE: "Inconclusive",
     VerdictLabel.NO_FACES: "No faces",
 }
+# What an "authentic" verdict reads as unless the detectors that reached it catch most of their model
+# cards' test fakes (Verdict.authentic_supported): nothing was found, which is not proof of authenticity.
+NO_FINDING_NAME = "No manipulation found"
+
+
+def verdict_label_text(label: str, authentic_supported: bool = False) -> str:
+    """A verdict's label in the words an analyst reads (dashboard, report, PDF): "No manipulation found"
+    for an authentic verdict unless ``authentic_supported``."""
+    if label == VerdictLabel.AUTHENTIC and not authentic_supported:
+        return NO_FINDING_NAME
+    return LABEL_NAMES[VerdictLabel(label)]
+
+
+def p_manipulated_text(score: float | None) -> str:
+    """The one unit every score is shown in: "P(manipulated) 0.46" (a calibrated probability, 2 decimals)."""
+    return "P(manipulated) —" if score is None else f"P(manipulated) {score:.2f}"
 
 
 class ManipulationKind(StrEnum):
@@ -140,6 +156,27 @@ class DetectorInfo(_Record):
     # What the model card beside the checkpoint measured (detector.cards): held-out test videos, video AUC,
     # FPR and TPR at the threshold, the known limits; {} when no card describes these weights.
     card: dict[str, Any] = field(default_factory=dict)
+
+
+# The kinds of media a model card measures a detector on; its figures' keys start with the kind
+# ("video_auc", "image_tpr"...) and its test counts are "test_videos_real", "test_images_fake"...
+CARD_MEDIA_KINDS = ("video", "image")
+
+
+def card_figures(card: dict[str, Any] | None, media_kind: str) -> dict[str, Any] | None:
+    """A recorded card's (DetectorInfo.card) held-out figures on ``media_kind``: auc, auc_ci95, fpr, tpr and the
+    counts of real and fake test items; None when the card measured no AUC on that kind of media."""
+    if not card or media_kind not in CARD_MEDIA_KINDS or card.get(f"{media_kind}_auc") is None:
+        return None
+    return {
+        "media_kind": media_kind,
+        "auc": card[f"{media_kind}_auc"],
+        "auc_ci95": card.get(f"{media_kind}_auc_ci95"),
+        "fpr": card.get(f"{media_kind}_fpr"),
+        "tpr": card.get(f"{media_kind}_tpr"),
+        "real": card.get(f"test_{media_kind}s_real"),
+        "fake": card.get(f"test_{media_kind}s_fake"),
+    }
 
 
 # {detector name: calibrated probability manipulated}
@@ -270,6 +307,14 @@ class Verdict:
     # One entry per kind of manipulation the trained detectors look for, in KIND_ORDER; the verdict is the
     # most severe of them (manipulated, then inconclusive, then authentic).
     per_kind: list[KindVerdict] = field(default_factory=list)
+    # {detector: why}: trained detectors that scored the faces but did not vote, their model card showing them
+    # no better than chance on this kind of media (detector.cards.abstention_reason).
+    abstained: dict[str, str] = field(default_factory=dict)
+    # True when every detector that voted catches most of its card's test fakes (detector.cards
+    # .MIN_TPR_FOR_AUTHENTIC): only then does an authentic verdict read "Authentic" (verdict_label_text).
+    authentic_supported: bool = False
+    # Beside an authentic verdict that is not supported: how many test fakes its detectors caught, in one line.
+    caveat: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,9 @@
 """The ensemble: every trained detector scores every face crop; their calibrated scores are averaged.
 
 A detector without a checkpoint (random weights) is listed with ``trained: false`` and its
-scores are never computed into a result: random weights are not evidence.
+scores are never computed into a result: random weights are not evidence. A trained detector whose
+model card shows it no better than chance on a kind of media (``detector.cards.abstention_reason``)
+still scores every face there, but does not vote on that kind of media (:meth:`Ensemble.voting_on`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from detector import contract
 from detector.aggregate import VerdictPolicy
+from detector.cards import absence_caveat, abstention_reason, card_for_checkpoint
 from detector.registry import Detector, create, get_config, resolve_device
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -92,6 +95,30 @@ class Ensemble:
             for kind in contract.KIND_ORDER
             if any(d.config.kind == kind for d in members)
         }
+
+    def voting_on(self, media_kind: str | None) -> tuple[Ensemble, dict[str, str]]:
+        """The members that vote on ``media_kind`` ("video" or "image"), and why each trained one that does
+        not was left out: its model card shows it no better than chance on that kind of media.
+
+        Read from the card of the weights that run (``detector.cards.card_for_checkpoint``), so a retrained
+        detector votes or not by its own card. ``media_kind`` None: everyone votes (evaluation, calibration).
+        """
+        abstained: dict[str, str] = {}
+        if media_kind is not None:
+            for d in self.trained + self.trained_track:
+                reason = abstention_reason(card_for_checkpoint(d.checkpoint_path, d.checkpoint_sha256), media_kind)
+                if reason:
+                    abstained[d.name] = reason
+        return Ensemble([d for d in self.detectors if d.name not in abstained]), abstained
+
+    def absence_caveat(self, media_kind: str) -> str:
+        """The line an authentic verdict of these members carries when their cards do not show that they catch
+        most test fakes of ``media_kind`` ("" when they do): see ``detector.cards.absence_caveat``."""
+        cards = {
+            d.name: card_for_checkpoint(d.checkpoint_path, d.checkpoint_sha256)
+            for d in self.trained + self.trained_track
+        }
+        return absence_caveat(cards, media_kind)
 
     def describe(self) -> list[dict[str, Any]]:
         return [d.describe() for d in self.detectors]

@@ -225,7 +225,11 @@ LABEL_SEVERITY = {VerdictLabel.MANIPULATED: 2, VerdictLabel.INCONCLUSIVE: 1, Ver
 
 
 def decide(
-    scored: ScoredFaces, ensemble: Ensemble, policy: aggregate.VerdictPolicy, single_image: bool = False
+    scored: ScoredFaces,
+    ensemble: Ensemble,
+    policy: aggregate.VerdictPolicy,
+    single_image: bool = False,
+    media_kind: str | None = None,
 ) -> dict[str, Any]:
     """The aggregating stage: faces → tracks → the verdict, with per-track, per-detector and per-kind summaries.
 
@@ -233,7 +237,45 @@ def decide(
     detector and a fully-generated-face detector on an image) are never averaged: each kind decides on
     its own, with its own detectors' threshold and band (the policy's strategy and minimum faces), and
     the most severe kind's verdict is the verdict; ``per_kind`` lists them all.
+
+    ``media_kind`` ("video" or "image"): only the detectors whose model cards show them better than chance
+    on it vote (``Ensemble.voting_on``); the others' scores are still reported in ``per_detector`` and
+    they are named in ``abstained``. When none votes the verdict is inconclusive, without a score. An
+    authentic verdict says whether its voters' cards support the word (``authentic_supported``, ``caveat``).
+    None: everyone votes (evaluation and calibration measure each detector as it is).
     """
+    voting, abstained = ensemble.voting_on(media_kind)
+    if not abstained:
+        verdict = _decide_kinds(scored, ensemble, policy, single_image)
+    elif voting.trained or voting.trained_track:
+        everyone = _decide_kinds(scored, ensemble, policy, single_image)
+        verdict = _decide_kinds(scored.only(voting), voting, policy, single_image)
+        verdict["per_detector"] = {**everyone["per_detector"], **verdict["per_detector"]}
+    else:
+        # Nobody may vote: what the detectors scored is still shown (per detector, per track, heatmaps of the
+        # most suspicious track), but there is no verdict score and no label beyond inconclusive.
+        verdict = _decide_kinds(scored, ensemble, policy, single_image)
+        if verdict["label"] != VerdictLabel.NO_FACES:
+            verdict.update(
+                label=VerdictLabel.INCONCLUSIVE,
+                score=None,
+                confidence=None,
+                reason=f"no detector that ran is shown by its model card to do better than chance on {media_kind}s "
+                f"({'; '.join(f'{name}: {why}' for name, why in abstained.items())}): their scores are evidence "
+                "to read, not a verdict",
+                per_kind=[],
+            )
+    verdict["abstained"] = abstained
+    if verdict["label"] == VerdictLabel.AUTHENTIC and media_kind is not None:
+        verdict["caveat"] = voting.absence_caveat(media_kind)
+        verdict["authentic_supported"] = not verdict["caveat"]
+    return verdict
+
+
+def _decide_kinds(
+    scored: ScoredFaces, ensemble: Ensemble, policy: aggregate.VerdictPolicy, single_image: bool
+) -> dict[str, Any]:
+    """:func:`decide` for the detectors of ``ensemble``, every one of them voting."""
     kinds = ensemble.by_kind()
     if len(kinds) <= 1:
         verdict = _decide_one_kind(scored, ensemble, policy, single_image)
@@ -422,7 +464,9 @@ def analyze_frames(
     ensemble = ensemble or load_ensemble(detectors, device=device, media_kind=media.kind)
     face_finder = face_finder or FaceFinder(device=ensemble.detectors[0].device if ensemble.detectors else "cpu")
     margin = ensemble.crop_margin or DEFAULT_CROP_MARGIN
-    policy = policy or ensemble.verdict_policy()
+    # The verdict's threshold and band are those of the detectors that vote on this kind of media.
+    voting, _ = ensemble.voting_on(media.kind)
+    policy = policy or (voting if voting.trained or voting.trained_track else ensemble).verdict_policy()
     single_image = media.kind == "image"
 
     progress(JobStage.FACES, 0)
@@ -455,11 +499,16 @@ def analyze_frames(
     progress(JobStage.AGGREGATING, 0)
     t0 = time.perf_counter()
     artifacts = Path(artifacts_dir) if artifacts_dir else None
-    decided = decide(scored, ensemble, policy, single_image)
+    decided = decide(scored, ensemble, policy, single_image, media_kind=media.kind)
     # A face's score is the mean of the detectors whose kind decided the verdict: kinds are never averaged.
-    kinds = ensemble.by_kind()
-    face_scores = scored.only(kinds[decided["deciding_kind"]]).ensemble if "deciding_kind" in decided else None
-    face_scores = scored.ensemble if face_scores is None else face_scores
+    kinds = voting.by_kind()
+    # With no detector voting, the faces keep every trained detector's mean: the evidence the page shows.
+    if "deciding_kind" in decided:
+        face_scores = scored.only(kinds[decided["deciding_kind"]]).ensemble
+    elif voting.trained:
+        face_scores = scored.only(voting).ensemble
+    else:
+        face_scores = scored.ensemble
     face_rows = [
         FaceResult(
             frame_index=face.frame_index,

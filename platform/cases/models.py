@@ -20,7 +20,15 @@ class CaseQuerySet(TeamScopedQuerySet):
         latest_verdict = (
             Verdict.objects.filter(job__media__case=OuterRef("pk"))
             .order_by("-job__created_at")
-            .values(summary=JSONObject(label="label", score="score", untrained="untrained", job="job_id"))[:1]
+            .values(
+                summary=JSONObject(
+                    label="label",
+                    score="score",
+                    untrained="untrained",
+                    authentic_supported="authentic_supported",
+                    job="job_id",
+                )
+            )[:1]
         )
         return self.annotate(
             media_count=Count("media", distinct=True),
@@ -232,10 +240,21 @@ class Verdict(models.Model):
     per_detector = models.JSONField(default=dict)
     # contract.KindVerdict per kind of manipulation the detectors looked for (face swap, fully generated face).
     per_kind = models.JSONField(default=list)
+    # {detector: why}: trained detectors that did not vote, their model card showing them no better than chance
+    # on this kind of media (contract.Verdict.abstained).
+    abstained = models.JSONField(default=dict, blank=True)
+    # Whether the detectors that voted catch most of their cards' test fakes: only then does an authentic
+    # verdict read "Authentic" (contract.verdict_label_text); verdicts recorded before it read "No manipulation found".
+    authentic_supported = models.BooleanField(default=False)
+    caveat = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"job {self.job_id}: {self.label}"
+
+    @property
+    def label_text(self) -> str:
+        return contract.verdict_label_text(self.label, self.authentic_supported)
 
 
 class JobReview(models.Model):

@@ -44,7 +44,9 @@ def report_context(job: AnalysisJob, data: dict[str, Any], custody_head: dict, c
         "frames": frames,
         "medium": medium,
         "verdict_in_words": verdict_in_words(verdict, job.media.kind) if verdict else "",
-        "detector_cards": detector_cards(job.detector_set),
+        "verdict_label_text": verdict.get("label_text", ""),
+        "verdict_score_text": contract.p_manipulated_text(verdict.get("score")) if verdict else "",
+        "detector_cards": detector_cards(job.detector_set, job.media.kind),
         "timeline_svg": timeline_svg(frames, verdict.get("thresholds") or {}) if frames else "",
         "top_faces": top_faces(job),
         "custody_head": custody_head,
@@ -69,51 +71,75 @@ def render_pdf(html: str) -> bytes:
 
 
 def verdict_in_words(verdict: dict[str, Any], kind: str) -> str:
-    """One or two sentences a reader who is not an analyst understands."""
+    """One or two sentences a reader who is not an analyst understands, in the one unit every score has."""
     what = "image" if kind == "image" else "video"
     label, score = verdict.get("label"), verdict.get("score")
     thresholds = verdict.get("thresholds") or {}
     high, low = thresholds.get("manipulated"), thresholds.get("authentic")
+    if label != contract.VerdictLabel.NO_FACES and score is None and verdict.get("abstained"):
+        return (
+            f"No detector that ran is shown by its model card to do better than chance on {what}s, so none of them "
+            f"decided: {'; '.join(f'{name}: {why}' for name, why in verdict['abstained'].items())}. Their scores "
+            "below are evidence for an analyst to weigh, not a finding."
+        )
     if label == contract.VerdictLabel.NO_FACES or score is None:
         return f"No face in this {what} could be scored, so the detectors say nothing about whether it was manipulated."
+    p_score = contract.p_manipulated_text(score)
     if label == contract.VerdictLabel.MANIPULATED:
         sentence = (
-            f"The detectors judge the faces in this {what} to be manipulated: they give a probability of "
-            f"manipulation of {score:.3f}, at or above the threshold of {high} from which a {what} is called "
-            "manipulated."
+            f"The detectors judge the faces in this {what} to be manipulated: {p_score}, at or above "
+            f"{contract.p_manipulated_text(high)}, from which a {what} is called manipulated."
         )
     elif label == contract.VerdictLabel.AUTHENTIC:
         sentence = (
-            f"The detectors find no sign that the faces in this {what} were manipulated: they give a probability of "
-            f"manipulation of {score:.3f}, at or below {low}, up to which a {what} is called authentic."
+            f"The detectors found no sign that the faces in this {what} were manipulated: {p_score}, at or below "
+            f"{contract.p_manipulated_text(low)}."
         )
+        if verdict.get("caveat"):
+            sentence += f" {verdict['caveat'][:1].upper()}{verdict['caveat'][1:]}"
     else:
         sentence = (
-            f"The detectors cannot decide: the probability of manipulation, {score:.3f}, lies between {low} "
-            f"(authentic) and {high} (manipulated)."
+            f"The detectors cannot decide: {p_score} lies between {contract.p_manipulated_text(low)} "
+            f"(no finding) and {contract.p_manipulated_text(high)} (manipulated)."
         )
     return sentence + " A score is evidence for an analyst to weigh, not a finding on its own."
 
 
-def detector_cards(detector_set: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each detector that ran with what its model card measured (recorded by the worker with the job)."""
+def card_rates(card: dict[str, Any], media_kind: str) -> str:
+    """Both rates of a model card at the detector's threshold, in words: real test items flagged and
+    manipulated ones caught, with the AUC and its interval ("" when the card measured nothing there)."""
+    figures = contract.card_figures(card, media_kind)
+    if figures is None:
+        return ""
+    items = f"{media_kind}s"
+    parts = []
+    if figures["fpr"] is not None:
+        counted = f"{round(figures['fpr'] * figures['real'])} of {figures['real']} " if figures["real"] else ""
+        parts.append(f"{counted}real test {items} flagged (FPR {figures['fpr']:.3f})")
+    if figures["tpr"] is not None:
+        counted = f"{round(figures['tpr'] * figures['fake'])} of {figures['fake']} " if figures["fake"] else ""
+        parts.append(f"{counted}manipulated test {items} caught (TPR {figures['tpr']:.3f})")
+    text = " and ".join(parts) + " at its threshold" if parts else "rates not measured"
+    auc = f"held-out {media_kind} AUC {figures['auc']:.3f}"
+    if figures["auc_ci95"]:
+        auc += f" (95 % interval {figures['auc_ci95'][0]:.3f}–{figures['auc_ci95'][1]:.3f})"
+    return f"{text}; {auc}"
+
+
+def detector_cards(detector_set: list[dict[str, Any]], media_kind: str = "video") -> list[dict[str, Any]]:
+    """Each detector that ran with what its model card measured (recorded by the worker with the job): its
+    rates on ``media_kind`` where the card has them, else on videos."""
     out = []
     for detector in detector_set:
         card = detector.get("card") or {}
-        fpr = card.get("video_fpr")
+        shown_kind = media_kind if contract.card_figures(card, media_kind) else "video"
         out.append(
             {
                 "name": detector.get("name"),
                 "version": detector.get("version"),
                 "threshold": detector.get("threshold"),
                 "recorded": bool(card),
-                "video_fpr": fpr,
-                "video_fpr_percent": None if fpr is None else 100 * fpr,
-                "video_tpr": card.get("video_tpr"),
-                "video_auc": card.get("video_auc"),
-                "video_auc_ci95": card.get("video_auc_ci95"),
-                "test_videos_real": card.get("test_videos_real"),
-                "test_videos_fake": card.get("test_videos_fake"),
+                "rates": card_rates(card, shown_kind),
                 "limits": card.get("limits") or [],
                 "source": card.get("source", ""),
             }
@@ -182,14 +208,14 @@ def timeline_svg(frames: list[FrameResult], thresholds: dict[str, Any]) -> SafeS
         parts.append(
             f'<text x="{m["left"] - 6}" y="{y(tick) + 4:.1f}" font-size="11" text-anchor="end">{tick:.2f}</text>'
         )
-    for name, colour in (("manipulated", "#b00020"), ("authentic", "#1b5e20")):
+    for name, shown, colour in (("manipulated", "manipulated", "#b00020"), ("authentic", "no finding", "#1b5e20")):
         value = thresholds.get(name)
         if isinstance(value, int | float) and 0.0 <= value <= 1.0:
             parts.append(
                 f'<line x1="{m["left"]}" x2="{m["left"] + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                 f'stroke="{colour}" stroke-dasharray="5 4"/>'
                 f'<text x="{m["left"] + plot_w - 4}" y="{y(value) - 4:.1f}" font-size="10" text-anchor="end" '
-                f'fill="{colour}">{escape(name)} {value:g}</text>'
+                f'fill="{colour}">{escape(shown)} {value:.2f}</text>'
             )
     scored = [(f.timestamp_s, f.max_score) for f in frames if f.max_score is not None]
     if len(scored) > 1:
@@ -207,7 +233,7 @@ def timeline_svg(frames: list[FrameResult], thresholds: dict[str, Any]) -> SafeS
     parts.append(f'<text x="{m["left"] + plot_w}" y="{axis_y}" font-size="11" text-anchor="end">{end:.2f} s</text>')
     parts.append(
         f'<text x="{m["left"] + plot_w / 2:.1f}" y="{axis_y + 12}" font-size="11" text-anchor="middle">'
-        "time in the video; dots: the highest face score of each sampled frame</text>"
+        "time in the video; dots: the highest face P(manipulated) of each sampled frame</text>"
     )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - numbers and fixed text only (see the docstring)

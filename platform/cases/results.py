@@ -134,6 +134,9 @@ def record_results(job_id: int, worker: str, result: contract.AnalysisResult) ->
             per_track=[t.to_dict() for t in v.per_track],
             per_detector=v.per_detector,
             per_kind=[k.to_dict() for k in v.per_kind],
+            abstained=v.abstained,
+            authentic_supported=v.authentic_supported,
+            caveat=v.caveat,
         )
         job.state = JobState.SUCCEEDED
         job.stage = JobStage.DONE

@@ -135,9 +135,21 @@ def scored_job(analyst, playable_clip_path):
     )
 
 
-def record_scored_job(analyst, playable_clip_path, *, frames, frame_step, seconds_apart, scores, heatmaps_from):
+def record_scored_job(
+    analyst,
+    playable_clip_path,
+    *,
+    frames,
+    frame_step,
+    seconds_apart,
+    scores,
+    heatmaps_from,
+    verdict: dict | None = None,
+    case_title: str = "Scored interview",
+):
     """A scored job of ``frames`` sampled frames, ``frame_step`` indexes and ``seconds_apart`` apart on the
-    2 s clip, the ``i``-th scored ``scores(i)`` = (effnet, spectral), heatmaps from the ``heatmaps_from``-th."""
+    2 s clip, the ``i``-th scored ``scores(i)`` = (effnet, spectral), heatmaps from the ``heatmaps_from``-th;
+    ``verdict``: fields of the verdict that differ from the fixture's manipulated one."""
     frames_sampled = frames
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -147,7 +159,7 @@ def record_scored_job(analyst, playable_clip_path, *, frames, frame_step, second
     from tests.factories import CaseFactory, JobFactory, MediaFactory
 
     team = analyst.memberships.get().team
-    case = CaseFactory(team=team, created_by=analyst, title="Scored interview", tags=["fixture"])
+    case = CaseFactory(team=team, created_by=analyst, title=case_title, tags=["fixture"])
     stored = storage.store_original(
         SimpleUploadedFile("interview.webm", playable_clip_path.read_bytes(), content_type="video/webm")
     )
@@ -203,6 +215,7 @@ def record_scored_job(analyst, playable_clip_path, *, frames, frame_step, second
                 {"track_id": 0, "score": 0.71, "faces": frames_sampled, "label": "manipulated", "frames": []}
             ],
             "per_detector": {"effnet_b4_msfa": 0.86, "spectral_lr": 0.41},
+            **(verdict or {}),
         },
         "diagnostics": {
             "width": 480,

@@ -243,8 +243,12 @@ def test_analyst_uploads_a_clip_watches_it_finish_and_reads_the_verdict_next_to_
         expect(page.get_by_test_id("untrained-warning")).to_contain_text("Not scored")
         expect(page.get_by_test_id("verdict-score")).to_contain_text("no probability of manipulation")
         expect(page.get_by_test_id("verdict-confidence")).to_have_count(0)
+    elif verdict.get_attribute("data-status") == "abstained":
+        # No shipped detector's card shows it better than chance on videos: none votes, each is named with why.
+        expect(page.get_by_test_id("verdict-score")).to_contain_text("Not decided")
+        expect(page.get_by_test_id("verdict-abstained")).to_contain_text("not above chance")
     else:
-        expect(page.get_by_test_id("verdict-score")).to_have_text(re.compile(r"^(<1|>99|\d{1,3})%$"))
+        expect(page.get_by_test_id("verdict-score")).to_have_text(re.compile(r"^P\(manipulated\) [01]\.\d\d$"))
     expect(page.get_by_test_id("model-row").first).to_contain_text(re.compile(r"\d+\.\d+"))
     sha = page.get_by_test_id("media-sha256").inner_text().strip()
     assert re.fullmatch(r"[0-9a-f]{64}", sha)
@@ -411,17 +415,18 @@ def test_a_scored_analysis_shows_probabilities_disagreements_and_heatmaps(
     page.goto(f"/jobs/{scored_job.pk}")
 
     expect(page.get_by_test_id("verdict-label")).to_have_text("Manipulated")
-    expect(page.get_by_test_id("verdict-score")).to_have_text("71%")
-    expect(page.get_by_test_id("verdict-confidence")).to_have_text("Low confidence (42%)")
+    expect(page.get_by_test_id("verdict-score")).to_have_text("P(manipulated) 0.71")
+    expect(page.get_by_test_id("verdict-confidence")).to_have_text("Low confidence (0.42)")
     expect(page.get_by_test_id("untrained-warning")).to_have_count(0)
     models = page.get_by_test_id("model-row")
     expect(models).to_have_count(2)
     expect(models.first).to_contain_text("1.2.0")
     expect(models.first).to_contain_text("4f1c00000000")
-    # How far each score can be trusted: the card's held-out AUC with its interval; no card, no line.
+    # How far each score can be trusted: the card's held-out AUC with its interval and both of its rates at the
+    # threshold (real videos flagged, manipulated ones caught); no card, no line.
     expect(models.first.get_by_test_id("model-card")).to_have_text(
-        "Tested: held-out video AUC 0.618 (95 % interval 0.355–0.855) on 11 real and 10 manipulated videos; "
-        "0.0 % of the real ones flagged at its threshold"
+        "Tested: held-out video AUC 0.618 (95 % interval 0.355–0.855); at its threshold 0 of 11 real videos "
+        "flagged (FPR 0.000) and 0 of 10 manipulated videos caught (TPR 0.000)"
     )
     expect(models.nth(1).get_by_test_id("model-card")).to_have_count(0)
     expect(page.get_by_test_id("quality-warning")).to_contain_text("faces are small")

@@ -81,3 +81,43 @@ def portrait_png(media_dir) -> Path:
 @pytest.fixture(scope="session")
 def face_finder() -> FaceFinder:
     return FaceFinder(device="cpu")
+
+
+def write_model_card(
+    checkpoint: Path,
+    *,
+    video: tuple[float, float, float, float, float] | None = None,
+    image: tuple[float, float, float, float, float] | None = None,
+    test_videos: tuple[int, int] = (11, 10),
+    test_images: tuple[int, int] = (220, 220),
+) -> Path:
+    """A made-up model card beside ``checkpoint`` (NAME.md) in the sentences ``make train`` writes, naming its
+    sha256: ``video``/``image`` = (AUC, interval low, interval high, FPR, TPR) at the threshold."""
+    import hashlib
+
+    sha256 = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    lines = [f"# Model card: `{checkpoint.stem}`", "", "| | |", "| --- | --- |", f"| sha256 | `{sha256}` |", ""]
+    if video:
+        auc, low, high, fpr, tpr = video
+        lines += [
+            f"Test videos (`EVALUATION.md`: {test_videos[0]} real and {test_videos[1]} manipulated videos no split",
+            f"used): video AUC {auc:.3f} [{low:.3f}, {high:.3f}] (95 % bootstrap interval), log loss 0.700, ECE 0.100,",
+            f"FPR on real videos {fpr:.3f} and TPR {tpr:.3f} at the threshold.",
+            "",
+        ]
+    if image:
+        auc, low, high, fpr, tpr = image
+        lines += [
+            "Held-apart test part, scored as image jobs (`EVALUATION.md` has every variant): "
+            f"AUC {auc:.3f} [{low:.3f}, {high:.3f}] as",
+            f"distributed (95 % bootstrap interval); FPR {fpr:.3f}, TPR {tpr:.3f} at the threshold.",
+            "",
+            "| variant | AUC | images |",
+            "| --- | --- | --- |",
+            f"| JPEG as distributed (256 px) | {auc:.3f} | {test_images[0]} real + {test_images[1]} fake |",
+            "",
+        ]
+    lines += ["## Known limits", "- Made up for a test.", ""]
+    path = checkpoint.with_suffix(".md")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

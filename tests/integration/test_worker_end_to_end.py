@@ -34,17 +34,22 @@ def test_a_generated_clip_is_analysed_by_a_real_worker(
     assert [d["name"] for d in job["detector_set"]] == list(DEFAULT_ENSEMBLE)
     assert all(d["trained"] and d["sha256"] for d in job["detector_set"]), job["detector_set"]
     verdict = job["verdict"]
-    assert not verdict["untrained"] and 0.0 <= verdict["score"] <= 1.0
+    assert not verdict["untrained"]
     assert set(verdict["per_detector"]) == set(DEFAULT_ENSEMBLE)
-    thresholds = verdict["thresholds"]
-    expected = (
-        "manipulated"
-        if verdict["score"] >= thresholds["manipulated"]
-        else "authentic"
-        if verdict["score"] <= thresholds["authentic"]
-        else "inconclusive"
-    )
-    assert verdict["label"] == expected, (verdict["score"], thresholds)
+    if set(verdict["abstained"]) == set(DEFAULT_ENSEMBLE):
+        # The shipped cards show no default detector better than chance on videos: none votes, none decides.
+        assert verdict["label"] == "inconclusive" and verdict["score"] is None, verdict
+    else:
+        assert 0.0 <= verdict["score"] <= 1.0
+        thresholds = verdict["thresholds"]
+        expected = (
+            "manipulated"
+            if verdict["score"] >= thresholds["manipulated"]
+            else "authentic"
+            if verdict["score"] <= thresholds["authentic"]
+            else "inconclusive"
+        )
+        assert verdict["label"] == expected, (verdict["score"], thresholds)
 
     page = requests.get(job["frames_url"], headers=headers, timeout=30).json()
     frames = page["results"]

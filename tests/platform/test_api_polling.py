@@ -93,7 +93,13 @@ def test_the_lean_status_shows_state_stage_progress_and_a_verdict_summary(alice_
     record_no_faces(job.pk)
     done = alice_client.get(url).json()
     assert done["state"] == "succeeded" and done["progress"] == 100
-    assert done["verdict"] == {"label": "no_faces", "score": None, "confidence": None, "untrained": False}
+    assert done["verdict"] == {
+        "label": "no_faces",
+        "label_text": "No faces",
+        "score": None,
+        "confidence": None,
+        "untrained": False,
+    }
 
 
 def test_the_lean_status_answers_304_until_the_job_moves(alice_client, job):

@@ -135,7 +135,10 @@ def test_the_pdf_says_the_verdict_the_reviewers_conclusion_the_chain_head_and_th
     words = " ".join(text.split())
     assert "Forensic analysis report" in words and "MANIPULATED" in words
     assert "The detectors judge the faces in this video to be manipulated" in words
-    assert "9.1 % of the real test videos" in words and "FPR 0.091" in words
+    # Both rates of the card at the threshold, and every score in one unit.
+    assert "1 of 11 real test videos flagged (FPR 0.091)" in words
+    assert "3 of 10 manipulated test videos caught (TPR 0.300)" in words
+    assert "P(manipulated) 0.80" in words
     assert "held-out video AUC 0.618 (95 % interval 0.355" in words
     assert "Beauty filters, low light and small faces raise false positives." in words
     assert "AUTHENTIC (overrides the machine verdict)" in words

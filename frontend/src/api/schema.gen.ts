@@ -952,6 +952,8 @@ export interface components {
         };
         LatestVerdict: {
             label: components["schemas"]["VerdictLabelEnum"];
+            /** @description The label in an analyst's words (Verdict.label_text). */
+            readonly label_text: string;
             /** Format: double */
             score: number | null;
             untrained: boolean;
@@ -1169,6 +1171,8 @@ export interface components {
         };
         Verdict: {
             readonly label: components["schemas"]["VerdictLabelEnum"];
+            /** @description The label in an analyst's words: "No manipulation found" for an authentic verdict unless authentic_supported. */
+            readonly label_text: string;
             /**
              * Format: double
              * @description probability manipulated; None without evidence
@@ -1187,6 +1191,14 @@ export interface components {
             };
             /** @description One verdict per kind of manipulation the detectors looked for (face swap / re-enactment, fully generated face); the verdict is the most severe of them. */
             readonly per_kind: components["schemas"]["KindVerdict"][];
+            /** @description {detector: why}: detectors that scored the faces but did not vote, their model card showing them no better than chance on this kind of media. */
+            readonly abstained: {
+                [key: string]: string;
+            };
+            /** @description Every detector that voted catches at least half of its model card's test fakes at its threshold; only then may an authentic verdict be called "Authentic". */
+            readonly authentic_supported: boolean;
+            /** @description Beside an authentic verdict that is not supported: how many test fakes its detectors caught. */
+            readonly caveat: string;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -1200,6 +1212,8 @@ export interface components {
         VerdictLabelEnum: "manipulated" | "authentic" | "inconclusive" | "no_faces";
         VerdictSummary: {
             label: components["schemas"]["VerdictLabelEnum"];
+            /** @description The label in an analyst's words (Verdict.label_text). */
+            label_text: string;
             /** Format: double */
             score: number | null;
             /** Format: double */

@@ -1,15 +1,15 @@
 import type { JobState, VerdictBrief } from "../api/types";
-import { STATE_TEXT, formatProbability, verdictLabelText } from "../lib/verdict";
+import { STATE_TEXT, formatPManipulated, verdictWords } from "../lib/verdict";
 
-/** A case's latest verdict or a job's own: the label, score and untrained flag both have. */
-type VerdictSummary = Pick<VerdictBrief, "label" | "score" | "untrained">;
+/** A case's latest verdict or a job's own: the label (and its words), score and untrained flag both have. */
+type VerdictSummary = Pick<VerdictBrief, "label" | "label_text" | "score" | "untrained">;
 
 export function VerdictBadge({ verdict, testId }: { verdict: VerdictSummary | null; testId?: string }) {
   if (!verdict) return <span className="badge neutral">No verdict</span>;
   return (
     <span className={`badge verdict-${verdict.label}`} data-testid={testId}>
-      {verdictLabelText(verdict.label)}
-      {verdict.score !== null && verdict.label !== "no_faces" && <span className="badge-score"> {formatProbability(verdict.score)}</span>}
+      {verdictWords(verdict)}
+      {verdict.score !== null && verdict.label !== "no_faces" && <span className="badge-score"> · {formatPManipulated(verdict.score)}</span>}
       {verdict.score === null && verdict.untrained && verdict.label !== "no_faces" && <span className="badge-score"> · not scored</span>}
     </span>
   );

@@ -2,7 +2,7 @@ import { useMemo, useState } from "react";
 import type { FaceResult, FrameResult, Verdict } from "../api/types";
 import { formatScore, formatTimestamp } from "../lib/format";
 import { sortFrames } from "../lib/timeline";
-import { formatProbability, scoreZone, verdictLabelText } from "../lib/verdict";
+import { formatPManipulated, scoreZone } from "../lib/verdict";
 
 const CROPS_SHOWN_PER_TRACK = 24;
 
@@ -67,7 +67,7 @@ export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex }: Prop
               <span className="muted small">
                 {" "}
                 · {faces.length} face{faces.length === 1 ? "" : "s"}
-                {summary && ` · ${verdictLabelText(summary.label)} ${formatProbability(summary.score)}`}
+                {summary && ` · ${formatPManipulated(summary.score)}`}
               </span>
             </h3>
             <ul className="crops">

@@ -4,12 +4,14 @@ import {
   aggregationText,
   detectorKindName,
   confidenceBand,
-  formatProbability,
+  bandText,
+  formatPManipulated,
   hasUntrainedDetector,
   scoreZone,
   verdictDisplay,
   verdictHeadline,
   verdictLabelText,
+  verdictWords,
 } from "./verdict";
 
 const verdict: Verdict = {
@@ -23,6 +25,10 @@ const verdict: Verdict = {
   per_track: [],
   per_detector: {},
   per_kind: [],
+  label_text: "Manipulated",
+  abstained: {},
+  authentic_supported: false,
+  caveat: "",
   created_at: "2026-01-01T00:00:00Z",
 };
 
@@ -37,18 +43,32 @@ describe("verdict display", () => {
   });
 
   it.each([
-    [0.873, "87%"],
-    [0.004, "<1%"],
-    [0.996, ">99%"],
-    [0, "0%"],
-    [1, "100%"],
+    [0.873, "P(manipulated) 0.87"],
+    [0.004, "P(manipulated) 0.00"],
+    [0.46, "P(manipulated) 0.46"],
     [null, "—"],
-  ])("shows probability %s as %s", (score, text) => {
-    expect(formatProbability(score)).toBe(text);
+  ])("shows score %s in the one unit as %s, never a bare percentage", (score, text) => {
+    expect(formatPManipulated(score)).toBe(text);
+  });
+
+  it("words an authentic verdict as no manipulation found unless the API says the cards support it", () => {
+    expect(verdictWords({ label: "authentic", label_text: "No manipulation found" })).toBe("No manipulation found");
+    expect(verdictWords({ label: "authentic", label_text: "Authentic" })).toBe("Authentic");
+    expect(verdictWords({ label: "authentic" })).toBe("No manipulation found");
+    expect(verdictWords({ label: "manipulated" })).toBe("Manipulated");
+    expect(verdictWords(null)).toBe("No verdict");
+  });
+
+  it("writes the band in the one unit, in the verdict's own words", () => {
+    const thresholds = { manipulated: 0.833, authentic: 0.519 };
+    expect(bandText({ thresholds, authentic_supported: false })).toBe(
+      "Manipulated at P(manipulated) ≥ 0.83, no manipulation found at ≤ 0.52, inconclusive between.",
+    );
+    expect(bandText({ thresholds, authentic_supported: true })).toMatch(/authentic at ≤ 0.52/);
   });
 
   it("bands numeric confidence into high, medium and low", () => {
-    expect(confidenceBand(0.9)).toEqual({ level: "high", text: "High confidence (90%)" });
+    expect(confidenceBand(0.9)).toEqual({ level: "high", text: "High confidence (0.90)" });
     expect(confidenceBand(0.6).level).toBe("medium");
     expect(confidenceBand(0.2).level).toBe("low");
   });
@@ -66,9 +86,9 @@ describe("verdict display", () => {
   });
 
   it("writes a headline that warns when untrained detectors took part", () => {
-    expect(verdictHeadline(verdict)).toBe("Manipulated: 87% probability of manipulation.");
+    expect(verdictHeadline(verdict)).toBe("Manipulated: P(manipulated) 0.87.");
     expect(verdictHeadline({ ...verdict, untrained: true })).toMatch(/Only the trained detectors voted/);
-    expect(verdictHeadline({ ...verdict, label: "inconclusive", score: null, untrained: true })).toBe(
+    expect(verdictHeadline({ ...verdict, label: "inconclusive", label_text: "Inconclusive", score: null, untrained: true })).toBe(
       "Inconclusive: not scored, no detector has trained weights.",
     );
     expect(verdictHeadline({ ...verdict, label: "no_faces", score: null })).toMatch(/No faces/);
@@ -88,6 +108,7 @@ describe("verdictDisplay", () => {
   const unscored: Verdict = {
     ...verdict,
     label: "inconclusive",
+    label_text: "Inconclusive",
     score: null,
     confidence: null,
     untrained: true,
@@ -106,14 +127,20 @@ describe("verdictDisplay", () => {
 
   it("shows a scored verdict's probability and confidence band", () => {
     const display = verdictDisplay(verdict);
-    expect(display).toMatchObject({ status: "scored", probability: "87%", statusText: "" });
-    expect(display.confidence).toEqual({ level: "high", text: "High confidence (90%)" });
+    expect(display).toMatchObject({ status: "scored", probability: "P(manipulated) 0.87", statusText: "" });
+    expect(display.confidence).toEqual({ level: "high", text: "High confidence (0.90)" });
   });
 
   it("notes when only the trained part of a mixed ensemble voted", () => {
     const display = verdictDisplay({ ...verdict, untrained: true });
     expect(display.status).toBe("scored");
     expect(display.statusText).toMatch(/trained detectors only/);
+  });
+
+  it("says a verdict no detector voted on is not decided, without a probability", () => {
+    const display = verdictDisplay({ ...verdict, label: "inconclusive", label_text: "Inconclusive", score: null, confidence: null, abstained: { b0: "chance" } });
+    expect(display).toMatchObject({ status: "abstained", probability: "—", confidence: null });
+    expect(display.statusText).toMatch(/^Not decided: no detector that ran is shown by its model card/);
   });
 
   it("treats no faces and a missing score as their own states", () => {

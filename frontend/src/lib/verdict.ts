@@ -1,30 +1,36 @@
 /** How a verdict reads to an analyst: label words, probabilities, confidence band, zones. */
 import type { Job, JobStage, JobState, Verdict, VerdictLabel } from "../api/types";
 
-const LABEL_TEXT: Record<VerdictLabel, string> = {
+const LABEL_TEXT: Record<VerdictLabel | "no_finding", string> = {
   manipulated: "Manipulated",
   authentic: "Authentic",
   inconclusive: "Inconclusive",
   no_faces: "No faces found",
+  no_finding: "No manipulation found",
 };
 
 export function verdictLabelText(label: string | null | undefined): string {
   if (!label) return "No verdict";
-  return LABEL_TEXT[label as VerdictLabel] ?? label.replace(/_/g, " ").replace(/^\w/, (c) => c.toUpperCase());
+  return LABEL_TEXT[label as VerdictLabel | "no_finding"] ?? label.replace(/_/g, " ").replace(/^\w/, (c) => c.toUpperCase());
 }
 
 /**
- * A calibrated probability as a percentage. Whole percents are as precise as calibration
- * allows; the extremes read "<1%" / ">99%" rather than a misleading "0%" / "100%".
+ * The one unit every score is shown in: "P(manipulated) 0.46", a calibrated probability that the faces were
+ * manipulated, to two decimals (detector/contract.py p_manipulated_text writes the report's the same way).
+ * Never a bare percentage: beside "No manipulation found", "46%" reads as the opposite of what it is.
  */
-export function formatProbability(score: number | null | undefined): string {
+export function formatPManipulated(score: number | null | undefined): string {
   if (typeof score !== "number" || !Number.isFinite(score)) return "—";
-  const percent = score * 100;
-  if (percent <= 0) return "0%";
-  if (percent >= 100) return "100%";
-  if (percent < 1) return "<1%";
-  if (percent > 99) return ">99%";
-  return `${Math.round(percent)}%`;
+  return `P(manipulated) ${score.toFixed(2)}`;
+}
+
+/**
+ * A verdict's label in an analyst's words, as the API gives it (label_text: "No manipulation found" for an
+ * authentic verdict unless the detectors' cards show they catch most test fakes), else from the label.
+ */
+export function verdictWords(verdict: { label: string; label_text?: string | null } | null | undefined): string {
+  if (!verdict) return "No verdict";
+  return verdict.label_text || verdictLabelText(verdict.label === "authentic" ? "no_finding" : verdict.label);
 }
 
 export type ConfidenceLevel = "high" | "medium" | "low" | "unknown";
@@ -37,7 +43,7 @@ export interface ConfidenceBand {
 export function confidenceBand(confidence: number | string | null | undefined): ConfidenceBand {
   if (typeof confidence === "number" && Number.isFinite(confidence)) {
     const level: ConfidenceLevel = confidence >= 0.8 ? "high" : confidence >= 0.5 ? "medium" : "low";
-    return { level, text: `${verdictLabelText(level)} confidence (${formatProbability(confidence)})` };
+    return { level, text: `${verdictLabelText(level)} confidence (${confidence.toFixed(2)})` };
   }
   if (typeof confidence === "string" && confidence.trim()) {
     const word = confidence.trim().toLowerCase();
@@ -62,11 +68,10 @@ export function verdictHeadline(verdict: Verdict | null): string {
   if (verdict.label === "no_faces") return "No faces were found, so nothing could be scored.";
   if (typeof verdict.score !== "number") {
     return verdict.untrained
-      ? `${verdictLabelText(verdict.label)}: not scored, no detector has trained weights.`
-      : `${verdictLabelText(verdict.label)}: no probability was produced.`;
+      ? `${verdictWords(verdict)}: not scored, no detector has trained weights.`
+      : `${verdictWords(verdict)}: no probability was produced.`;
   }
-  const probability = formatProbability(verdict.score);
-  const base = `${verdictLabelText(verdict.label)}: ${probability} probability of manipulation.`;
+  const base = `${verdictWords(verdict)}: ${formatPManipulated(verdict.score)}.`;
   return verdict.untrained ? `${base} Only the trained detectors voted.` : base;
 }
 
@@ -115,12 +120,12 @@ export function aggregationText(name: string | null | undefined): string {
   return AGGREGATION_TEXT[name] ?? name.replace(/_/g, " ");
 }
 
-export type VerdictStatus = "scored" | "untrained" | "no_faces" | "no_score";
+export type VerdictStatus = "scored" | "untrained" | "no_faces" | "no_score" | "abstained";
 
 export interface VerdictDisplay {
   label: string;
   status: VerdictStatus;
-  /** The calibrated probability of manipulation as a percentage, "—" without one. */
+  /** The calibrated probability of manipulation, "P(manipulated) 0.46"; "—" without one. */
   probability: string;
   /** Why there is no probability; empty when there is one. */
   statusText: string;
@@ -134,7 +139,7 @@ export interface VerdictDisplay {
  * probability or a confidence for it.
  */
 export function verdictDisplay(verdict: Verdict): VerdictDisplay {
-  const label = verdictLabelText(verdict.label);
+  const label = verdictWords(verdict);
   const hasScore = typeof verdict.score === "number" && Number.isFinite(verdict.score);
   if (verdict.label === "no_faces") {
     return { label, status: "no_faces", probability: "—", statusText: "No face was found, so nothing could be scored.", confidence: null };
@@ -148,6 +153,17 @@ export function verdictDisplay(verdict: Verdict): VerdictDisplay {
       confidence: null,
     };
   }
+  if (!hasScore && Object.keys(verdict.abstained ?? {}).length) {
+    return {
+      label,
+      status: "abstained",
+      probability: "—",
+      statusText:
+        "Not decided: no detector that ran is shown by its model card to do better than chance on this kind of media. " +
+        "Their scores below are evidence to read, not a verdict.",
+      confidence: null,
+    };
+  }
   if (!hasScore) {
     return { label, status: "no_score", probability: "—", statusText: "No calibrated probability was produced.", confidence: null };
   }
@@ -155,7 +171,7 @@ export function verdictDisplay(verdict: Verdict): VerdictDisplay {
   return {
     label,
     status: "scored",
-    probability: formatProbability(verdict.score),
+    probability: formatPManipulated(verdict.score),
     statusText: verdict.untrained ? "Scored by the trained detectors only; those without weights did not vote." : "",
     confidence: confidenceBand(verdict.confidence),
   };
@@ -167,4 +183,14 @@ export function verdictDisplay(verdict: Verdict): VerdictDisplay {
  */
 export function detectorKindName(verdict: Pick<Verdict, "per_kind"> | null | undefined, detector: string): string | null {
   return verdict?.per_kind?.find((k) => (k.detectors ?? []).includes(detector))?.name ?? null;
+}
+
+/**
+ * The verdict's band in the one unit: "Manipulated at P(manipulated) ≥ 0.83, no manipulation found at ≤ 0.52,
+ * inconclusive between." (the authentic side is worded as the verdict would word it).
+ */
+export function bandText(verdict: Pick<Verdict, "thresholds" | "authentic_supported">): string {
+  const { manipulated, authentic } = verdict.thresholds;
+  const low = verdict.authentic_supported ? "authentic" : "no manipulation found";
+  return `Manipulated at P(manipulated) ≥ ${manipulated.toFixed(2)}, ${low} at ≤ ${authentic.toFixed(2)}, inconclusive between.`;
 }

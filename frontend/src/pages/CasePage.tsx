@@ -23,7 +23,7 @@ export function CasePage() {
       </nav>
       <div className="page-head">
         <h1 data-testid="case-title">{c.title}</h1>
-        <VerdictBadge verdict={c.latest_verdict} />
+        <VerdictBadge verdict={c.latest_verdict} testId="case-verdict" />
       </div>
       <p className="muted small">
         {c.team?.name} · created {formatDateTime(c.created_at)} · updated {formatDateTime(c.updated_at)}

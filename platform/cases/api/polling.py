@@ -18,6 +18,7 @@ from django.utils.http import parse_etags, quote_etag
 
 from audit.models import events_about_job
 from cases.models import AnalysisJob, JobReview
+from detector import contract
 
 # Every column the full job representation (JobSerializer) shows, except the JSON columns that only
 # ever change together with one listed here: ``settings`` is fixed at submission, and
@@ -62,6 +63,7 @@ STATUS_FIELDS = (
     "verdict__score",
     "verdict__confidence",
     "verdict__untrained",
+    "verdict__authentic_supported",
 )
 
 
@@ -99,6 +101,7 @@ def job_status(jobs: QuerySet, pk: Any) -> dict[str, Any] | None:
     if row["verdict__label"] is not None:
         verdict = {
             "label": row["verdict__label"],
+            "label_text": contract.verdict_label_text(row["verdict__label"], row["verdict__authentic_supported"]),
             "score": row["verdict__score"],
             "confidence": row["verdict__confidence"],
             "untrained": row["verdict__untrained"],

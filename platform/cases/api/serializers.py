@@ -96,11 +96,32 @@ class VerdictSerializer(serializers.ModelSerializer):
         help_text="One verdict per kind of manipulation the detectors looked for (face swap / re-enactment, "
         "fully generated face); the verdict is the most severe of them.",
     )
+    label_text = serializers.CharField(
+        read_only=True,
+        help_text='The label in an analyst\'s words: "No manipulation found" for an authentic verdict unless '
+        "authentic_supported.",
+    )
+    abstained = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="{detector: why}: detectors that scored the faces but did not vote, their model card showing "
+        "them no better than chance on this kind of media.",
+    )
+    authentic_supported = serializers.BooleanField(
+        read_only=True,
+        help_text="Every detector that voted catches at least half of its model card's test fakes at its "
+        'threshold; only then may an authentic verdict be called "Authentic".',
+    )
+    caveat = serializers.CharField(
+        read_only=True,
+        help_text="Beside an authentic verdict that is not supported: how many test fakes its detectors caught.",
+    )
 
     class Meta:
         model = Verdict
         fields = [
             "label",
+            "label_text",
             "score",
             "confidence",
             "aggregation",
@@ -110,6 +131,9 @@ class VerdictSerializer(serializers.ModelSerializer):
             "per_track",
             "per_detector",
             "per_kind",
+            "abstained",
+            "authentic_supported",
+            "caveat",
             "created_at",
         ]
         read_only_fields = fields
@@ -237,6 +261,7 @@ class JobSerializer(serializers.ModelSerializer):
 
 class VerdictSummarySerializer(serializers.Serializer):
     label = serializers.ChoiceField(choices=VerdictLabel.choices)
+    label_text = serializers.CharField(help_text="The label in an analyst's words (Verdict.label_text).")
     score = serializers.FloatField(allow_null=True)
     confidence = serializers.FloatField(allow_null=True)
     untrained = serializers.BooleanField()
@@ -326,9 +351,13 @@ class FrameSerializer(serializers.ModelSerializer):
 
 class LatestVerdictSerializer(serializers.Serializer):
     label = serializers.ChoiceField(choices=VerdictLabel.choices)
+    label_text = serializers.SerializerMethodField(help_text="The label in an analyst's words (Verdict.label_text).")
     score = serializers.FloatField(allow_null=True)
     untrained = serializers.BooleanField()
     job = serializers.IntegerField()
+
+    def get_label_text(self, summary: dict) -> str:
+        return contract.verdict_label_text(summary["label"], bool(summary.get("authentic_supported")))
 
 
 class CaseSerializer(serializers.ModelSerializer):

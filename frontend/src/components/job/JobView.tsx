@@ -70,7 +70,7 @@ export function JobView({ job }: { job: Job }) {
       <div className="job-grid">
         {job.state === "succeeded" && (
           <div className="stack summary-col">
-            <VerdictPanel verdict={job.verdict} />
+            <VerdictPanel verdict={job.verdict} mediaKind={job.media.kind} />
             <ReviewPanel job={job} />
           </div>
         )}

@@ -1,7 +1,7 @@
 import type { Job } from "../../api/types";
-import { cardFigures, cardSummary } from "../../lib/cards";
-import { formatScore, shortHash } from "../../lib/format";
-import { detectorKindName } from "../../lib/verdict";
+import { cardFigures, cardSummary, type CardMediaKind } from "../../lib/cards";
+import { shortHash } from "../../lib/format";
+import { detectorKindName, formatPManipulated } from "../../lib/verdict";
 
 export function ModelsPanel({ job }: { job: Job }) {
   if (!job.detector_set.length) return null;
@@ -15,8 +15,8 @@ export function ModelsPanel({ job }: { job: Job }) {
             <div className="model-head">
               <strong>{d.name}</strong> <span className="muted small">v{d.version}</span>
               {!d.trained && <span className="badge warn small-badge">untrained</span>}
-              <span className="model-score" title="This detector's score for the whole video or image">
-                {d.trained ? formatScore(job.verdict?.per_detector?.[d.name]) : "not scored"}
+              <span className="model-score" title={`This detector's score for the whole ${job.media.kind}`}>
+                {d.trained ? formatPManipulated(job.verdict?.per_detector?.[d.name]) : "not scored"}
               </span>
             </div>
             {detectorKindName(job.verdict, d.name) && (
@@ -25,7 +25,12 @@ export function ModelsPanel({ job }: { job: Job }) {
               </div>
             )}
             <div className="muted small">{d.architecture}</div>
-            <HeldOut card={d.card} />
+            <HeldOut card={d.card} mediaKind={job.media.kind as CardMediaKind} />
+            {job.verdict?.abstained?.[d.name] && (
+              <div className="small note warn" data-testid="model-abstained">
+                Did not vote on this {job.media.kind}: {job.verdict.abstained[d.name]}.
+              </div>
+            )}
             <div className="small">
               Checkpoint{" "}
               {d.sha256 ? (
@@ -43,9 +48,10 @@ export function ModelsPanel({ job }: { job: Job }) {
   );
 }
 
-/** How the detector did on videos no training split used (its model card), when the worker recorded one. */
-function HeldOut({ card }: { card: Record<string, unknown> | undefined }) {
-  const figures = cardFigures(card);
+/** How the detector did on test items no training split used (its model card), when the worker recorded one:
+ * on this job's kind of media where the card measured it. */
+function HeldOut({ card, mediaKind }: { card: Record<string, unknown> | undefined; mediaKind: CardMediaKind }) {
+  const figures = cardFigures(card, mediaKind);
   if (!figures) return null;
   return (
     <div className="small" data-testid="model-card">

@@ -1,8 +1,7 @@
 import type { Verdict } from "../../api/types";
-import { formatScore } from "../../lib/format";
-import { aggregationText, scoreZone, verdictDisplay, verdictHeadline, verdictLabelText } from "../../lib/verdict";
+import { aggregationText, bandText, formatPManipulated, scoreZone, verdictDisplay, verdictHeadline, verdictWords } from "../../lib/verdict";
 
-export function VerdictPanel({ verdict }: { verdict: Verdict | null }) {
+export function VerdictPanel({ verdict, mediaKind }: { verdict: Verdict | null; mediaKind: string }) {
   if (!verdict) {
     return (
       <section className="card" data-testid="verdict">
@@ -14,6 +13,7 @@ export function VerdictPanel({ verdict }: { verdict: Verdict | null }) {
   const display = verdictDisplay(verdict);
   const { manipulated, authentic } = verdict.thresholds;
   const score = verdict.score;
+  const abstained = Object.entries(verdict.abstained ?? {});
   return (
     <section
       className={`card verdict verdict-${verdict.label} verdict-status-${display.status}`}
@@ -26,12 +26,16 @@ export function VerdictPanel({ verdict }: { verdict: Verdict | null }) {
         {display.label}
         {display.status === "untrained" && <span className="badge warn verdict-flag">not scored</span>}
       </p>
+      {verdict.caveat && (
+        <p className="note warn small" data-testid="verdict-caveat">
+          {verdict.caveat}
+        </p>
+      )}
       {typeof score === "number" ? (
         <p className="verdict-score">
           <span className="big" data-testid="verdict-score">
             {display.probability}
-          </span>{" "}
-          calibrated probability of manipulation
+          </span>
         </p>
       ) : (
         <p className="verdict-score" data-testid="verdict-score">
@@ -45,25 +49,34 @@ export function VerdictPanel({ verdict }: { verdict: Verdict | null }) {
       )}
       {typeof score === "number" && display.statusText && <p className="muted small">{display.statusText}</p>}
       {typeof score === "number" && typeof manipulated === "number" && typeof authentic === "number" && (
-        <div className="scale" role="img" aria-label={`Score ${display.probability} on the scale from authentic to manipulated`}>
+        <div className="scale" role="img" aria-label={`${display.probability} on the scale from no finding to manipulated`}>
           <div className="scale-zone authentic" style={{ width: `${authentic * 100}%` }} />
           <div className="scale-zone inconclusive" style={{ width: `${(manipulated - authentic) * 100}%` }} />
           <div className="scale-zone manipulated" style={{ width: `${(1 - manipulated) * 100}%` }} />
           <div className={`scale-marker zone-${scoreZone(score, verdict.thresholds)}`} style={{ left: `${score * 100}%` }} />
         </div>
       )}
-      {typeof manipulated === "number" && typeof authentic === "number" && (
-        <p className="muted small">
-          Confidence band: authentic at or below {formatScore(authentic)}, manipulated at or above {formatScore(manipulated)},
-          inconclusive between. Frames combined by {aggregationText(verdict.aggregation)}.
+      {typeof score === "number" && typeof manipulated === "number" && typeof authentic === "number" && (
+        <p className="muted small" data-testid="verdict-band">
+          {bandText(verdict)}
+          {mediaKind === "video" && ` Frames combined by ${aggregationText(verdict.aggregation)}.`}
         </p>
       )}
       {verdict.per_kind.length > 1 && (
         <ul className="kinds" data-testid="verdict-kinds" aria-label="Verdict per kind of manipulation">
           {verdict.per_kind.map((k) => (
             <li key={k.kind} data-testid="verdict-kind" className={`kind kind-${k.label}`}>
-              <strong>{k.name}</strong>: {formatScore(k.score)} ({verdictLabelText(k.label)}){" "}
+              <strong>{k.name}</strong>: {formatPManipulated(k.score)} ({verdictWords({ label: k.label })}){" "}
               <span className="muted small">by {(k.detectors ?? []).join(", ")}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {abstained.length > 0 && (
+        <ul className="small abstained" data-testid="verdict-abstained" aria-label="Detectors that did not vote">
+          {abstained.map(([name, why]) => (
+            <li key={name}>
+              <strong>{name}</strong> did not vote: {why}.
             </li>
           ))}
         </ul>

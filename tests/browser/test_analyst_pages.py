@@ -1,0 +1,114 @@
+"""What an analyst reads and does on the dashboard's pages (issue 27), in a real Chromium against the live server.
+
+The jobs are recorded through the worker's own service (``record_scored_job``), so no worker process is needed:
+the verdict's words against the model card, review from the page, custody reads, progress, wrong moves.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import fixture_scores, record_scored_job
+from tests.browser.test_dashboard import (
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    DESKTOP,
+    IN_CI,
+    UI_TIMEOUT_MS,
+    Page,
+    expect,
+    screenshot,
+    sign_in,
+    sync_playwright,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CAVEAT = (
+    "effnet_b4_msfa caught 0 of 10 test fakes at the threshold: absence of a finding is not evidence of authenticity."
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from pathlib import Path
+
+    if not Path(CHROMIUM_PATH).exists():
+        message = f"no Chromium at {CHROMIUM_PATH} (make browser installs Debian's)"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(
+        viewport=DESKTOP, base_url=live_server.url.rstrip("/"), color_scheme="light", accept_downloads=True
+    )
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
+    yield page
+    context.close()
+    assert not errors, f"the page raised errors: {errors}"
+
+
+def recorded_job(analyst, clip, **verdict):
+    return record_scored_job(
+        analyst,
+        clip,
+        frames=16,
+        frame_step=2,
+        seconds_apart=2 / 15,
+        scores=fixture_scores,
+        heatmaps_from=8,
+        verdict=verdict,
+    )
+
+
+AUTHENTIC_UNSUPPORTED = {
+    "label": "authentic",
+    "score": 0.46,
+    "confidence": 0.12,
+    "thresholds": {"threshold": 0.676, "manipulated": 0.833, "authentic": 0.519, "strategy": "confident"},
+    "authentic_supported": False,
+    "caveat": CAVEAT,
+}
+
+
+def test_a_verdict_of_a_detector_that_caught_no_test_fakes_reads_no_manipulation_found_in_one_unit(
+    analyst, analyst_credentials, playable_clip_path, page: Page
+):
+    job = recorded_job(analyst, playable_clip_path, **AUTHENTIC_UNSUPPORTED)
+    sign_in(page, analyst_credentials)
+    page.goto(f"/jobs/{job.pk}")
+
+    expect(page.get_by_test_id("verdict-label")).to_have_text("No manipulation found")
+    expect(page.get_by_test_id("verdict-caveat")).to_have_text(CAVEAT)
+    expect(page.get_by_test_id("verdict-score")).to_have_text("P(manipulated) 0.46")
+    expect(page.get_by_test_id("verdict-band")).to_contain_text(
+        "Manipulated at P(manipulated) ≥ 0.83, no manipulation found at ≤ 0.52, inconclusive between."
+    )
+    # Never a bare percentage beside the label, and never "Authentic" on this detector's word.
+    verdict_text = page.get_by_test_id("verdict").inner_text()
+    assert "%" not in verdict_text and "Authentic" not in verdict_text, verdict_text
+    expect(page.get_by_test_id("model-card").first).to_contain_text("and 0 of 10 manipulated videos caught (TPR 0.000)")
+    screenshot(page, "27-1-no-manipulation-found")
+
+    # The case page's badge and the job card say the same, in the same unit.
+    page.goto(f"/cases/{job.media.case_id}")
+    expect(page.get_by_test_id("job-verdict")).to_have_text("No manipulation found · P(manipulated) 0.46")
+    expect(page.get_by_test_id("case-verdict")).to_have_text("No manipulation found · P(manipulated) 0.46")
+    page.goto("/")
+    expect(page.get_by_test_id("case-row").filter(has_text="Scored interview")).to_contain_text(
+        re.compile(r"No manipulation found · P\(manipulated\) 0\.46")
+    )
