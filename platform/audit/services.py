@@ -33,26 +33,25 @@ from audit.verify import (
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address: the peer's, or, when the peer is a trusted proxy, the one it forwarded.
+    """The client's address: the peer's, or, when the peer is the trusted proxy, the one it forwarded.
 
-    X-Forwarded-For is read from the right: nginx appends the address it saw, so the rightmost entry
-    that is not itself a trusted proxy is the client; everything to its left was written by the client
-    and is not trusted. From any peer outside settings.TRUSTED_PROXIES the header is ignored.
+    One hop: nginx (deploy/nginx/snippets/proxy-headers.conf) sets X-Forwarded-For to the address it saw,
+    replacing whatever the client sent, and is the only peer in settings.TRUSTED_PROXIES (compose pins its
+    address). The rightmost entry is that hop; anything left of it would have been written by the client,
+    and no entry is skipped for being in a trusted range (the client's own network may be one). From any
+    other peer the header is ignored.
     """
     if request is None:
         return None
     peer = request.META.get("REMOTE_ADDR") or None
     if peer is None or not _is_trusted_proxy(peer):
         return peer
-    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
-        hop = hop.strip()
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
-            break  # a malformed hop: nothing further left can be believed
-        if not _is_trusted_proxy(hop):
-            return hop
-    return peer
+    hop = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+    try:
+        ipaddress.ip_address(hop)
+    except ValueError:
+        return peer  # no header, or a malformed one: the proxy itself is all that is known
+    return hop
 
 
 def _is_trusted_proxy(address: str) -> bool:

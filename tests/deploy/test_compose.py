@@ -225,6 +225,19 @@ def test_nginx_is_the_only_port_published_beyond_the_host(stack):
     assert stack["services"]["web"]["ports"][0]["target"] == 8080
 
 
+def test_the_app_believes_x_forwarded_for_from_nginxs_pinned_address_alone(stack):
+    """Not a private range: a lab network in that range would have its clients trusted as proxies (issue 28)."""
+    import ipaddress
+
+    nginx = stack["services"]["web"]["networks"]["default"]["ipv4_address"]
+    (subnet,) = [c["subnet"] for c in stack["networks"]["default"]["ipam"]["config"]]
+    assert ipaddress.ip_address(nginx) in ipaddress.ip_network(subnet)
+    for name in APP_SERVICES:
+        assert stack["services"][name]["environment"]["FORENSICS_TRUSTED_PROXIES"] == nginx, name
+    # Every service is on that one network, so nginx reaches the api from its pinned address.
+    assert all(set(service.get("networks", {"default": None})) == {"default"} for service in stack["services"].values())
+
+
 def test_nginx_caps_uploads_sets_timeouts_serves_static_and_sends_security_headers(tmp_path):
     template = (REPO_DIR / "deploy/nginx/templates/default.conf.template").read_text()
     assert "proxy_read_timeout ${NGINX_PROXY_TIMEOUT_S}s;" in template

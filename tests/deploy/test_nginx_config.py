@@ -33,6 +33,7 @@ class RecordingUpstream(http.server.BaseHTTPRequestHandler):
 
     received: list[tuple[str, int]] = []
     checks: list[dict] = []
+    forwarded_for: list[str | None] = []
 
     def do_POST(self):
         size = int(self.headers.get("Content-Length") or 0)
@@ -47,6 +48,7 @@ class RecordingUpstream(http.server.BaseHTTPRequestHandler):
             self.checks.append(dict(self.headers))
             self.send_response(204 if self.headers.get("Authorization") == GOOD_TOKEN else 401)
         else:
+            self.forwarded_for.append(self.headers.get("X-Forwarded-For"))
             self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -59,7 +61,7 @@ class RecordingUpstream(http.server.BaseHTTPRequestHandler):
 def running_nginx(tmp_path):
     """The rendered configuration served by a real nginx, in front of a recording upstream."""
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RecordingUpstream)
-    RecordingUpstream.received, RecordingUpstream.checks = [], []
+    RecordingUpstream.received, RecordingUpstream.checks, RecordingUpstream.forwarded_for = [], [], []
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     try:
         with serving_nginx(tmp_path, upstream.server_address[1]) as url:
@@ -127,3 +129,10 @@ def test_a_signed_in_upload_is_proxied_and_the_job_list_needs_no_check(running_n
     # GET /api/v1/jobs/ has no body to guard: proxied as is (the API answers it), no subrequest.
     requests.get(running_nginx + "/api/v1/jobs/", timeout=10)
     assert len(RecordingUpstream.checks) == 1
+
+
+def test_nginx_forwards_the_address_it_saw_replacing_any_x_forwarded_for_the_client_sent(running_nginx):
+    """One hop: what the api reads is nginx's own view of the client (audit.services.client_ip)."""
+    requests.get(running_nginx + "/api/v1/jobs/", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
+    requests.get(running_nginx + "/api/v1/jobs/", timeout=10)
+    assert RecordingUpstream.forwarded_for == ["127.0.0.1", "127.0.0.1"]
