@@ -49,6 +49,51 @@ def source_of(path: str | Path) -> str:
     return re.split(r"[_\-.]", Path(path).stem, maxsplit=1)[0] or Path(path).stem
 
 
+# Manipulation families of the labelled clips (file-name prefixes, ../shared/data/MANIFEST.tsv): each family's
+# fakes are ranked against the originals of the same data set where it has them (FaceForensics++ methods against
+# the FF++ originals), else against every real test video.
+FAMILIES: tuple[tuple[str, str, str | None], ...] = (
+    ("FF++ Deepfakes", "ffpp_c23_df_", "ffpp"),
+    ("FF++ Face2Face", "ffpp_c23_f2f_", "ffpp"),
+    ("FF++ FaceSwap", "ffpp_c23_fs_", "ffpp"),
+    ("Celeb-DF", "celebdf_", "celebdf"),
+    ("DFDC", "dfdc_", "dfdc"),
+    ("DeeperForensics", "deeperforensics_", "deeperforensics"),
+    ("GenConViT samples", "genconvit_", None),
+    ("SadTalker talking heads", "sadtalker_", None),
+)
+
+
+def family_metrics(report: dict[str, Any], name: str = ENSEMBLE) -> dict[str, dict[str, Any]]:
+    """Video AUC (with its interval), FPR and TPR of ``name`` per manipulation family, and over all items.
+
+    Read off a report's ``per_item`` rows, at the threshold the report used for ``name``.
+    """
+    rows = report["per_item"]
+    threshold = report["metrics"]["video"][name]["threshold"]
+    reals = [r for r in rows if not r["label"]]
+
+    def metrics(chosen: list[dict[str, Any]], against: str) -> dict[str, Any]:
+        labels = np.array([r["label"] for r in chosen])
+        scores = np.array([r["video_scores"][name] for r in chosen], dtype=np.float64)
+        m = binary_metrics(labels, scores, threshold, interval=True)
+        return {
+            **{k: m.get(k) for k in ("n_real", "n_fake", "auc_roc", "auc_roc_ci95", "fpr", "tpr")},
+            "against": against,
+        }
+
+    out: dict[str, dict[str, Any]] = {}
+    for family, prefix, real_source in FAMILIES:
+        fakes = [r for r in rows if r["label"] and Path(r["path"]).name.startswith(prefix)]
+        if not fakes:
+            continue
+        own = [r for r in reals if real_source and source_of(r["path"]) == real_source]
+        against = f"{real_source} originals" if own else "every real test video"
+        out[family] = metrics(fakes + (own or reals), against)
+    out["all"] = metrics(rows, "every real test video")
+    return out
+
+
 def select_items(items: list[MediaItem], holdout_of: Sequence[str | Path], log: Log) -> list[MediaItem]:
     """Leave out every file (by sha256) and group that a training split used."""
     if not holdout_of:

@@ -31,9 +31,10 @@ from detector.ensemble import DEFAULT_ENSEMBLE, MIN_DEFAULT_DEV_AUC, WEIGHTS_DIR
 from detector.ensemble import SHIPPED as SHIPPED_DETECTORS
 from detector.training import generated_report
 from detector.training.config import load_config
-from detector.training.data import REPO_ROOT
-from detector.training.evaluate import ENSEMBLE, evaluate, per_source_table
+from detector.training.data import REPO_ROOT, MediaItem
+from detector.training.evaluate import ENSEMBLE, evaluate, family_metrics, per_source_table
 from detector.training.metrics import auc_text
+from detector.training.reencode import reencoded_folder
 from detector.training.train import train
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -42,6 +43,9 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 SHIPPED = SHIPPED_DETECTORS
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 EVALUATION_DIR = REPO_ROOT / "var" / "runs" / "evaluation"
+REENCODED_DIR = REPO_ROOT / "var" / "cache" / "reencoded"
+# The test videos are scored a second time re-encoded with H.264 at this CRF (issue 25: social-media copies).
+REENCODE_CRF = 35
 # faces/ file names: dfdc_<video>-<frame>-<face>.png, genconvit_<video>_<frame>.jpg and
 # genconvit_<fake video>_<source video>_<frame>.jpg; the video id is the group.
 FACES_GROUP_PATTERN = r"^((?:dfdc|genconvit)_[a-z]+)"
@@ -58,6 +62,11 @@ Calibration may use the DFDC face crops of `faces/` (DFDC terms of use: research
 (DFDC, Celeb-DF, DeeperForensics samples, research only) were used for neither training nor tuning."""
 
 
+MANIPULATIONS_NOTE = (
+    "Real manipulations trained it too: FaceForensics++ c23 clips (FaceForensics++ terms of use: research only), "
+    "DFDC face crops (DFDC terms: research only) and two SadTalker outputs (Apache-2.0); the ImageNet weights it "
+    "started from are Apache-2.0. "
+)
 STYLEGAN_NOTE = "StyleGAN faces of the same set were the labelled fakes (NVIDIA StyleGAN output, non-commercial). "
 
 
@@ -93,6 +102,17 @@ def run_evaluations(names: tuple[str, ...], splits: list[Path]) -> dict[str, dic
         names,
         EVALUATION_DIR / "videos",
         holdout_of=splits,
+        ensemble_of=DEFAULT_ENSEMBLE,
+    )
+    # The same test videos as a platform that re-compresses uploads would hand them on (FF++ c40 is CRF-like 40).
+    tested = [
+        MediaItem(Path(row["path"]), int(row["label"]), Path(row["path"]).stem, "video")
+        for row in reports["videos"]["per_item"]
+    ]
+    reports["videos_crf"] = evaluate(
+        reencoded_folder(tested, REENCODED_DIR / f"crf{REENCODE_CRF}", REENCODE_CRF),
+        names,
+        EVALUATION_DIR / f"videos_crf{REENCODE_CRF}",
         ensemble_of=DEFAULT_ENSEMBLE,
     )
     # Every crop of faces/: held out for detectors that never saw it, dev data for those it calibrated
@@ -135,8 +155,48 @@ def run_holdout(name: str) -> dict[str, Any]:
     )
 
 
+def trained_on_faces(checkpoint: LoadedCheckpoint) -> bool:
+    """True when ``faces/`` was among the training sources (then its AUC is no test of the model)."""
+    sources = checkpoint.config.get("training", {}).get("data", {}).get("sources", [])
+    return any(Path(s["path"]).parent.name == "faces" for s in sources)
+
+
+def trained_on_fakes(checkpoint: LoadedCheckpoint) -> bool:
+    """True when a checkpoint's training sources include labelled manipulated media (not only self-blends)."""
+    sources = checkpoint.config.get("training", {}).get("data", {}).get("sources", [])
+    return any(s.get("label") == "fake" and s.get("part") != "test" for s in sources)
+
+
+def supervision_line(supervised: set[str]) -> str:
+    if not supervised:
+        return "No detector saw a real manipulation in training: the fakes are unseen kinds of manipulation."
+    return (
+        f"{', '.join(sorted(supervised))} trained on real manipulations (FaceForensics++ and DFDC among them) of"
+        " other identities than these: its per-family rows below are new people, not new kinds, for FF++ methods."
+    )
+
+
 def _f(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def family_table(reports: dict[str, dict[str, Any]], name: str = ENSEMBLE) -> list[str]:
+    """Per manipulation family: ``name``'s video AUC with its interval, FPR and TPR at its threshold, on the test
+    videos as they are and re-encoded at CRF ``REENCODE_CRF``."""
+    plain = family_metrics(reports["videos"], name)
+    crf = family_metrics(reports["videos_crf"], name) if "videos_crf" in reports else {}
+    lines = [
+        f"| family | ranked against | real | fake | video AUC [95 % interval] | FPR | TPR "
+        f"| CRF {REENCODE_CRF}: video AUC [95 % interval] | CRF {REENCODE_CRF}: FPR / TPR |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for family, m in plain.items():
+        c = crf.get(family, {})
+        lines.append(
+            f"| {family} | {m['against']} | {m['n_real']} | {m['n_fake']} | {auc_text(m)} | {_f(m['fpr'])} "
+            f"| {_f(m['tpr'])} | {auc_text(c) if c else 'n/a'} | {_f(c.get('fpr'))} / {_f(c.get('tpr'))} |"
+        )
+    return lines
 
 
 def tuned_on_faces(checkpoint: LoadedCheckpoint) -> bool:
@@ -160,8 +220,11 @@ def evaluation_markdown(
     kept: list[str],
     total_seconds: float,
     dev_on_faces: set[str] = frozenset(),
+    supervised: set[str] = frozenset(),
+    supervised_on_faces: set[str] = frozenset(),
 ) -> str:
-    """EVALUATION.md; ``dev_on_faces`` names the detectors whose calibration used ``faces/``."""
+    """EVALUATION.md; ``dev_on_faces`` names the detectors whose calibration used ``faces/``, ``supervised`` those
+    that trained on labelled manipulations."""
     videos, faces = reports["videos"], reports["faces"]
     names = [*videos["detectors"], ENSEMBLE]
     policy = videos["aggregation"]
@@ -173,9 +236,10 @@ def evaluation_markdown(
         f"{videos['items_real']} real and {videos['items_fake']} manipulated videos, "
         f"{videos['frames_per_video']} frames each, scored by the pipeline's own stages (faces, scores, tracks,",
         "verdict) exactly as a job scores them.",
-        "No detector saw a real manipulation in training: the fakes are unseen kinds of manipulation.",
+        supervision_line(supervised),
         f"`faces/` ({faces['items_real']} real and {faces['items_fake']} fake DFDC face crops, frame level only) is",
-        "held out for detectors that did not use it, and **dev data** (calibration) for those marked *dev* below.",
+        "held out for detectors that did not use it, **dev data** (calibration) for those marked *dev* and training",
+        "data for those marked *train* below.",
         "",
         f"`ensemble` is the default ensemble the pipeline runs, the mean of {' + '.join(videos['ensemble_of'])},",
         f"deciding with threshold {policy['threshold']:.3f}: manipulated at {policy['manipulated']:.3f} and above,",
@@ -192,7 +256,8 @@ def evaluation_markdown(
         fv = videos["metrics"]["frame"][name]
         ff = faces["metrics"]["frame"][name]
         members = videos["ensemble_of"] if name == ENSEMBLE else [name]
-        tuned = " (dev)" if dev_on_faces.intersection(members) else ""
+        trained = supervised_on_faces.intersection(members)
+        tuned = " (train)" if trained else " (dev)" if dev_on_faces.intersection(members) else ""
         lines.append(
             f"| {name} | {auc_text(v)} | {_f(v['log_loss'])} | {_f(v['ece'])} | {_f(v['fpr'])} "
             f"| {_f(v['tpr'])} | {_f(v['threshold'])} | {_f(fv['auc_roc'])} | {_f(ff['auc_roc'])}{tuned} "
@@ -210,6 +275,11 @@ def evaluation_markdown(
         "Per source (ensemble):",
         "",
         *per_source_table(videos),
+        "",
+        f"Per manipulation family (ensemble), on the test videos as they are and re-encoded with H.264 at CRF "
+        f"{REENCODE_CRF} (`detector/training/reencode.py`; what a platform that re-compresses uploads hands on):",
+        "",
+        *family_table(reports),
     ]
     lines += [
         "",
@@ -289,10 +359,12 @@ def model_card(name: str, loaded: LoadedCheckpoint, reports: dict[str, dict[str,
         + (f", only {', '.join(s['include'])}" if s["include"] else "")
         + (f", except {', '.join(s['exclude'])}" if s.get("exclude") else "")
         + (f", first {s['limit']} files" if s["limit"] else "")
+        + (f"; part {s['part']} only" if s.get("part") else "")
         + ")"
         for s in data.get("sources", [])
     )
-    extra = STYLEGAN_NOTE if any(s["label"] == "fake" for s in data.get("sources", [])) else ""
+    supervised = trained_on_fakes(loaded)
+    extra = MANIPULATIONS_NOTE if supervised else ""
     dev_groups = data.get("dev_groups") or []
     dev_line = (
         f"Dev part (written down by source, never trained on): {', '.join(dev_groups)}."
@@ -316,14 +388,20 @@ def model_card(name: str, loaded: LoadedCheckpoint, reports: dict[str, dict[str,
         f"| {src} | {m['n_real']} | {m['n_fake']} | {_f(m['auc_roc'])} | {_f(m['fpr'])} | {_f(m['tpr'])} |"
         for src, m in videos["per_source"].items()
     )
-    faces_role = "dev data: it calibrated this model" if tuned_on_faces(loaded) else "held out"
+    faces_role = (
+        "training data: not a test of this model"
+        if trained_on_faces(loaded)
+        else "dev data: it calibrated this model"
+        if tuned_on_faces(loaded)
+        else "held out"
+    )
     config_keys = {k: v for k, v in loaded.config.items() if k not in ("training", "extra")}
     band = "policy default" if loaded.uncertainty_band is None else f"±{loaded.uncertainty_band:.3f}"
     return f"""# Model card: `{name}`
 
 | | |
 | --- | --- |
-| architecture | `{loaded.config.get("architecture")}`, trained from scratch (no pretrained weights) |
+| architecture | `{loaded.config.get("architecture")}`, {initialisation_text(loaded)} |
 | input | {loaded.config.get("input_size")} px face crops, margin {loaded.config.get("crop_margin")} |
 | file | `detector/weights/{name}.pt`, {loaded.path.stat().st_size / 1e6:.2f} MB |
 | sha256 | `{loaded.sha256}` |
@@ -336,23 +414,24 @@ def model_card(name: str, loaded: LoadedCheckpoint, reports: dict[str, dict[str,
 | default ensemble | {default_membership(name, dev)} |
 
 ## Data
-Real faces only, from these sources (face crops by the inference `FaceFinder`, split by source
-video or identity; the split, every file with its group and sha256, is
+{"Real faces and real manipulations" if supervised else "Real faces only"}, from these sources (face crops by the \
+inference `FaceFinder`, split by source video or identity; the split, every file with its group and sha256, is
 `detector/weights/{name}.split.json`):
 
 {sources}
 
 {dev_line}
 
-{_pseudo_fakes_line(data)} {"Plus the labelled fakes above." if extra else ""}
-No real manipulation was used in training.
+{_pseudo_fakes_line(data)} {"Plus the labelled fakes above." if extra or supervised else ""}
+{supervised_text(data) if supervised else "No real manipulation was used in training."}
 
 ## Calibration, threshold and band
 {calibration_text}
 
 ## Metrics
-Dev part, self-blends of the dev sources: AUC {_f(dev.get("auc_roc"))}, log loss {_f(dev.get("log_loss"))}
-({dev.get("n_real")} real, {dev.get("n_fake")} pseudo-fake crops).
+Dev part, crops of the dev sources{" (real manipulations and self-blends)" if supervised else ", self-blends"}: \
+AUC {_f(dev.get("auc_roc"))}, log loss {_f(dev.get("log_loss"))} ({dev.get("n_real")} real, {dev.get("n_fake")} \
+fake crops){dev_video_text(loaded)}.
 
 Test videos (`EVALUATION.md`: {videos["items_real"]} real and {videos["items_fake"]} manipulated videos no split
 used): video AUC {auc_text(video)} (95 % bootstrap interval), log loss {_f(video["log_loss"])}, ECE {_f(video["ece"])},
@@ -365,6 +444,10 @@ Per source (ensemble of the default detectors):
 | --- | --- | --- | --- | --- | --- |
 {per_source}
 
+Per manipulation family (this detector alone), as the test videos are and re-encoded at CRF {REENCODE_CRF}:
+
+{chr(10).join(family_table(reports, name))}
+
 Config saved in the checkpoint: `{json.dumps(config_keys)}`
 
 ## Licence of the training data
@@ -373,11 +456,55 @@ Config saved in the checkpoint: `{json.dumps(config_keys)}`
 ## Known limits
 - Trained on two CPU cores on a few thousand crops of about fifty recordings: scores must be read with
   the evidence (timeline, crops, heatmaps) and by a human analyst.
-- Pseudo-fakes teach blending traces; whole-face synthesis, re-enactment without blending and
-  heavy compression can leave none of them.
+{training_limit(supervised)}
 - Staged, well-lit footage dominates training; beauty filters, low light and small faces raise
   false positives. The test set is small ({videos["items"]} videos) and its numbers are uncertain.
 {measured_limit(video)}"""
+
+
+def initialisation_text(loaded: LoadedCheckpoint) -> str:
+    """How the weights started: from scratch, or the pretrained source the training config named (with its hash)."""
+    training = loaded.config.get("training", {})
+    source_name = (loaded.config.get("extra") or {}).get("pretrained")
+    if not training.get("optim", {}).get("pretrained") or not source_name:
+        return "trained from scratch (no pretrained weights)"
+    from detector.pretrained import SOURCES
+
+    source = SOURCES[source_name]
+    return (
+        f"fine-tuned from ImageNet weights: `{source.requirement}` ({source.licence}; {source.origin}; "
+        f"ImageNet top-1 {source.imagenet_top1} %), file `{source.path().name}` sha256 "
+        f"`{source.describe()['sha256']}`"
+    )
+
+
+def supervised_text(data: dict[str, Any]) -> str:
+    share = data.get("sbi_share")
+    mix = (
+        f"Each balanced epoch draws half real crops and half fakes, {share:.0%} of the fakes self-blends and the rest "
+        "real manipulations."
+        if share is not None
+        else "Real crops, real manipulations and self-blends are drawn alike."
+    )
+    return f"{mix} Test identities and families are held apart (split part `test`, written before training)."
+
+
+def dev_video_text(loaded: LoadedCheckpoint) -> str:
+    auc = loaded.metrics.get("dev_video_auc")
+    return "" if auc is None else f"; dev video AUC (real and really manipulated dev videos) {auc:.3f}"
+
+
+def training_limit(supervised: bool) -> str:
+    if supervised:
+        return (
+            "- It learned from three FaceForensics++ methods, DFDC crops, two talking-head clips and self-blends:\n"
+            "  other generators (diffusion face swaps, new lip-sync models) may leave traces it has not seen;\n"
+            "  the per-family rows above say where it is weak."
+        )
+    return (
+        "- Pseudo-fakes teach blending traces; whole-face synthesis, re-enactment without blending and\n"
+        "  heavy compression can leave none of them."
+    )
 
 
 def default_membership(name: str, dev: dict[str, Any]) -> str:
@@ -451,9 +578,13 @@ def main(argv: list[str] | None = None) -> int:
     train_seconds = {name: float(c.metrics.get("train_seconds", 0.0)) for name, c in shipped.items()}
     reports = run_evaluations(SHIPPED, list(splits.values()))
     dev_on_faces = {name for name, c in shipped.items() if tuned_on_faces(c)}
+    supervised = {
+        name for name, c in shipped.items() if trained_on_fakes(c) and name not in generated_face_detectors(shipped)
+    }
     generated = {name: run_holdout(name) for name in generated_face_detectors(shipped)}
     total_seconds = time.perf_counter() - run_started
-    markdown = evaluation_markdown(reports, train_seconds, kept, total_seconds, dev_on_faces)
+    on_faces = {name for name, c in shipped.items() if trained_on_faces(c)}
+    markdown = evaluation_markdown(reports, train_seconds, kept, total_seconds, dev_on_faces, supervised, on_faces)
     markdown += "".join("\n" + generated_report.evaluation_section(n, r) for n, r in generated.items())
     (WEIGHTS_DIR / "EVALUATION.md").write_text(markdown)
     for name, checkpoint in shipped.items():
