@@ -170,7 +170,11 @@ def aggregate_video_score(
     deciding = max(usable, key=lambda t: t.score)
     score = deciding.score
     label = label_for(score, policy)
-    reason = f"track {deciding.track_id} ({deciding.faces} faces) decides with {policy.strategy} score {score:.3f}"
+    if single_image:
+        reason = f"the face decides: P(manipulated) {score:.2f}"
+    else:
+        faces = f"{deciding.faces} face{'' if deciding.faces == 1 else 's'}"
+        reason = f"track {deciding.track_id} ({faces}) decides with {policy.strategy} P(manipulated) {score:.2f}"
     if longest < min_faces:
         label = VerdictLabel.INCONCLUSIVE
         reason = f"only {longest} scored face(s) in the longest track; at least {min_faces} are needed"

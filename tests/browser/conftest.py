@@ -228,3 +228,89 @@ def record_scored_job(
     }
     assert results.record_results(job.pk, worker, AnalysisResult.from_dict(result))
     return job
+
+
+@pytest.fixture(scope="session")
+def portrait_png_path(media_dir):
+    """A photograph with one face (the clip's source photo) as PNG: what an image job analyses."""
+    import cv2
+
+    from detector.synthetic import astronaut_rgb
+
+    path = media_dir / "portrait.png"
+    cv2.imwrite(str(path), cv2.cvtColor(astronaut_rgb(), cv2.COLOR_RGB2BGR))
+    return path
+
+
+def record_image_job(analyst, png_path, *, case_title: str = "Profile photo"):
+    """A succeeded image job: one frame, one face scored by a face-swap and a generated-face detector, each kind
+    deciding on its own (the face-swap detector's card shows it no better than chance on images: it did not vote)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import lease, results, storage
+    from cases.models import JobState
+    from detector.contract import AnalysisResult, MediaProbe
+    from tests.factories import CaseFactory, JobFactory, MediaFactory
+
+    team = analyst.memberships.get().team
+    case = CaseFactory(team=team, created_by=analyst, title=case_title)
+    stored = storage.store_original(SimpleUploadedFile(png_path.name, png_path.read_bytes(), content_type="image/png"))
+    media = MediaFactory(case=case, original_name=png_path.name, uploaded_by=analyst, **stored)
+    probe = MediaProbe(kind="image", width=512, height=512)
+    results.record_probe(media.pk, probe)
+    job = JobFactory(media=media, state=JobState.QUEUED, settings={"frames": 1, "detectors": []})
+    assert lease.claim_job(job.pk, "fixture-scorer") is not None
+    (crop, heatmap) = _scored_face_images(storage.attempt_artifacts_dir(job.pk, 1), 1)[0]
+    face = {
+        "frame_index": 0,
+        "track_id": 0,
+        "box": [140, 80, 340, 280],
+        "det_prob": 0.999,
+        "score": 0.31,
+        "detector_scores": {"effnet_b4_msfa": 0.52, "genface_spectral": 0.31},
+        "crop_path": crop,
+        "heatmap_path": heatmap,
+    }
+    generated = {**SCORED_DETECTORS[1], "name": "genface_spectral", "kind": "fully_generated"}
+    result = {
+        "media": probe.to_dict(),
+        "settings": {"frames": 1, "detectors": ["effnet_b4_msfa", "genface_spectral"]},
+        "frames": [{"frame_index": 0, "timestamp_s": 0.0, "readable": True, "faces": [face]}],
+        "detectors": [SCORED_DETECTORS[0], generated],
+        "verdict": {
+            "label": "authentic",
+            "score": 0.31,
+            "confidence": 0.4,
+            "aggregation": "confident",
+            "thresholds": {"threshold": 0.736, "manipulated": 0.836, "authentic": 0.636, "strategy": "confident"},
+            "reason": "fully generated face: the face decides: P(manipulated) 0.31",
+            "per_track": [{"track_id": 0, "score": 0.31, "faces": 1, "label": "authentic", "frames": [0]}],
+            "per_detector": {"effnet_b4_msfa": 0.52, "genface_spectral": 0.31},
+            "per_kind": [
+                {
+                    "kind": "fully_generated",
+                    "name": "fully generated face",
+                    "label": "authentic",
+                    "score": 0.31,
+                    "detectors": ["genface_spectral"],
+                    "threshold": 0.736,
+                }
+            ],
+            "abstained": {
+                "effnet_b4_msfa": "its model card's held-out image AUC 0.502 (95 % interval 0.450–0.560) is not "
+                "above chance (0.5) on images"
+            },
+            "caveat": "genface_spectral caught 34 of 220 test fakes at the threshold: absence of a finding is not "
+            "evidence of authenticity.",
+        },
+        "diagnostics": {
+            "width": 512,
+            "height": 512,
+            "frames_sampled": 1,
+            "faces_per_frame": [1],
+            "frames_with_faces": 1,
+        },
+        "timings": {"total_s": 0.5},
+    }
+    assert results.record_results(job.pk, "fixture-scorer", AnalysisResult.from_dict(result))
+    return job

@@ -112,3 +112,24 @@ def test_a_verdict_of_a_detector_that_caught_no_test_fakes_reads_no_manipulation
     expect(page.get_by_test_id("case-row").filter(has_text="Scored interview")).to_contain_text(
         re.compile(r"No manipulation found · P\(manipulated\) 0\.46")
     )
+
+
+def test_an_image_job_reads_as_an_image_and_names_the_detector_that_did_not_vote_on_images(
+    analyst, analyst_credentials, portrait_png_path, page: Page
+):
+    from tests.browser.conftest import record_image_job
+
+    job = record_image_job(analyst, portrait_png_path)
+    sign_in(page, analyst_credentials)
+    page.goto(f"/jobs/{job.pk}")
+
+    expect(page.get_by_test_id("image-viewer")).to_be_visible()
+    expect(page.get_by_test_id("video-player")).to_have_count(0)
+    expect(page.get_by_test_id("verdict-label")).to_have_text("No manipulation found")
+    expect(page.get_by_test_id("verdict-abstained")).to_contain_text("effnet_b4_msfa did not vote")
+    expect(page.get_by_test_id("comparison-media-score")).to_have_text("Image P(manipulated)")
+    body = page.locator("main").inner_text()
+    for video_words in ("Video score", "VIDEO SCORE", "0:00.00", "Frames combined", "(1 faces)", "Track 0"):
+        assert video_words not in body, f"an image page says {video_words!r}"
+    expect(page.get_by_test_id("face-track")).to_contain_text("Face 1")
+    screenshot(page, "27-7-image-job")

@@ -96,6 +96,13 @@ def test_a_single_image_needs_only_one_face():
     assert verdict["label"] == VerdictLabel.MANIPULATED
 
 
+def test_the_reason_speaks_of_a_face_for_an_image_and_counts_faces_in_words_for_a_video():
+    image = aggregate.aggregate_video_score([track(0, 0.97, faces=1)], POLICY, single_image=True)
+    assert image["reason"] == "the face decides: P(manipulated) 0.97"
+    video = aggregate.aggregate_video_score([track(0, 0.97, faces=1)], aggregate.VerdictPolicy(min_faces=1))
+    assert "(1 face)" in video["reason"] and "P(manipulated) 0.97" in video["reason"]
+
+
 def test_no_tracks_means_no_faces_and_no_score():
     verdict = aggregate.aggregate_video_score([], POLICY)
     assert verdict["label"] == VerdictLabel.NO_FACES

@@ -10,9 +10,12 @@ interface Props {
   detectorSet: DetectorInfo[];
   verdict: Verdict | null;
   onSeek?: (timeS: number) => void;
+  /** "video" or "image": an image has one frame and no time. */
+  mediaKind: string;
 }
 
-export function DetectorComparison({ frames, detectorSet, verdict, onSeek }: Props) {
+export function DetectorComparison({ frames, detectorSet, verdict, onSeek, mediaKind }: Props) {
+  const isVideo = mediaKind === "video";
   const [showAll, setShowAll] = useState(false);
   const rows = useMemo(() => summarizeDetectors(frames, detectorSet, verdict?.per_detector ?? {}), [frames, detectorSet, verdict]);
   const disagreements = useMemo(() => findDisagreements(frames), [frames]);
@@ -23,12 +26,12 @@ export function DetectorComparison({ frames, detectorSet, verdict, onSeek }: Pro
     <div className="stack" data-testid="detector-comparison">
       <div className="table-wrap">
         <table className="table">
-          <caption className="visually-hidden">Each detector's scores for this video</caption>
+          <caption className="visually-hidden">Each detector's scores for this {mediaKind}</caption>
           <thead>
             <tr>
               <th scope="col">Detector</th>
-              <th scope="col" className="num">
-                Video score
+              <th scope="col" className="num" data-testid="comparison-media-score">
+                {isVideo ? "Video" : "Image"} P(manipulated)
               </th>
               <th scope="col" className="num">
                 Mean face
@@ -76,7 +79,7 @@ export function DetectorComparison({ frames, detectorSet, verdict, onSeek }: Pro
           <table className="table" data-testid="disagreements">
             <thead>
               <tr>
-                <th scope="col">Time</th>
+                {isVideo && <th scope="col">Time</th>}
                 <th scope="col" className="num">
                   Frame
                 </th>
@@ -93,6 +96,7 @@ export function DetectorComparison({ frames, detectorSet, verdict, onSeek }: Pro
             <tbody>
               {shown.map((d) => (
                 <tr key={`${d.frame_index}-${d.track_id}`}>
+                  {isVideo && (
                   <td>
                     {onSeek ? (
                       <button type="button" className="link-button" onClick={() => onSeek(d.timestamp_s)}>
@@ -102,6 +106,7 @@ export function DetectorComparison({ frames, detectorSet, verdict, onSeek }: Pro
                       formatTimestamp(d.timestamp_s)
                     )}
                   </td>
+                  )}
                   <td className="num">{d.frame_index}</td>
                   <td className="num">{d.track_id}</td>
                   <td>

@@ -17,9 +17,12 @@ interface Props {
   onSeek?: (timeS: number) => void;
   /** The sampled frame the video is showing: its crops are marked as current. */
   currentFrameIndex?: number | null;
+  /** "video" or "image": an image's one frame has no time to show. */
+  mediaKind: string;
 }
 
-export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex }: Props) {
+export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex, mediaKind }: Props) {
+  const isVideo = mediaKind === "video";
   const [showHeatmaps, setShowHeatmaps] = useState(false);
   const [selected, setSelected] = useState<FaceAt | null>(null);
   const [expanded, setExpanded] = useState<Set<number>>(new Set());
@@ -63,10 +66,9 @@ export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex }: Prop
         return (
           <section key={trackId} className="track" aria-label={`Face track ${trackId}`} data-testid="face-track">
             <h3>
-              Track {trackId}
+              {isVideo ? `Track ${trackId}` : `Face ${trackId + 1}`}
               <span className="muted small">
-                {" "}
-                · {faces.length} face{faces.length === 1 ? "" : "s"}
+                {isVideo && ` · ${faces.length} face${faces.length === 1 ? "" : "s"}`}
                 {summary && ` · ${formatPManipulated(summary.score)}`}
               </span>
             </h3>
@@ -82,7 +84,7 @@ export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex }: Prop
                       className={`crop zone-${zone}${isSelected ? " selected" : ""}${isCurrent ? " current" : ""}`}
                       data-current={isCurrent || undefined}
                       aria-pressed={isSelected}
-                      aria-label={`Frame ${item.frame.frame_index} at ${formatTimestamp(item.frame.timestamp_s)}, score ${formatScore(item.face.score)}`}
+                      aria-label={`${isVideo ? `Frame ${item.frame.frame_index} at ${formatTimestamp(item.frame.timestamp_s)}` : "The face"}, ${formatPManipulated(item.face.score)}`}
                       onClick={() => {
                         setSelected(item);
                         onSeek?.(item.frame.timestamp_s);
@@ -94,7 +96,8 @@ export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex }: Prop
                         {showHeatmaps && item.face.heatmap_url && <img className="heatmap" src={item.face.heatmap_url} alt="" />}
                       </span>
                       <span className="crop-caption">
-                        {formatTimestamp(item.frame.timestamp_s)} · {formatScore(item.face.score)}
+                        {isVideo && `${formatTimestamp(item.frame.timestamp_s)} · `}
+                        {formatScore(item.face.score)}
                         {item.face.heatmap_url && " · heatmap"}
                       </span>
                     </button>
@@ -121,12 +124,14 @@ export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex }: Prop
           </div>
           <div>
             <h3>
-              Track {selected.face.track_id}, frame {selected.frame.frame_index} ({formatTimestamp(selected.frame.timestamp_s)})
+              {isVideo
+                ? `Track ${selected.face.track_id}, frame ${selected.frame.frame_index} (${formatTimestamp(selected.frame.timestamp_s)})`
+                : `Face ${selected.face.track_id + 1}`}
             </h3>
             <table className="table compact">
               <tbody>
                 <tr>
-                  <th scope="row">Ensemble</th>
+                  <th scope="row">Ensemble P(manipulated)</th>
                   <td className="num">{formatScore(selected.face.score)}</td>
                 </tr>
                 {Object.entries(selected.face.detector_scores).map(([name, score]) => (

@@ -138,7 +138,7 @@ export function JobView({ job }: { job: Job }) {
 
           {job.state === "succeeded" && (
             <section className="card" aria-labelledby="faces-title">
-              <h2 id="faces-title">Faces by track</h2>
+              <h2 id="faces-title">{job.media.kind === "video" ? "Faces by track" : "Faces"}</h2>
               {frames.isPending && <p className="muted">Loading faces…</p>}
               {frames.isError && <ErrorNote error={frames.error} title="Faces could not be loaded" />}
               {frames.data && <FaceGallery
@@ -146,6 +146,7 @@ export function JobView({ job }: { job: Job }) {
                   verdict={job.verdict}
                   onSeek={job.media.kind === "video" ? seek : undefined}
                   currentFrameIndex={currentFrameIndex}
+                  mediaKind={job.media.kind}
                 />}
             </section>
           )}
@@ -181,6 +182,7 @@ export function JobView({ job }: { job: Job }) {
               detectorSet={job.detector_set}
               verdict={job.verdict}
               onSeek={job.media.kind === "video" ? seek : undefined}
+              mediaKind={job.media.kind}
             />
           )}
         </section>
