@@ -85,8 +85,10 @@ def web_command(port: int, workers: int = 2, threads: int | None = None) -> list
     ]
 
 
-def start_web(env: Mapping[str, str], port: int, log_path: Path, workers: int = 2) -> subprocess.Popen:
-    return _spawn(web_command(port, workers), env, log_path)
+def start_web(
+    env: Mapping[str, str], port: int, log_path: Path, workers: int = 2, threads: int | None = None
+) -> subprocess.Popen:
+    return _spawn(web_command(port, workers, threads), env, log_path)
 
 
 def start_beat(env: Mapping[str, str], log_path: Path, schedule_path: Path) -> subprocess.Popen:

@@ -106,7 +106,8 @@ class LoginView(APIView):
         SessionAuthentication().enforce_csrf(request)
         form = LoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        wait_s = login_guard.refused_for_s(request._request, form.validated_data["username"])
+        # A slot of both failure limits is taken before the password is checked (given back on success).
+        wait_s = login_guard.reserve_attempt(request._request, form.validated_data["username"])
         if wait_s is not None:
             raise Throttled(wait=wait_s, detail="Too many failed sign-ins; try again later.")
         user = authenticate(request._request, **form.validated_data)

@@ -19,5 +19,11 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {**REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "submit": "10000/minute"},  # noqa: F405
 }
+# Tests that start several server processes give them one cache, so the sign-in limits hold across them
+# (tests/integration/test_sign_in_limits.py); otherwise each process has its own memory cache.
+if setting("DJANGO_CACHE_URL", default=""):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": setting("DJANGO_CACHE_URL")}
+    }
 # workers.faults hooks (poison pills for the chaos tests) are honoured in test processes only.
 FAULT_INJECTION = True
