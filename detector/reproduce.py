@@ -2,7 +2,8 @@
 
 ``python -m detector reproduce MANIFEST.json ORIGINAL``: MANIFEST.json is a result with its manifest
 (``python -m detector analyze --json``, or a job's ``/api/v1/jobs/{id}/manifest/``). The original must
-hash to the manifest's sha256 and every detector's checkpoint to the manifest's; the analysis is then
+hash to the manifest's sha256 and every detector's checkpoint to the manifest's (checked before any
+weights are loaded); the analysis is then
 run again with the recorded frames, face-detection settings, margin and verdict policy, and each
 sampled frame, face box, detector score, ensemble score and the verdict are compared.
 
@@ -74,7 +75,7 @@ def reproduce(
 ) -> Comparison:
     """Re-run the analysis ``document`` records on ``original`` and compare (see the module docstring)."""
     from detector.aggregate import VerdictPolicy
-    from detector.ensemble import load_ensemble
+    from detector.ensemble import load_ensemble, shipped_checkpoint
     from detector.faces import FaceFinder
     from detector.manifest import device_description, file_sha256, library_versions
     from detector.pipeline import analyze
@@ -84,13 +85,14 @@ def reproduce(
     if manifest.media_sha256 and digest != manifest.media_sha256:
         raise ReproduceError(f"{original} has sha256 {digest}, the analysis was of {manifest.media_sha256}")
     names = [d["name"] for d in manifest.detectors]
-    ensemble = load_ensemble(names, device=device or manifest.device, checkpoints=checkpoints)
+    # Every checkpoint is hashed against the record before any is loaded: other weights are refused unread.
+    paths = {name: (checkpoints or {}).get(name) or shipped_checkpoint(name) for name in names}
+    for recorded in manifest.detectors:
+        path = paths[recorded["name"]]
+        _check_checkpoint(recorded, file_sha256(path) if path is not None else None)
+    ensemble = load_ensemble(names, device=device or manifest.device, checkpoints=paths)
     for recorded, loaded in zip(manifest.detectors, ensemble.describe(), strict=True):
-        if recorded.get("sha256") != loaded.get("sha256"):
-            raise ReproduceError(
-                f"detector {recorded['name']}: checkpoint sha256 {loaded.get('sha256')} is not the recorded "
-                f"{recorded.get('sha256')} (pass the original weights with --checkpoint NAME=PATH)"
-            )
+        _check_checkpoint(recorded, loaded.get("sha256"))  # the bytes loaded, had the file changed since
     run_device = ensemble.detectors[0].device if ensemble.detectors else "cpu"
     face_settings = {k: v for k, v in manifest.face_detection.items() if k != "detector"}
     face_settings["thresholds"] = tuple(face_settings.get("thresholds", ()))
@@ -115,6 +117,14 @@ def reproduce(
     if rerun.settings.crop_margin != manifest.crop_margin:
         environment.append(f"crop margin {rerun.settings.crop_margin} (recorded {manifest.crop_margin})")
     return compare(frames, verdict, rerun.frames, rerun.verdict.to_dict(), tolerance, environment)
+
+
+def _check_checkpoint(recorded: dict[str, Any], sha256: str | None) -> None:
+    if sha256 != recorded.get("sha256"):
+        raise ReproduceError(
+            f"detector {recorded['name']}: checkpoint sha256 {sha256} is not the recorded "
+            f"{recorded.get('sha256')} (pass the original weights with --checkpoint NAME=PATH)"
+        )
 
 
 def compare(

@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from detector import cli
 from detector.contract import AnalysisResult, FaceResult, FrameResult
 from detector.ensemble import load_ensemble
 from detector.pipeline import analyze
-from detector.reproduce import DIFFERENT, IDENTICAL, WITHIN_TOLERANCE, compare
+from detector.reproduce import DIFFERENT, IDENTICAL, WITHIN_TOLERANCE, ReproduceError, compare, reproduce
 
 from .conftest import save_random_checkpoint
 
@@ -82,6 +83,18 @@ def test_another_original_or_other_weights_are_refused(recorded, sample_clip_pat
     other = save_random_checkpoint("custom_cnn", tmp_path / "other.pt", version="9.9.9")
     code, out = reproduce_cli(capsys, str(path), str(sample_clip_path), "--checkpoint", f"custom_cnn={other}")
     assert code == 2 and "checkpoint sha256" in out
+
+
+def test_other_weights_are_refused_by_their_hash_before_they_are_loaded(
+    recorded, sample_clip_path, tmp_path, monkeypatch
+):
+    _, path = recorded
+    other = save_random_checkpoint("custom_cnn", tmp_path / "other.pt", version="9.9.9")
+    loads: list = []
+    monkeypatch.setattr(torch, "load", lambda *args, **kwargs: loads.append(args))
+    with pytest.raises(ReproduceError, match=r"detector custom_cnn: checkpoint sha256 \w+ is not the recorded"):
+        reproduce(json.loads(path.read_text()), sample_clip_path, checkpoints={"custom_cnn": other})
+    assert loads == []  # nothing of the other file was unpickled, not even with weights_only
 
 
 def test_small_differences_across_devices_are_within_the_stated_tolerance():
