@@ -27,6 +27,8 @@ class CaseQuerySet(TeamScopedQuerySet):
                     untrained="untrained",
                     authentic_supported="authentic_supported",
                     job="job_id",
+                    review_status="job__review_status",
+                    review_label="job__review_label",
                 )
             )[:1]
         )
@@ -134,6 +136,10 @@ JobStage = models.TextChoices("JobStage", [(s.name, (s.value, contract.STAGE_NAM
 
 ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
 
+VerdictLabel = models.TextChoices(
+    "VerdictLabel", [(label.name, (label.value, contract.LABEL_NAMES[label])) for label in contract.VerdictLabel]
+)
+
 
 class ReviewStatus(models.TextChoices):
     UNREVIEWED = "unreviewed", "Not reviewed"
@@ -171,6 +177,9 @@ class AnalysisJob(models.Model):
     review_status = models.CharField(
         max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.UNREVIEWED, db_index=True
     )
+    # The latest JobReview's override label (blank: the detectors' verdict stands), kept here for the same reason:
+    # the case list shows the reviewed label beside the machine's.
+    review_label = models.CharField(max_length=16, choices=VerdictLabel.choices, blank=True)
 
     objects = AnalysisJobQuerySet.as_manager()
 
@@ -220,11 +229,6 @@ class FaceResult(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} frame {self.frame_id} track {self.track_id}"
-
-
-VerdictLabel = models.TextChoices(
-    "VerdictLabel", [(label.name, (label.value, contract.LABEL_NAMES[label])) for label in contract.VerdictLabel]
-)
 
 
 class Verdict(models.Model):

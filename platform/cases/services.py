@@ -288,7 +288,9 @@ def review_job(
         review = JobReview.objects.create(
             job=locked, reviewer=reviewer, status=status, override_label=override_label, reason=reason
         )
-        AnalysisJob.objects.filter(pk=locked.pk).update(review_status=status)
+        AnalysisJob.objects.filter(pk=locked.pk).update(review_status=status, review_label=override_label)
+        # A review changes what the case says: it moves up the case list ("updated").
+        Case.objects.filter(pk=locked.media.case_id).update(updated_at=timezone.now())
         detail = {"status": status, "override_label": override_label, "reason": reason}
         _audit(AuditAction.JOB_REVIEWED, job, reviewer, ip, detail)
         webhooks.job_reviewed(job.pk)

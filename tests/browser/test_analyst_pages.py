@@ -133,3 +133,47 @@ def test_an_image_job_reads_as_an_image_and_names_the_detector_that_did_not_vote
         assert video_words not in body, f"an image page says {video_words!r}"
     expect(page.get_by_test_id("face-track")).to_contain_text("Face 1")
     screenshot(page, "27-7-image-job")
+
+
+def test_a_reviewer_overrides_the_verdict_from_the_job_page_and_every_list_shows_it(
+    analyst, playable_clip_path, page: Page
+):
+    from accounts.models import Role
+    from tests.conftest import PASSWORD
+    from tests.factories import UserFactory
+
+    team = analyst.memberships.get().team
+    reviewer = UserFactory(username=f"rita-{analyst.username[-8:]}", team=team, team__role=Role.REVIEWER)
+    job = recorded_job(analyst, playable_clip_path)
+    updated_before = job.media.case.updated_at
+    sign_in(page, {"username": reviewer.username, "password": PASSWORD})
+    page.goto(f"/jobs/{job.pk}")
+
+    form = page.get_by_test_id("review-form")
+    expect(form).to_contain_text("Agree with the machine verdict (Manipulated)")
+    form.get_by_test_id("review-override").check()
+    form.get_by_test_id("review-label").select_option("authentic")
+    form.get_by_test_id("review-submit").click()
+    expect(form.get_by_test_id("review-problem")).to_have_text("An override needs a reason.")
+    form.get_by_test_id("review-reason-input").fill("The original camera file was obtained from the source.")
+    form.get_by_test_id("review-submit").dblclick()
+    expect(page.get_by_test_id("review-conclusion-text")).to_have_text("Authentic (overrides the machine verdict)")
+    expect(page.get_by_test_id("review-machine")).to_have_text("Manipulated")
+    screenshot(page, "27-2-review-from-the-page")
+    assert job.reviews.count() == 1, "a double click recorded the review twice"
+
+    page.goto(f"/cases/{job.media.case_id}")
+    expect(page.get_by_test_id("job-review")).to_have_text("Reviewed: Authentic")
+    expect(page.get_by_test_id("case-review")).to_have_text("Reviewed: Authentic")
+    job.media.case.refresh_from_db()
+    assert job.media.case.updated_at > updated_before
+    page.goto("/")
+    expect(page.get_by_test_id("case-row").filter(has_text="Scored interview")).to_contain_text("Reviewed: Authentic")
+
+
+def test_an_analyst_sees_who_may_review_instead_of_a_form(analyst, analyst_credentials, playable_clip_path, page: Page):
+    job = recorded_job(analyst, playable_clip_path)
+    sign_in(page, analyst_credentials)
+    page.goto(f"/jobs/{job.pk}")
+    expect(page.get_by_test_id("review-not-allowed")).to_be_visible()
+    expect(page.get_by_test_id("review-form")).to_have_count(0)

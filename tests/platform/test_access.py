@@ -102,6 +102,40 @@ def test_a_reviewer_overrides_a_verdict_with_a_reason_and_the_job_shows_it(rita,
     assert event.detail["reason"] == "Original camera file obtained."
 
 
+def test_a_review_posted_from_the_browsable_api_is_saved_once_and_answered_without_an_error(rita, finished_job):
+    from rest_framework.test import APIClient
+
+    browser = APIClient()
+    assert browser.login(username="rita", password=PASSWORD)
+    response = browser.post(
+        f"/api/v1/jobs/{finished_job.pk}/review/",
+        {"status": "confirmed", "reason": "Checked the frames."},
+        HTTP_ACCEPT="text/html",
+    )
+    assert response.status_code == 201, response.content[:500]
+    assert b"Checked the frames." in response.content
+    assert finished_job.reviews.count() == 1
+
+
+def test_a_review_shows_on_the_case_list_and_moves_the_case_up(rita, finished_job):
+    client = client_for(rita)
+    before = client.get(f"/api/v1/cases/{finished_job.media.case_id}/").json()["updated_at"]
+    client.post(
+        f"/api/v1/jobs/{finished_job.pk}/review/",
+        {"status": "disputed", "override_label": "authentic", "reason": "Original camera file obtained."},
+        format="json",
+    )
+    case = client.get(f"/api/v1/cases/{finished_job.media.case_id}/").json()
+    assert case["updated_at"] > before
+    latest = client.get("/api/v1/cases/").json()["results"][0]["latest_verdict"]
+    assert (latest["label"], latest["review_status"], latest["review_label"]) == (
+        "manipulated",
+        "disputed",
+        "authentic",
+    )
+    assert client.get(f"/api/v1/jobs/{finished_job.pk}/").json()["review_label"] == "authentic"
+
+
 def test_an_override_needs_a_reason_and_a_verdict(rita, alice, case, finished_job, sample_clip_path):
     client = client_for(rita)
     no_reason = client.post(

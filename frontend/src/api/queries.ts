@@ -1,7 +1,7 @@
 /** TanStack Query hooks over the REST API; job queries poll while a job is queued or running. */
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { ApiError, api } from "./client";
-import type { Case, CaseDetail, CustodyLog, FrameResult, Job, Paginated, User, WebhookDelivery } from "./types";
+import type { Case, CaseDetail, CustodyLog, FrameResult, Job, Paginated, Review, User, WebhookDelivery } from "./types";
 import { collectPages } from "../lib/pages";
 import { isActive } from "../lib/verdict";
 
@@ -129,6 +129,21 @@ function useJobAction(action: "cancel" | "retry") {
       client.setQueryData(keys.job(result.id), result);
       client.invalidateQueries({ queryKey: keys.case(job.case) });
       client.invalidateQueries({ queryKey: ["cases"] });
+    },
+  });
+}
+
+/** Record a review; the job, its case and the case list then show it (and the case moves up the list). */
+export function useReviewJob() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ job, review }: { job: Job; review: { status: string; override_label: string; reason: string } }) =>
+      api.post<Review>(`jobs/${job.id}/review/`, review),
+    onSuccess: (_review, { job }) => {
+      client.invalidateQueries({ queryKey: keys.job(job.id) });
+      client.invalidateQueries({ queryKey: keys.case(job.case) });
+      client.invalidateQueries({ queryKey: ["cases"] });
+      client.invalidateQueries({ queryKey: ["custody"] });
     },
   });
 }

@@ -868,6 +868,7 @@ export interface components {
             readonly cancel_requested: boolean;
             readonly retry_of: number | null;
             readonly review_status: components["schemas"]["ReviewStatusEnum"];
+            readonly review_label: components["schemas"]["VerdictLabelEnum"];
             readonly review: components["schemas"]["Review"] | null;
             /** Format: date-time */
             readonly created_at: string;
@@ -958,6 +959,17 @@ export interface components {
             score: number | null;
             untrained: boolean;
             job: number;
+            /**
+             * @description That job's review.
+             *
+             *     * `unreviewed` - Not reviewed
+             *     * `in_review` - In review
+             *     * `confirmed` - Verdict confirmed
+             *     * `disputed` - Verdict disputed
+             */
+            review_status: components["schemas"]["ReviewStatusEnum"];
+            /** @description The reviewer's override label of that job; blank: the machine's stands. */
+            review_label: string;
         };
         LoginRequest: {
             username: string;

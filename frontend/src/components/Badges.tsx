@@ -1,5 +1,6 @@
 import type { JobState, VerdictBrief } from "../api/types";
-import { STATE_TEXT, formatPManipulated, verdictWords } from "../lib/verdict";
+import { reviewBadgeText } from "../lib/review";
+import { STATE_TEXT, formatPManipulated, verdictTone, verdictWords } from "../lib/verdict";
 
 /** A case's latest verdict or a job's own: the label (and its words), score and untrained flag both have. */
 type VerdictSummary = Pick<VerdictBrief, "label" | "label_text" | "score" | "untrained">;
@@ -7,10 +8,21 @@ type VerdictSummary = Pick<VerdictBrief, "label" | "label_text" | "score" | "unt
 export function VerdictBadge({ verdict, testId }: { verdict: VerdictSummary | null; testId?: string }) {
   if (!verdict) return <span className="badge neutral">No verdict</span>;
   return (
-    <span className={`badge verdict-${verdict.label}`} data-testid={testId}>
+    <span className={`badge verdict-${verdictTone(verdict)}`} data-testid={testId}>
       {verdictWords(verdict)}
       {verdict.score !== null && verdict.label !== "no_faces" && <span className="badge-score"> · {formatPManipulated(verdict.score)}</span>}
       {verdict.score === null && verdict.untrained && verdict.label !== "no_faces" && <span className="badge-score"> · not scored</span>}
+    </span>
+  );
+}
+
+/** The reviewer's conclusion beside the machine's verdict; nothing while the job is not reviewed. */
+export function ReviewBadge({ status, label, testId }: { status?: string | null; label?: string | null; testId?: string }) {
+  const text = reviewBadgeText(status, label);
+  if (!text) return null;
+  return (
+    <span className={`badge review review-${status}${label ? ` verdict-${label}` : ""}`} data-testid={testId}>
+      {text}
     </span>
   );
 }

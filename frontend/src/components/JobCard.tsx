@@ -5,7 +5,7 @@ import { keys, useCancelJob, useJob, useRetryJob } from "../api/queries";
 import type { Job } from "../api/types";
 import { formatBytes, formatDateTime } from "../lib/format";
 import { STAGES, STAGE_TEXT, isActive } from "../lib/verdict";
-import { ProgressBar, StateBadge, VerdictBadge } from "./Badges";
+import { ProgressBar, ReviewBadge, StateBadge, VerdictBadge } from "./Badges";
 import { ErrorNote } from "./ErrorNote";
 
 export function JobCard({ initial }: { initial: Job }) {
@@ -60,6 +60,7 @@ export function JobCard({ initial }: { initial: Job }) {
         {job.state === "succeeded" && (
           <>
             <VerdictBadge verdict={job.verdict} testId="job-verdict" />
+            <ReviewBadge status={job.review_status} label={job.review_label} testId="job-review" />
             <Link to={`/jobs/${job.id}`} className="button primary" data-testid="job-open">
               Open verdict
             </Link>

@@ -11,6 +11,7 @@ import {
   verdictDisplay,
   verdictHeadline,
   verdictLabelText,
+  verdictTone,
   verdictWords,
 } from "./verdict";
 
@@ -57,6 +58,12 @@ describe("verdict display", () => {
     expect(verdictWords({ label: "authentic" })).toBe("No manipulation found");
     expect(verdictWords({ label: "manipulated" })).toBe("Manipulated");
     expect(verdictWords(null)).toBe("No verdict");
+  });
+
+  it("colours no finding neutral, not in the green of a supported authentic verdict", () => {
+    expect(verdictTone({ label: "authentic", label_text: "No manipulation found" })).toBe("no_finding");
+    expect(verdictTone({ label: "authentic", label_text: "Authentic" })).toBe("authentic");
+    expect(verdictTone({ label: "manipulated", label_text: "Manipulated" })).toBe("manipulated");
   });
 
   it("writes the band in the one unit, in the verdict's own words", () => {

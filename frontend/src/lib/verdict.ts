@@ -194,3 +194,11 @@ export function bandText(verdict: Pick<Verdict, "thresholds" | "authentic_suppor
   const low = verdict.authentic_supported ? "authentic" : "no manipulation found";
   return `Manipulated at P(manipulated) ≥ ${manipulated.toFixed(2)}, ${low} at ≤ ${authentic.toFixed(2)}, inconclusive between.`;
 }
+
+/**
+ * The class a verdict is coloured by: an authentic verdict that its detectors' cards do not support
+ * ("No manipulation found") is "no_finding", shown neutral rather than in the reassuring green of "Authentic".
+ */
+export function verdictTone(verdict: { label: string; label_text?: string | null }): string {
+  return verdict.label === "authentic" && verdictWords(verdict) !== "Authentic" ? "no_finding" : verdict.label;
+}

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { useCases, useCreateCase, type CaseListParams } from "../api/queries";
-import { TagList, VerdictBadge } from "../components/Badges";
+import { ReviewBadge, TagList, VerdictBadge } from "../components/Badges";
 import { ErrorNote } from "../components/ErrorNote";
 import { formatDateTime } from "../lib/format";
 
@@ -145,6 +145,7 @@ export function CaseListPage() {
                       ) : (
                         <VerdictBadge verdict={c.latest_verdict} />
                       )}
+                      <ReviewBadge status={c.latest_verdict?.review_status} label={c.latest_verdict?.review_label} testId="case-row-review" />
                     </td>
                     <td className="num">{c.media_count}</td>
                     <td className="num">{c.job_count}</td>

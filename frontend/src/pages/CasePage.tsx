@@ -4,7 +4,7 @@ import { ErrorNote } from "../components/ErrorNote";
 import { JobCard } from "../components/JobCard";
 import { UploadPanel } from "../components/UploadPanel";
 import { CustodyPanel } from "../components/CustodyPanel";
-import { TagList, VerdictBadge } from "../components/Badges";
+import { ReviewBadge, TagList, VerdictBadge } from "../components/Badges";
 import { formatDateTime } from "../lib/format";
 
 export function CasePage() {
@@ -24,6 +24,7 @@ export function CasePage() {
       <div className="page-head">
         <h1 data-testid="case-title">{c.title}</h1>
         <VerdictBadge verdict={c.latest_verdict} testId="case-verdict" />
+        <ReviewBadge status={c.latest_verdict?.review_status} label={c.latest_verdict?.review_label} testId="case-review" />
       </div>
       <p className="muted small">
         {c.team?.name} · created {formatDateTime(c.created_at)} · updated {formatDateTime(c.updated_at)}

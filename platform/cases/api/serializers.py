@@ -214,6 +214,7 @@ class JobSerializer(serializers.ModelSerializer):
             "cancel_requested",
             "retry_of",
             "review_status",
+            "review_label",
             "review",
             "created_at",
             "started_at",
@@ -355,6 +356,10 @@ class LatestVerdictSerializer(serializers.Serializer):
     score = serializers.FloatField(allow_null=True)
     untrained = serializers.BooleanField()
     job = serializers.IntegerField()
+    review_status = serializers.ChoiceField(choices=ReviewStatus.choices, help_text="That job's review.")
+    review_label = serializers.CharField(
+        allow_blank=True, help_text="The reviewer's override label of that job; blank: the machine's stands."
+    )
 
     def get_label_text(self, summary: dict) -> str:
         return contract.verdict_label_text(summary["label"], bool(summary.get("authentic_supported")))

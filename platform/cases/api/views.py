@@ -42,7 +42,7 @@ from cases.api.serializers import (
     ReviewSerializer,
     ReviewWriteSerializer,
 )
-from cases.models import AnalysisJob, Case, FrameResult, Media
+from cases.models import AnalysisJob, Case, FrameResult, JobReview, Media
 from config.parsers import BoundedJSONParser
 
 CUSTODY_EXPORT_FORMATS = ("json", "csv")
@@ -198,8 +198,17 @@ class JobViewSet(TeamScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         return queryset.with_outcome()
 
     @staticmethod
-    def team_of(job: AnalysisJob) -> int:
+    def team_of(obj: AnalysisJob | JobReview) -> int:
+        # A job, or a review of one: the browsable API checks the permission again on what an action answered.
+        job = obj.job if isinstance(obj, JobReview) else obj
         return job.media.case.team_id
+
+    def get_serializer_class(self):
+        # The browsable API renders a form for the review it just saved from the action's own serializer:
+        # the job's would read a review as a job (and answered 500 after saving it).
+        if self.action == "review":
+            return ReviewWriteSerializer
+        return super().get_serializer_class()
 
     def get_throttles(self):
         self.throttle_scope = "submit" if self.action in ("create", "retry") else None

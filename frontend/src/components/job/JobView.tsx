@@ -71,7 +71,7 @@ export function JobView({ job }: { job: Job }) {
         {job.state === "succeeded" && (
           <div className="stack summary-col">
             <VerdictPanel verdict={job.verdict} mediaKind={job.media.kind} />
-            <ReviewPanel job={job} />
+            <ReviewPanel job={job} teamId={caseDetail.data?.team?.id} />
           </div>
         )}
 

@@ -1,5 +1,14 @@
 import type { Verdict } from "../../api/types";
-import { aggregationText, bandText, formatPManipulated, scoreZone, verdictDisplay, verdictHeadline, verdictWords } from "../../lib/verdict";
+import {
+  aggregationText,
+  bandText,
+  formatPManipulated,
+  scoreZone,
+  verdictDisplay,
+  verdictHeadline,
+  verdictTone,
+  verdictWords,
+} from "../../lib/verdict";
 
 export function VerdictPanel({ verdict, mediaKind }: { verdict: Verdict | null; mediaKind: string }) {
   if (!verdict) {
@@ -16,7 +25,7 @@ export function VerdictPanel({ verdict, mediaKind }: { verdict: Verdict | null; 
   const abstained = Object.entries(verdict.abstained ?? {});
   return (
     <section
-      className={`card verdict verdict-${verdict.label} verdict-status-${display.status}`}
+      className={`card verdict verdict-${verdictTone(verdict)} verdict-status-${display.status}`}
       aria-labelledby="verdict-title"
       data-testid="verdict"
       data-status={display.status}
