@@ -206,18 +206,18 @@ def feature_stages(model: nn.Module) -> list[nn.Module]:
     return [s for s in stages if any(p.numel() for p in s.parameters())]
 
 
-def apply_unfreezing(model: nn.Module, epoch: int, freeze_epochs: int, every: int) -> int:
-    """Freeze the backbone for ``freeze_epochs``, then thaw one stage from the top every ``every`` epochs.
+def apply_unfreezing(model: nn.Module, epoch: int, freeze_epochs: int, every: int, frozen_stages: int = 0) -> int:
+    """Freeze the backbone for ``freeze_epochs``, then thaw one stage from the top every ``every`` epochs; the
+    first ``frozen_stages`` (input side) never thaw.
 
     Returns how many stages are trainable this epoch.
     """
     stages = feature_stages(model)
     if freeze_epochs <= 0 or not stages:
-        for p in model.parameters():
-            p.requires_grad_(True)
-        return len(stages)
-    thawed = 0 if epoch < freeze_epochs else 1 + (epoch - freeze_epochs) // max(1, every)
-    thawed = min(thawed, len(stages))
+        thawed = len(stages)
+    else:
+        thawed = 0 if epoch < freeze_epochs else 1 + (epoch - freeze_epochs) // max(1, every)
+    thawed = min(thawed, len(stages) - min(frozen_stages, len(stages)))
     for p in model.parameters():
         p.requires_grad_(True)
     for stage in stages[: len(stages) - thawed]:
@@ -602,7 +602,9 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
         if optim.early_stopping_patience is not None and bad_epochs >= optim.early_stopping_patience:
             log(f"early stop: dev log loss did not improve for {bad_epochs} epochs")
             break
-        thawed = apply_unfreezing(model, epoch, optim.freeze_backbone_epochs, optim.unfreeze_every_epochs)
+        thawed = apply_unfreezing(
+            model, epoch, optim.freeze_backbone_epochs, optim.unfreeze_every_epochs, optim.frozen_stages
+        )
         drawn = epoch_samples(samples, per_epoch, balance_by_sampling, config.seed, epoch, config.data.sbi_share)
         dataset = FaceSampleDataset(data.train_faces, drawn, detector_config, config.seed, epoch, config.augment, spec)
         loader = DataLoader(

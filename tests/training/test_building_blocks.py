@@ -249,3 +249,14 @@ def test_pretrained_needs_a_detector_that_names_its_weights_and_a_share_needs_se
         config_from_dict({"detector": "custom_cnn", "data": {**sources, "pseudo_fakes": "none", "sbi_share": 0.5}})
     with pytest.raises(ConfigError, match="part"):
         config_from_dict({"detector": "custom_cnn", "data": {"sources": [{"path": ".", "label": "real", "part": "x"}]}})
+
+
+def test_frozen_input_stages_never_thaw_while_the_rest_trains() -> None:
+    model = detector.create("efficientnet_lite0", device="cpu").model
+    stages = feature_stages(model)
+    trainable = apply_unfreezing(model, epoch=0, freeze_epochs=0, every=1, frozen_stages=4)
+    assert trainable == len(stages) - 4
+    assert not model.backbone.conv_stem.weight.requires_grad
+    assert not any(p.requires_grad for p in model.backbone.blocks[1].parameters())
+    assert all(p.requires_grad for p in model.backbone.blocks[2].parameters()) and model.head.weight.requires_grad
+    assert apply_unfreezing(model, epoch=9, freeze_epochs=2, every=1, frozen_stages=4) == len(stages) - 4
