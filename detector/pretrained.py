@@ -155,3 +155,18 @@ def load_imagenet_lite(model: torch.nn.Module, name: str, *, with_classifier: bo
         weights = {k: v for k, v in weights.items() if not k.startswith("_fc.")}
     model.load_state_dict(lite_state_dict(weights, model.state_dict()), strict=True)
     return file_sha256(path)
+
+
+def initialisation_text(config: dict) -> str:
+    """How a checkpoint's weights started, for its model card: from scratch, or the ImageNet source its training
+    config named (package, licence, origin, file and sha256)."""
+    training = config.get("training", {})
+    source_name = (config.get("extra") or {}).get("pretrained")
+    if not training.get("optim", {}).get("pretrained") or not source_name:
+        return "trained from scratch (no pretrained weights)"
+    source = SOURCES[source_name]
+    described = source.describe()
+    return (
+        f"fine-tuned from ImageNet weights: `{source.requirement}` ({source.licence}; {source.origin}; "
+        f"ImageNet top-1 {source.imagenet_top1} %), file `{described['file']}` sha256 `{described['sha256']}`"
+    )

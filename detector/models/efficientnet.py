@@ -12,8 +12,9 @@ import timm
 import torch
 from torch import nn
 
+from detector.contract import ManipulationKind
 from detector.models.layers import FeatureHeadClassifier
-from detector.pretrained import LITE_MEAN, LITE_STD, SOURCES
+from detector.pretrained import LITE_MEAN, LITE_STD, SOURCES, load_imagenet_lite
 from detector.registry import DetectorConfig, register_detector
 
 
@@ -27,8 +28,6 @@ class TimmFrameClassifier(FeatureHeadClassifier):
 
     def load_pretrained(self, source: str) -> str:
         """The backbone's ImageNet weights from ``detector.pretrained.SOURCES[source]``; returns the file's sha256."""
-        from detector.pretrained import load_imagenet_lite
-
         return load_imagenet_lite(self.backbone, source)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
@@ -50,8 +49,8 @@ def build_efficientnet_b0(config: DetectorConfig) -> nn.Module:
     return TimmFrameClassifier("efficientnet_b0")
 
 
-def _register_lite(name: str) -> None:
-    source = SOURCES[name]
+def _register_lite(name: str, source_name: str, kind: str = ManipulationKind.FACE_SWAP) -> None:
+    source = SOURCES[source_name]
 
     @register_detector(
         DetectorConfig(
@@ -61,7 +60,8 @@ def _register_lite(name: str) -> None:
             mean=LITE_MEAN,
             std=LITE_STD,
             cam_layer="backbone.conv_head",
-            extra={"pretrained": name},
+            kind=kind,
+            extra={"pretrained": source_name},
         )
     )
     def build(config: DetectorConfig) -> nn.Module:
@@ -69,4 +69,6 @@ def _register_lite(name: str) -> None:
 
 
 for _name in ("efficientnet_lite0", "efficientnet_lite2"):
-    _register_lite(_name)
+    _register_lite(_name, _name)
+# Fully generated faces (issue 26): the same ImageNet start, fine-tuned on faces140k.
+_register_lite("genface_lite0", "efficientnet_lite0", ManipulationKind.FULLY_GENERATED)

@@ -122,6 +122,7 @@ def evaluate_holdout(
     variants: Sequence[Variant] = VARIANTS,
     checkpoints_by_name: dict[str, str | Path] | None = None,
     seen_by: dict[str, Sequence[str | Path]] | None = None,
+    unseen_generators: dict[str, Sequence[Path]] | None = None,
     device: str | None = None,
     log: Log = print,
 ) -> dict[str, Any]:
@@ -130,6 +131,8 @@ def evaluate_holdout(
     ``real_photo_parts`` names subsets of the real photos by file name (e.g. the calibration part and
     the rest), each reported on its own beside all of them. ``seen_by``: {detector: its own split files};
     a detector (a baseline trained elsewhere) is measured only on the test images none of them holds.
+    ``unseen_generators``: {family: images of a generator no training saw}, each family's AUC against the
+    real photos' last part (the ones that chose nothing), with its interval.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -181,8 +184,65 @@ def evaluate_holdout(
         report["real_photos"] = real_photo_report(
             Path(real_photos), ensemble, face_finder, margin, thresholds, real_photo_parts or {}
         )
+        if unseen_generators:
+            report["unseen_generators"] = unseen_generator_report(
+                unseen_generators,
+                report["real_photos"],
+                real_photo_parts or {},
+                ensemble,
+                face_finder,
+                margin,
+                thresholds,
+            )
     (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
+
+
+def unseen_generator_report(
+    families: dict[str, Sequence[Path]],
+    photos: dict[str, Any],
+    parts: dict[str, Sequence[str]],
+    ensemble: Ensemble,
+    face_finder: FaceFinder,
+    margin: float,
+    thresholds: dict[str, float],
+) -> dict[str, Any]:
+    """Each family's generated images against the real photos of the last part (all photos without parts)."""
+    real_names = list(parts.values())[-1] if parts else list(photos["scores"])
+    reals = [photos["scores"][n] for n in real_names if n in photos["scores"]]
+    out: dict[str, Any] = {}
+    for family, paths in families.items():
+        fakes, no_face = [], []
+        for path in paths:
+            row = item_scores(Path(path), ensemble, face_finder, margin)
+            if row is None:
+                no_face.append(Path(path).name)
+            else:
+                fakes.append(row)
+        labels = np.array([0] * len(reals) + [1] * len(fakes))
+        metrics = {}
+        for name, threshold in thresholds.items():
+            scores = np.array([r[name] for r in reals + fakes], dtype=np.float64)
+            m = binary_metrics(labels, scores, threshold, interval=True)
+            metrics[name] = {k: m[k] for k in ("n_real", "n_fake", "auc_roc", "auc_roc_ci95", "fpr", "tpr")}
+        out[family] = {"images": len(paths), "no_face": no_face, "metrics": metrics}
+    return out
+
+
+def frames_as_images(clips: Sequence[Path], per_clip: int, folder: Path) -> list[Path]:
+    """``per_clip`` evenly sampled frames of each clip saved as PNG in ``folder`` (made once, then reused)."""
+    from detector.media import sample_frames
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for clip in clips:
+        names = [folder / f"{clip.stem}_{k:02d}.png" for k in range(per_clip)]
+        if not all(n.is_file() for n in names):
+            frames, _ = sample_frames(clip, samples=per_clip)
+            for name, frame in zip(names, frames, strict=False):
+                cv2.imwrite(str(name), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
+        out.extend(n for n in names if n.is_file())
+    return out
 
 
 def real_photo_report(

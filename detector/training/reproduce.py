@@ -29,6 +29,7 @@ from detector import contract
 from detector.checkpoints import LoadedCheckpoint, file_sha256, load
 from detector.ensemble import DEFAULT_ENSEMBLE, MIN_DEFAULT_DEV_AUC, WEIGHTS_DIR
 from detector.ensemble import SHIPPED as SHIPPED_DETECTORS
+from detector.pretrained import initialisation_text
 from detector.training import generated_report
 from detector.training.config import load_config
 from detector.training.data import REPO_ROOT, MediaItem
@@ -44,6 +45,11 @@ SHIPPED = SHIPPED_DETECTORS
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 EVALUATION_DIR = REPO_ROOT / "var" / "runs" / "evaluation"
 REENCODED_DIR = REPO_ROOT / "var" / "cache" / "reencoded"
+# The generator family no fully-generated-face detector trains on: SadTalker's animated portraits, scored frame by
+# frame as photos (issue 26's cross-generator number).
+UNSEEN_GENERATOR_PREFIX = "sadtalker_"
+UNSEEN_FRAMES_PER_CLIP = 8
+UNSEEN_DIR = REPO_ROOT / "var" / "cache" / "unseen_generators" / "sadtalker"
 # The test videos are scored a second time re-encoded with H.264 at this CRF (issue 25: social-media copies).
 REENCODE_CRF = 35
 # faces/ file names: dfdc_<video>-<frame>-<face>.png, genconvit_<video>_<frame>.jpg and
@@ -138,13 +144,14 @@ def run_holdout(name: str) -> dict[str, Any]:
     """``name`` on the test part of its split (per format and resolution) and on the real photos, beside the
     shipped ``spectral_lr`` (the azimuthal-spectrum baseline) and the face-swap default ensemble."""
     from detector.training.data import read_split
-    from detector.training.holdout import evaluate_holdout
+    from detector.training.holdout import evaluate_holdout, frames_as_images
 
     split = WEIGHTS_DIR / f"{name}.split.json"
     baselines = [b for b in ("spectral_lr", *DEFAULT_ENSEMBLE) if b in SHIPPED and b != name]
     photos = SHARED_DATA / "images" / "real"
     tuned = {Path(row["path"]).name for row in read_split(split).get("calibration", [])}
     others = sorted(p.name for p in photos.iterdir() if p.name not in tuned)
+    clips = sorted((SHARED_DATA / "videos" / "fake").glob(f"{UNSEEN_GENERATOR_PREFIX}*"))
     return evaluate_holdout(
         split,
         [name, *baselines],
@@ -152,6 +159,9 @@ def run_holdout(name: str) -> dict[str, Any]:
         real_photos=photos,
         real_photo_parts={"calibration part (chose the threshold)": sorted(tuned), "test part": others},
         seen_by={b: [WEIGHTS_DIR / f"{b}.split.json"] for b in baselines},
+        unseen_generators={
+            generated_report.UNSEEN_FAMILY: frames_as_images(clips, UNSEEN_FRAMES_PER_CLIP, UNSEEN_DIR),
+        },
     )
 
 
@@ -401,7 +411,7 @@ def model_card(name: str, loaded: LoadedCheckpoint, reports: dict[str, dict[str,
 
 | | |
 | --- | --- |
-| architecture | `{loaded.config.get("architecture")}`, {initialisation_text(loaded)} |
+| architecture | `{loaded.config.get("architecture")}`, {initialisation_text(loaded.config)} |
 | input | {loaded.config.get("input_size")} px face crops, margin {loaded.config.get("crop_margin")} |
 | file | `detector/weights/{name}.pt`, {loaded.path.stat().st_size / 1e6:.2f} MB |
 | sha256 | `{loaded.sha256}` |
@@ -460,22 +470,6 @@ Config saved in the checkpoint: `{json.dumps(config_keys)}`
 - Staged, well-lit footage dominates training; beauty filters, low light and small faces raise
   false positives. The test set is small ({videos["items"]} videos) and its numbers are uncertain.
 {measured_limit(video)}"""
-
-
-def initialisation_text(loaded: LoadedCheckpoint) -> str:
-    """How the weights started: from scratch, or the pretrained source the training config named (with its hash)."""
-    training = loaded.config.get("training", {})
-    source_name = (loaded.config.get("extra") or {}).get("pretrained")
-    if not training.get("optim", {}).get("pretrained") or not source_name:
-        return "trained from scratch (no pretrained weights)"
-    from detector.pretrained import SOURCES
-
-    source = SOURCES[source_name]
-    return (
-        f"fine-tuned from ImageNet weights: `{source.requirement}` ({source.licence}; {source.origin}; "
-        f"ImageNet top-1 {source.imagenet_top1} %), file `{source.path().name}` sha256 "
-        f"`{source.describe()['sha256']}`"
-    )
 
 
 def supervised_text(data: dict[str, Any]) -> str:

