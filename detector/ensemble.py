@@ -9,6 +9,7 @@ still scores every face there, but does not vote on that kind of media (:meth:`E
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,12 +125,30 @@ class Ensemble:
         return [d.describe() for d in self.detectors]
 
     def score(
-        self, crops: list[np.ndarray], batch_size: int = 64, source_margin: float | None = None
+        self,
+        crops: list[np.ndarray],
+        batch_size: int = 64,
+        source_margin: float | None = None,
+        progress: Callable[[float], None] | None = None,
     ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        """Per-detector calibrated scores and their mean, for trained frame detectors only."""
-        per_detector = {
-            d.name: d.score_crops(crops, batch_size=batch_size, source_margin=source_margin) for d in self.trained
-        }
+        """Per-detector calibrated scores and their mean, for trained frame detectors only.
+
+        ``progress(share)`` is told the share of (detector, crop) scores done after each batch: a job's bar moves
+        while a long video's faces are scored. Batches are the ones ``score_crops`` would make, so the scores
+        are the same with or without it.
+        """
+        per_detector: dict[str, np.ndarray] = {}
+        total = len(crops) * len(self.trained)
+        done = 0
+        for d in self.trained:
+            parts = []
+            for start in range(0, len(crops), batch_size):
+                batch = crops[start : start + batch_size]
+                parts.append(d.score_crops(batch, batch_size=batch_size, source_margin=source_margin))
+                done += len(batch)
+                if progress is not None:
+                    progress(done / total)
+            per_detector[d.name] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
         if not per_detector:
             return {}, None
         return per_detector, np.mean(np.stack(list(per_detector.values())), axis=0)

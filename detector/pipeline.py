@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -201,14 +201,16 @@ def score_faces(
     margin: float,
     policy: aggregate.VerdictPolicy,
     single_image: bool = False,
+    progress: Callable[[float], None] | None = None,
 ) -> ScoredFaces:
     """The scoring stage: every trained frame detector scores every face, track detectors every long track.
 
     ``faces_per_frame`` must already carry track ids (:func:`detector.tracking.assign_tracks`) and
     crops cut with ``margin``. The pipeline, the evaluation and calibration all score through here.
+    ``progress(share)``: the share of the frame detectors' scores done, after each batch.
     """
     flat = [face for per in faces_per_frame for face in per]
-    per_detector, ensemble_scores = ensemble.score([f.crop for f in flat], source_margin=margin)
+    per_detector, ensemble_scores = ensemble.score([f.crop for f in flat], source_margin=margin, progress=progress)
     crops_by_track: dict[int, list[np.ndarray]] = {}
     for face in flat:
         crops_by_track.setdefault(face.track_id, []).append(face.crop)
@@ -474,11 +476,21 @@ def analyze_frames(
     kept: list[SampledFrame] = []  # every sampled frame, without its pixels
     readable: set[int] = set()
 
+    # The face stage reports each frame as it reaches the face search (it searches batches as they arrive, and
+    # what is left when the last one has); the last tenth is the search that follows the last frame.
+    # Each percent is reported once and 0 never again: a report of 0 marks a stage's start.
+    expected = _frames_expected(sampled, media, frames)
+    reported = [0]
+
     def passing(frames: Iterable[SampledFrame]) -> Iterable[SampledFrame]:
         for frame in frames:
             kept.append(replace(frame, rgb=None))
             if frame.rgb is not None:
                 readable.add(frame.index)
+            percent = min(90, 90 * len(kept) // expected)
+            if percent > reported[0]:
+                reported[0] = percent
+                progress(JobStage.FACES, percent)
             yield frame
 
     faces_per_frame, n_tracks = detect_faces(passing(sampled), face_finder, margin)
@@ -491,7 +503,14 @@ def analyze_frames(
 
     progress(JobStage.SCORING, 0)
     t0 = time.perf_counter()
-    scored = score_faces(faces_per_frame, ensemble, margin, policy, single_image)
+    scored = score_faces(
+        faces_per_frame,
+        ensemble,
+        margin,
+        policy,
+        single_image,
+        progress=lambda share: progress(JobStage.SCORING, max(1, min(99, int(100 * share)))),
+    )
     flat = scored.faces
     timings["scoring_s"] = time.perf_counter() - t0
     progress(JobStage.SCORING, 100)
@@ -576,6 +595,15 @@ def analyze_frames(
             device=str(ensemble.detectors[0].device) if ensemble.detectors else "cpu",
         ),
     )
+
+
+def _frames_expected(sampled: Iterable[SampledFrame], media: MediaProbe, frames: int) -> int:
+    """How many frames the face stage will see: all of a list, else what sampling can give (at least 1)."""
+    if isinstance(sampled, Sized):
+        return max(1, len(sampled))
+    if media.kind == "image":
+        return 1
+    return max(1, min(frames, media.frame_count or frames))
 
 
 def _explain(

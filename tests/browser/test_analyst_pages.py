@@ -177,3 +177,50 @@ def test_an_analyst_sees_who_may_review_instead_of_a_form(analyst, analyst_crede
     page.goto(f"/jobs/{job.pk}")
     expect(page.get_by_test_id("review-not-allowed")).to_be_visible()
     expect(page.get_by_test_id("review-form")).to_have_count(0)
+
+
+def test_progress_moves_nothing_is_claimed_before_it_is_measured_and_the_upload_line_follows_the_job_to_its_end(
+    analyst, analyst_credentials, playable_clip_path, page: Page
+):
+    from cases import lease, results
+    from cases.models import AnalysisJob, JobStage
+    from tests.browser.test_dashboard import drop_files
+    from tests.factories import CaseFactory, fake_result
+
+    case = CaseFactory(team=analyst.memberships.get().team, created_by=analyst, title="Harbour clips")
+    sign_in(page, analyst_credentials)
+    page.goto(f"/cases/{case.pk}")
+    expect(page.get_by_test_id("upload-dropzone")).to_be_visible()
+    drop_files(page, [("harbour.webm", playable_clip_path.read_bytes(), "video/webm")])
+    line = page.get_by_test_id("upload-job-status")
+    expect(line).to_have_text("Uploaded, analysis queued")
+
+    job = AnalysisJob.objects.get(media__case=case)
+    assert lease.claim_job(job.pk, "w") is not None
+    lease.report_progress(job.pk, "w", JobStage.FACES, 40)
+    expect(line).to_have_text("Finding faces · 40%")
+    expect(page.get_by_test_id("job-card").first).to_have_attribute("data-state", "running")
+
+    # The job page of a running job: the stage's progress, and no claim about what is not measured yet.
+    page.goto(f"/jobs/{job.pk}")
+    expect(page.get_by_test_id("job-stage")).to_have_text("Finding faces · 40%")
+    expect(page.get_by_test_id("media-facts")).to_have_text(re.compile(r"^not probed yet"))
+    expect(page.get_by_test_id("analysed-facts")).to_contain_text("32 frames requested")
+    expect(page.get_by_test_id("quality-pending")).to_have_text("Input quality is assessed when the analysis ends.")
+    body = page.locator("main").inner_text()
+    for claim in ("could not read it", "frames sampled", "No input-quality concerns"):
+        assert claim not in body, f"a running job's page claims {claim!r}"
+    screenshot(page, "27-4-running-job")
+
+    # Back on the case: the upload's line ends with the job's end state.
+    page.goto(f"/cases/{case.pk}")
+    expect(page.get_by_test_id("upload-dropzone")).to_be_visible()
+    drop_files(page, [("harbour-2.webm", playable_clip_path.read_bytes()[:-1] + b"\0", "video/webm")])
+    second = page.get_by_test_id("upload-job-status")
+    expect(second).to_have_text("Uploaded, analysis queued")
+    other = AnalysisJob.objects.filter(media__case=case).exclude(pk=job.pk).get()
+    assert lease.claim_job(other.pk, "w") is not None
+    assert results.record_results(other.pk, "w", fake_result())
+    expect(second).to_have_text("Done: Manipulated")
+    # Running analyses come first in the case's list.
+    expect(page.get_by_test_id("job-card").first).to_have_attribute("data-job-id", str(job.pk))

@@ -1,8 +1,11 @@
 import { useRef, useState, type DragEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { keys } from "../api/queries";
+import { Link } from "react-router-dom";
+import { keys, useJob } from "../api/queries";
+import type { Job } from "../api/types";
 import { uploadMedia } from "../api/upload";
 import { formatBytes } from "../lib/format";
+import { STAGE_TEXT, STATE_TEXT, isActive, verdictWords } from "../lib/verdict";
 import { ProgressBar } from "./Badges";
 
 /** Two at a time keeps one slow upload from starving the rest without flooding the server. */
@@ -19,6 +22,8 @@ interface UploadItem {
   status: UploadStatus;
   fraction: number;
   error?: string;
+  /** The analysis the upload started: its line follows the job to its end. */
+  job?: Job;
 }
 
 export function UploadPanel({ caseId }: { caseId: number }) {
@@ -47,8 +52,8 @@ export function UploadPanel({ caseId }: { caseId: number }) {
         detectors: item.detectors,
         onProgress: (fraction) => patch(item.key, { fraction }),
       })
-        .then(() => {
-          patch(item.key, { status: "done", fraction: 1 });
+        .then((job) => {
+          patch(item.key, { status: "done", fraction: 1, job });
           client.invalidateQueries({ queryKey: keys.case(caseId) });
           client.invalidateQueries({ queryKey: ["cases"] });
         })
@@ -151,7 +156,9 @@ export function UploadPanel({ caseId }: { caseId: number }) {
                   {item.file.name}
                 </span>
                 <span className="muted small">{formatBytes(item.file.size)}</span>
-                <span className="upload-status small">{uploadStatusText(item)}</span>
+                <span className="upload-status small">
+                  {item.status === "done" && item.job ? <UploadedJobStatus initial={item.job} /> : uploadStatusText(item)}
+                </span>
               </div>
               {(item.status === "uploading" || item.status === "waiting") && (
                 <ProgressBar value={item.fraction * 100} label={`Uploading ${item.file.name}`} testId="upload-progress" />
@@ -189,4 +196,22 @@ function uploadStatusText(item: UploadItem): string {
     case "rejected":
       return "Rejected";
   }
+}
+
+/** An uploaded file's analysis as it goes, to its end state (the job is polled once, shared with its card). */
+function UploadedJobStatus({ initial }: { initial: Job }) {
+  const { data: job = initial } = useJob(initial.id, initial);
+  let text: string;
+  if (isActive(job.state)) {
+    text = job.state === "queued" ? "Uploaded, analysis queued" : `${STAGE_TEXT[job.stage] ?? job.stage} · ${Math.round(job.progress)}%`;
+  } else if (job.state === "succeeded") {
+    text = `Done: ${verdictWords(job.verdict)}`;
+  } else {
+    text = `${STATE_TEXT[job.state]}${job.error_code ? ` (${job.error_code})` : ""}`;
+  }
+  return (
+    <Link to={`/jobs/${job.id}`} data-testid="upload-job-status" data-state={job.state}>
+      {text}
+    </Link>
+  );
 }

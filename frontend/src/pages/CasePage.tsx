@@ -6,6 +6,7 @@ import { UploadPanel } from "../components/UploadPanel";
 import { CustodyPanel } from "../components/CustodyPanel";
 import { ReviewBadge, TagList, VerdictBadge } from "../components/Badges";
 import { formatDateTime } from "../lib/format";
+import { isActive } from "../lib/verdict";
 
 export function CasePage() {
   const caseId = Number(useParams().caseId);
@@ -14,7 +15,10 @@ export function CasePage() {
   if (detail.isPending) return <p className="muted">Loading case…</p>;
   if (detail.isError) return <ErrorNote error={detail.error} title="This case could not be loaded" />;
   const c = detail.data;
-  const jobs = [...(c.jobs ?? [])].sort((a, b) => b.created_at.localeCompare(a.created_at));
+  // Running and queued analyses first: what is moving is what the analyst is waiting for.
+  const jobs = [...(c.jobs ?? [])].sort(
+    (a, b) => Number(isActive(b.state)) - Number(isActive(a.state)) || b.created_at.localeCompare(a.created_at),
+  );
 
   return (
     <div className="stack">

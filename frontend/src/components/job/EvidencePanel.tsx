@@ -1,7 +1,9 @@
 import { useState } from "react";
 import type { Job } from "../../api/types";
-import { formatBytes, formatDateTime, formatTimestamp } from "../../lib/format";
+import { samplingFacts, videoFacts } from "../../lib/evidence";
+import { formatBytes, formatDateTime } from "../../lib/format";
 import { originalGone } from "../../lib/retention";
+import { isActive } from "../../lib/verdict";
 
 export function EvidencePanel({ job }: { job: Job }) {
   const media = job.media;
@@ -37,25 +39,21 @@ export function EvidencePanel({ job }: { job: Job }) {
           <>
             <dt>Video</dt>
             <dd>
-              {media.width && media.height
-                ? `${media.width}×${media.height} · ${formatTimestamp(media.duration_s)} · ${media.fps ? `${media.fps.toFixed(2)} fps` : "— fps"}`
-                : "not probed (the worker could not read it)"}
-              {media.codec && ` · ${media.codec}`}
+              <span data-testid="media-facts">{videoFacts(job)}</span>
             </dd>
           </>
         )}
         {media.kind === "image" && (
           <>
             <dt>Image</dt>
-            <dd>
-              {media.width}×{media.height}
-            </dd>
+            <dd>{media.width && media.height ? `${media.width}×${media.height}` : videoFacts(job)}</dd>
           </>
         )}
         <dt>Analysed</dt>
-        <dd>
-          {media.kind === "video" && `${framesSampled(job) ?? "—"} frames sampled · `}started {formatDateTime(job.started_at)} · finished{" "}
-          {formatDateTime(job.finished_at)}
+        <dd data-testid="analysed-facts">
+          {media.kind === "video" && `${samplingFacts(job)} · `}
+          {job.started_at ? `started ${formatDateTime(job.started_at)}` : "not started yet"}
+          {job.finished_at ? ` · finished ${formatDateTime(job.finished_at)}` : isActive(job.state) ? " · running" : ""}
         </dd>
       </dl>
       <div className="actions">
@@ -107,10 +105,4 @@ export function EvidencePanel({ job }: { job: Job }) {
       </div>
     </section>
   );
-}
-
-/** What the worker sampled (a short clip has fewer frames than asked for), else what was asked. */
-function framesSampled(job: Job): number | null {
-  const sampled = job.diagnostics?.frames_sampled;
-  return typeof sampled === "number" ? sampled : (job.settings?.frames ?? null);
 }

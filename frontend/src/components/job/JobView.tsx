@@ -4,6 +4,7 @@ import { API_ROOT } from "../../api/client";
 import { useCase, useFrames } from "../../api/queries";
 import type { Job } from "../../api/types";
 import { formatTimestamp } from "../../lib/format";
+import { qualityPending } from "../../lib/evidence";
 import { qualityWarnings } from "../../lib/quality";
 import { originalGone } from "../../lib/retention";
 import { buildTimeline, readoutAt, type TimelineMode } from "../../lib/timeline";
@@ -156,7 +157,11 @@ export function JobView({ job }: { job: Job }) {
           <EvidencePanel job={job} />
           <section className="card" aria-labelledby="quality-title" data-testid="quality-warnings">
             <h2 id="quality-title">Input quality</h2>
-            {warnings.length ? (
+            {qualityPending(job) ? (
+              <p className="muted" data-testid="quality-pending">
+                {qualityPending(job)}
+              </p>
+            ) : warnings.length ? (
               <ul className="warnings">
                 {warnings.map((w) => (
                   <li key={w.code + w.message} className="note warn" data-testid="quality-warning">
