@@ -40,6 +40,12 @@ class AuditAction(models.TextChoices):
     CHAIN_REHASHED = "audit.chain_rehashed", "Custody chain re-hashed (new hash version)"
 
 
+# Reads of evidence: the original played, a crop or heatmap shown, the report opened. Each is recorded once per
+# person, object and kind of read in a window (audit.services.record_read); reports and the dashboard list the
+# other actions, the substantive ones, and count these.
+EVIDENCE_READ_ACTIONS = frozenset({AuditAction.MEDIA_VIEWED, AuditAction.ARTIFACT_VIEWED, AuditAction.REPORT_VIEWED})
+
+
 class AppendOnlyError(Exception):
     """An attempt to change or remove an audit event."""
 

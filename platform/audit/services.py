@@ -8,6 +8,7 @@ import io
 import ipaddress
 import json
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -95,6 +96,54 @@ def record(
     )
     append(event)
     return event
+
+
+# A page plays the original in a dozen range requests and shows dozens of crops: one read of each kind per person
+# and object in this window is the custody fact; recording every request buried uploads and reviews under reads.
+EVIDENCE_READ_WINDOW_S = 600
+
+
+def record_read(
+    action: str,
+    *,
+    actor: AbstractBaseUser,
+    object_type: str,
+    object_id: Any,
+    team: Team | int | None = None,
+    sha256: str = "",
+    ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """Record a read of evidence (``EVIDENCE_READ_ACTIONS``) unless the same person's same kind of read of the same
+    object is in the chain within ``EVIDENCE_READ_WINDOW_S``; None when it already is.
+
+    Checked under the chain head's lock (taken again by :func:`append`), so two requests of one page at once
+    record one event. The event is a link of the chain like any other.
+    """
+    chain = chain_for_team(team.pk if isinstance(team, Team) else team)
+    since = timezone.now() - timedelta(seconds=EVIDENCE_READ_WINDOW_S)
+    with transaction.atomic():
+        AuditChainHead.objects.select_for_update().filter(chain=chain).first()
+        already = AuditEvent.objects.filter(
+            chain=chain,
+            action=action,
+            actor=actor,
+            object_type=object_type,
+            object_id=str(object_id),
+            created_at__gte=since,
+        ).exists()
+        if already:
+            return None
+        return record(
+            action,
+            actor=actor,
+            object_type=object_type,
+            object_id=object_id,
+            team=team,
+            sha256=sha256,
+            ip=ip,
+            detail=detail,
+        )
 
 
 def new_salt() -> str:

@@ -17,6 +17,7 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from audit.models import EVIDENCE_READ_ACTIONS
 from cases import storage
 from cases.api.files import safe_child
 from cases.models import AnalysisJob, FaceResult, FrameResult
@@ -50,7 +51,24 @@ def report_context(job: AnalysisJob, data: dict[str, Any], custody_head: dict, c
         "timeline_svg": timeline_svg(frames, verdict.get("thresholds") or {}) if frames else "",
         "top_faces": top_faces(job),
         "custody_head": custody_head,
-        "custody_events": custody_events,
+        **custody_summary(custody_events),
+    }
+
+
+def custody_summary(events) -> dict[str, Any]:
+    """The custody events a report lists (the substantive ones: upload, submission, review, download, deletion,
+    retention...) and the reads of evidence it only counts, per reader; every one of them is in the export."""
+    listed, reads = [], {}
+    for event in events:
+        if event.action in EVIDENCE_READ_ACTIONS:
+            reader = event.actor_name or "system"
+            reads[reader] = reads.get(reader, 0) + 1
+        else:
+            listed.append(event)
+    return {
+        "custody_events": listed,
+        "custody_reads": sum(reads.values()),
+        "custody_readers": ", ".join(f"{name} ({count})" for name, count in sorted(reads.items())),
     }
 
 

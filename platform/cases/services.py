@@ -23,6 +23,7 @@ from accounts.models import Team
 from accounts.services import primary_team
 from audit.models import AuditAction, AuditEvent, chain_for_team
 from audit.services import record as audit
+from audit.services import record_read
 from cases import lease, retention, storage
 from cases.models import AnalysisJob, Case, JobReview, JobState, Media, Verdict
 from cases.storage import store_original
@@ -310,11 +311,27 @@ def report_downloaded(job: AnalysisJob, user: AbstractBaseUser, ip: str | None =
     _audit(AuditAction.REPORT_DOWNLOADED, job, user, ip)
 
 
-# Every read is recorded, once per request: a player's byte-range requests each read part of the
-# original, and which parts were read (and when) is the custody question.
+def _audit_read(
+    action: str, subject: Media | AnalysisJob, user: AbstractBaseUser, ip: str | None, detail: dict | None = None
+) -> AuditEvent | None:
+    """A read of evidence, recorded once per person, object and kind of read in audit.services.EVIDENCE_READ_WINDOW_S
+    (the first request's detail is kept): one page view is one event of each kind, not one per request."""
+    media = subject if isinstance(subject, Media) else subject.media
+    return record_read(
+        action,
+        actor=user,
+        team=media.case.team_id,
+        object_type="media" if subject is media else "job",
+        object_id=subject.pk,
+        sha256=media.sha256,
+        ip=ip,
+        detail=detail,
+    )
+
+
 def original_viewed(media: Media, user: AbstractBaseUser, ip: str | None = None, byte_range: str = "") -> None:
-    """Custody: (part of) an original was read for inline playback."""
-    _audit(AuditAction.MEDIA_VIEWED, media, user, ip, {"range": byte_range[:100]})
+    """Custody: (part of) an original was read for inline playback (a player's range requests: one read)."""
+    _audit_read(AuditAction.MEDIA_VIEWED, media, user, ip, {"range": byte_range[:100]})
 
 
 def signed_report_downloaded(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -> AuditEvent:
@@ -347,9 +364,9 @@ def signed_report_seq(job: AnalysisJob, user: AbstractBaseUser, seq: int | None 
 
 def report_viewed(job: AnalysisJob, user: AbstractBaseUser, ip: str | None = None) -> None:
     """Custody: a job's report was opened."""
-    _audit(AuditAction.REPORT_VIEWED, job, user, ip)
+    _audit_read(AuditAction.REPORT_VIEWED, job, user, ip)
 
 
 def artifact_viewed(job: AnalysisJob, user: AbstractBaseUser, path: str, ip: str | None = None) -> None:
-    """Custody: a face crop or heatmap cut from the original was read."""
-    _audit(AuditAction.ARTIFACT_VIEWED, job, user, ip, {"path": path[:200]})
+    """Custody: the face crops or heatmaps cut from the original were read (a page's dozens of images: one read)."""
+    _audit_read(AuditAction.ARTIFACT_VIEWED, job, user, ip, {"path": path[:200]})

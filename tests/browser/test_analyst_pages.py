@@ -224,3 +224,36 @@ def test_progress_moves_nothing_is_claimed_before_it_is_measured_and_the_upload_
     expect(second).to_have_text("Done: Manipulated")
     # Running analyses come first in the case's list.
     expect(page.get_by_test_id("job-card").first).to_have_attribute("data-job-id", str(job.pk))
+
+
+def test_opening_a_job_and_scrolling_through_every_crop_and_heatmap_adds_at_most_two_custody_events(
+    analyst, analyst_credentials, playable_clip_path, page: Page
+):
+    from audit.models import AuditEvent
+    from cases import services
+
+    job = recorded_job(analyst, playable_clip_path)
+    services.original_downloaded(job.media, analyst)  # a substantive event, which the panel lists
+    sign_in(page, analyst_credentials)
+    before = AuditEvent.objects.count()
+    page.goto(f"/jobs/{job.pk}")
+    expect(page.get_by_test_id("face-crop")).to_have_count(16)
+    page.get_by_test_id("heatmap-toggle").click()
+    for crop in page.get_by_test_id("face-crop").all():
+        crop.scroll_into_view_if_needed()
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")
+    page.get_by_test_id("video-player").evaluate("video => video.play().catch(() => null)")
+    page.reload()
+    expect(page.get_by_test_id("face-crop")).to_have_count(16)
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")
+    added = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True)[before:])
+    assert len(added) <= 2 and set(added) <= {"media.viewed", "artifact.viewed"}, added
+
+    # The panel shows what was done to the evidence by default, and says how many reads it leaves out.
+    panel = page.get_by_test_id("custody-panel")
+    expect(panel.get_by_test_id("custody-event")).to_have_count(1)
+    expect(panel.get_by_test_id("custody-table")).to_contain_text("Media downloaded")
+    expect(panel.get_by_test_id("custody-table")).not_to_contain_text("viewed")
+    expect(panel.get_by_test_id("custody-reads-hidden")).to_contain_text("of evidence")
+    panel.get_by_test_id("custody-action").select_option("reads")
+    expect(panel.get_by_test_id("custody-table")).to_contain_text("Artifact viewed")

@@ -689,6 +689,8 @@ export interface components {
         };
         AuditEvent: {
             readonly id: number;
+            /** @description A read of evidence (original played, crops or heatmaps shown, report opened), recorded once per person, object and kind of read every 10 minutes; the others are the substantive events. */
+            readonly is_read: boolean;
             /** Format: date-time */
             readonly created_at: string;
             readonly actor_name: string;

@@ -1,7 +1,7 @@
 import { useMemo, useState } from "react";
 import { useCustody } from "../api/queries";
 import type { ChainLink } from "../api/types";
-import { actionLabel, custodyActions, filterCustody } from "../lib/custody";
+import { READS, SUBSTANTIVE, actionLabel, custodyActions, filterCustody } from "../lib/custody";
 import { formatDateTime, shortHash } from "../lib/format";
 import { ErrorNote } from "./ErrorNote";
 
@@ -12,10 +12,11 @@ import { ErrorNote } from "./ErrorNote";
 export function CustodyPanel({ custodyUrl, version }: { custodyUrl: string; version: ChainLink | null | undefined }) {
   const log = useCustody(custodyUrl, version ? `${version.seq}:${version.entry_hash}` : "");
   const [text, setText] = useState("");
-  const [action, setAction] = useState("");
+  const [action, setAction] = useState(SUBSTANTIVE);
   const events = log.data?.events;
   const shown = useMemo(() => filterCustody(events ?? [], { text, action }), [events, text, action]);
   const actions = useMemo(() => custodyActions(events ?? []), [events]);
+  const reads = useMemo(() => (events ?? []).filter((e) => e.is_read).length, [events]);
   const head = log.data?.head;
   const exportUrl = custodyUrl.replace(/\/?$/, "/export/");
 
@@ -44,7 +45,9 @@ export function CustodyPanel({ custodyUrl, version }: { custodyUrl: string; vers
               data-testid="custody-filter"
             />
             <select aria-label="Action" value={action} onChange={(e) => setAction(e.target.value)} data-testid="custody-action">
-              <option value="">All actions</option>
+              <option value={SUBSTANTIVE}>Substantive events</option>
+              <option value={READS}>Reads of evidence</option>
+              <option value="">All events</option>
               {actions.map((a) => (
                 <option key={a} value={a}>
                   {actionLabel(a)}
@@ -58,6 +61,12 @@ export function CustodyPanel({ custodyUrl, version }: { custodyUrl: string; vers
               Export CSV
             </a>
           </div>
+          {action === SUBSTANTIVE && reads > 0 && (
+            <p className="muted small" data-testid="custody-reads-hidden">
+              {reads} read{reads === 1 ? "" : "s"} of evidence (the original played, crops shown, the report opened; one per
+              person and object every 10 minutes) not listed: choose "Reads of evidence" to see them.
+            </p>
+          )}
           {shown.length === 0 ? (
             <p className="empty">{events.length ? "No event matches the filter." : "No custody events yet."}</p>
           ) : (

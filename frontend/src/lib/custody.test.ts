@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AuditEvent } from "../api/types";
-import { actionLabel, custodyActions, filterCustody } from "./custody";
+import { READS, SUBSTANTIVE, actionLabel, custodyActions, filterCustody } from "./custody";
 
 function event(overrides: Partial<AuditEvent>): AuditEvent {
   return {
@@ -14,6 +14,7 @@ function event(overrides: Partial<AuditEvent>): AuditEvent {
     sha256: "ab".repeat(32),
     ip: "192.0.2.1",
     detail: {},
+    is_read: false,
     chain: "team:1",
     seq: 1,
     prev_hash: "0".repeat(64),
@@ -47,5 +48,14 @@ describe("custodyActions and actionLabel", () => {
   it("lists each action once and words it", () => {
     expect(custodyActions(events)).toEqual(["media.uploaded", "job.submitted", "media.downloaded"]);
     expect(actionLabel("media.downloaded")).toBe("Media downloaded");
+  });
+});
+
+describe("substantive events and reads of evidence", () => {
+  const withReads = [...events, event({ id: 4, seq: 4, action: "artifact.viewed", is_read: true })];
+  it("shows the substantive events by default and the reads on demand", () => {
+    expect(filterCustody(withReads, { text: "", action: SUBSTANTIVE }).map((e) => e.id)).toEqual([1, 2, 3]);
+    expect(filterCustody(withReads, { text: "", action: READS }).map((e) => e.id)).toEqual([4]);
+    expect(filterCustody(withReads, { text: "", action: "" })).toHaveLength(4);
   });
 });

@@ -1,13 +1,19 @@
 from rest_framework import serializers
 
-from audit.models import AuditEvent
+from audit.models import EVIDENCE_READ_ACTIONS, AuditEvent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    is_read = serializers.SerializerMethodField(
+        help_text="A read of evidence (original played, crops or heatmaps shown, report opened), recorded once per "
+        "person, object and kind of read every 10 minutes; the others are the substantive events."
+    )
+
     class Meta:
         model = AuditEvent
         fields = [
             "id",
+            "is_read",
             "created_at",
             "actor_name",
             "action",
@@ -23,6 +29,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "entry_hash",
         ]
         read_only_fields = fields
+
+    def get_is_read(self, event: AuditEvent) -> bool:
+        return event.action in EVIDENCE_READ_ACTIONS
 
 
 class ChainLinkSerializer(serializers.Serializer):
