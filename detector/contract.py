@@ -101,6 +101,10 @@ def default_detectors(media_kind: str | None) -> tuple[str, ...]:
     return (*DEFAULT_DETECTORS, *IMAGE_DEFAULT_DETECTORS) if media_kind == "image" else DEFAULT_DETECTORS
 
 
+# Errors of the file itself (detector.media.MediaError codes): analysing the same file again gives the same answer,
+# so the dashboard offers no retry for them (a deliberate re-run stays possible over the API).
+INPUT_ERROR_CODES = frozenset({"unreadable_media", "media_too_large", "media_too_small", "media_too_long"})
+
 # The labels a scored verdict can have (NO_FACES means nothing was scored).
 SCORED_LABELS = frozenset({VerdictLabel.MANIPULATED, VerdictLabel.AUTHENTIC, VerdictLabel.INCONCLUSIVE})
 

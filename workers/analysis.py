@@ -192,7 +192,9 @@ def _analyse(job: AnalysisJob, worker: str, progress, cancel: CancelSwitch, reac
         logger.warning("job %s was taken over while %s ran it", job_id, worker)
         return "skipped"
     except MediaError as exc:
-        lease.fail_job(job_id, exc.code, exc.message, worker)
+        # The decoder names the stored file (its sha256); the analyst knows it by the name it was uploaded as.
+        message = exc.message.replace(storage.original_path(job.media).name, job.media.original_name)
+        lease.fail_job(job_id, exc.code, message, worker)
         return "failed"
     except (OperationalError, InterfaceError):
         # The database went away mid-job: leave the job running; its lease expires and the

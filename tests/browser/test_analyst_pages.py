@@ -257,3 +257,49 @@ def test_opening_a_job_and_scrolling_through_every_crop_and_heatmap_adds_at_most
     expect(panel.get_by_test_id("custody-reads-hidden")).to_contain_text("of evidence")
     panel.get_by_test_id("custody-action").select_option("reads")
     expect(panel.get_by_test_id("custody-table")).to_contain_text("Artifact viewed")
+
+
+def test_wrong_moves_are_caught_a_double_click_an_over_long_title_the_same_file_twice_an_unreadable_file(
+    analyst, analyst_credentials, playable_clip_path, page: Page
+):
+    from cases import lease
+    from cases.models import AnalysisJob, Case
+    from tests.browser.test_dashboard import drop_files
+
+    sign_in(page, analyst_credentials)
+    # An over-long title is counted, not cut: the analyst sees by how much, and cannot submit it.
+    page.get_by_test_id("new-case-open").click()
+    page.get_by_test_id("new-case-title").fill("Harbour " * 91)  # 728 characters
+    expect(page.get_by_test_id("new-case-title-count")).to_have_text("727 / 200: 527 characters too long")
+    expect(page.get_by_test_id("new-case-submit")).to_be_disabled()
+    assert page.get_by_test_id("new-case-title").input_value() == "Harbour " * 91
+    # A double click on "Create case" opens one case.
+    page.get_by_test_id("new-case-title").fill("Harbour footage")
+    expect(page.get_by_test_id("new-case-title-count")).to_have_text("15 / 200")
+    page.get_by_test_id("new-case-submit").dblclick()
+    expect(page.get_by_test_id("case-title")).to_have_text("Harbour footage")
+    assert Case.objects.filter(title="Harbour footage").count() == 1
+
+    # The same file twice: the second is held with a link to the first analysis, and can still be run on purpose.
+    expect(page.get_by_test_id("upload-dropzone")).to_be_visible()
+    clip = ("harbour.webm", playable_clip_path.read_bytes(), "video/webm")
+    drop_files(page, [clip])
+    expect(page.get_by_test_id("upload-job-status")).to_have_text("Uploaded, analysis queued")
+    first = AnalysisJob.objects.get(media__case__title="Harbour footage")
+    drop_files(page, [("harbour-copy.webm", clip[1], clip[2])])
+    duplicate = page.get_by_test_id("upload-duplicate")
+    expect(duplicate).to_contain_text(f"harbour-copy.webm was already analysed as job #{first.pk}")
+    expect(duplicate.get_by_test_id("upload-duplicate-link")).to_have_attribute("href", f"/jobs/{first.pk}")
+    assert AnalysisJob.objects.filter(media__case__title="Harbour footage").count() == 1
+    duplicate.get_by_test_id("upload-rerun").click()
+    expect(page.get_by_test_id("upload-job-status")).to_have_count(2)
+    assert AnalysisJob.objects.filter(media__case__title="Harbour footage").count() == 2
+
+    # An unreadable file's failure leads with its name and offers no pointless retry.
+    lease.claim_job(first.pk, "w")
+    lease.fail_job(first.pk, "unreadable_media", "harbour.webm: no frame could be decoded", "w")
+    card = page.locator(f"[data-testid=job-card][data-job-id='{first.pk}']")
+    expect(card.get_by_test_id("job-error")).to_contain_text("harbour.webm: no frame could be decoded")
+    expect(card.get_by_test_id("job-error")).to_contain_text("upload a readable copy")
+    expect(card.get_by_test_id("job-retry")).to_have_count(0)
+    screenshot(page, "27-8-wrong-moves")

@@ -85,6 +85,9 @@ def test_a_corrupt_video_that_passes_sniffing_ends_as_a_failed_job(
     assert job["state"] == "failed"
     assert job["error_code"] == "unreadable_media" and job["error_message"]
     assert job["verdict"] is None
+    # The reason names the file as it was uploaded, not by its stored sha256; analysing it again cannot help.
+    assert job["error_message"].startswith("broken.mp4:") and job["media"]["sha256"] not in job["error_message"]
+    assert job["retryable"] is False
 
 
 def test_a_clip_without_faces_gets_the_no_faces_verdict(

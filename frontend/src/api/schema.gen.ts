@@ -889,6 +889,8 @@ export interface components {
             /** @description What the analysis ran with (code, detectors by checkpoint sha256, frames, settings, libraries, device); null before it ends. Re-run it: python -m detector reproduce. */
             readonly manifest: components["schemas"]["Manifest"] | null;
             readonly manifest_url: string;
+            /** @description Whether analysing it again could end otherwise: it failed or was cancelled, not because of the file itself (unreadable, too large, too small, too long), and its original is kept. */
+            readonly retryable: boolean;
         };
         JobCreateRequest: {
             /**

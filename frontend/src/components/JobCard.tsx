@@ -5,6 +5,7 @@ import { keys, useCancelJob, useJob, useRetryJob } from "../api/queries";
 import type { Job } from "../api/types";
 import { formatBytes, formatDateTime } from "../lib/format";
 import { STAGES, STAGE_TEXT, isActive } from "../lib/verdict";
+import { jobErrorText } from "../lib/wrongMoves";
 import { ProgressBar, ReviewBadge, StateBadge, VerdictBadge } from "./Badges";
 import { ErrorNote } from "./ErrorNote";
 
@@ -52,7 +53,8 @@ export function JobCard({ initial }: { initial: Job }) {
 
       {job.state === "failed" && (
         <div className="note error" role="alert" data-testid="job-error">
-          <strong>Analysis failed{job.error_code ? ` (${job.error_code})` : ""}:</strong> {job.error_message || "no reason given."}
+          <strong>Analysis failed{job.error_code ? ` (${job.error_code})` : ""}:</strong> {jobErrorText(job)}
+          {!job.retryable && job.error_code && <> Analysing the same file again would give the same answer: upload a readable copy.</>}
         </div>
       )}
 
@@ -66,7 +68,7 @@ export function JobCard({ initial }: { initial: Job }) {
             </Link>
           </>
         )}
-        {(job.state === "failed" || job.state === "cancelled") && (
+        {job.retryable && (
           <button type="button" className="button" onClick={() => retry.mutate(job)} disabled={retry.isPending} data-testid="job-retry">
             {retry.isPending ? "Retrying…" : "Retry"}
           </button>

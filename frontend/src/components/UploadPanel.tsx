@@ -1,18 +1,20 @@
 import { useRef, useState, type DragEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
+import { api } from "../api/client";
 import { keys, useJob } from "../api/queries";
-import type { Job } from "../api/types";
+import type { Job, Paginated } from "../api/types";
 import { uploadMedia } from "../api/upload";
 import { formatBytes } from "../lib/format";
 import { STAGE_TEXT, STATE_TEXT, isActive, verdictWords } from "../lib/verdict";
+import { fileSha256 } from "../lib/wrongMoves";
 import { ProgressBar } from "./Badges";
 
 /** Two at a time keeps one slow upload from starving the rest without flooding the server. */
 const MAX_PARALLEL_UPLOADS = 2;
 const DEFAULT_FRAMES = 32;
 
-type UploadStatus = "waiting" | "uploading" | "done" | "rejected";
+type UploadStatus = "checking" | "duplicate" | "waiting" | "uploading" | "done" | "rejected";
 
 interface UploadItem {
   key: string;
@@ -24,6 +26,10 @@ interface UploadItem {
   error?: string;
   /** The analysis the upload started: its line follows the job to its end. */
   job?: Job;
+  /** The file's sha256, when the browser could hash it: the same content is found again by it. */
+  sha256?: string | null;
+  /** Why it waits for a decision: the same content was analysed before, or is already in this list. */
+  duplicate?: { job?: Job; sameAs?: string };
 }
 
 export function UploadPanel({ caseId }: { caseId: number }) {
@@ -36,6 +42,8 @@ export function UploadPanel({ caseId }: { caseId: number }) {
   const waiting = useRef<UploadItem[]>([]);
   const running = useRef(0);
   const counter = useRef(0);
+  // sha256 → the file name first added with it, in this panel.
+  const seen = useRef(new Map<string, string>());
 
   const patch = (key: string, changes: Partial<UploadItem>) =>
     setItems((list) => list.map((item) => (item.key === key ? { ...item, ...changes } : item)));
@@ -76,12 +84,50 @@ export function UploadPanel({ caseId }: { caseId: number }) {
       file,
       frames,
       detectors: detectorList,
-      status: "waiting",
+      status: "checking",
       fraction: 0,
     }));
     setItems((list) => [...added, ...list]);
-    waiting.current.push(...added);
+    for (const item of added) void check(item);
+  }
+
+  /**
+   * The same file chosen twice is caught before it is uploaded again: by its sha256 among this list's files and
+   * the team's jobs. The analyst then opens the earlier analysis or analyses it again on purpose.
+   */
+  async function check(item: UploadItem) {
+    let sha256: string | null = null;
+    try {
+      sha256 = await fileSha256(item.file);
+    } catch {
+      sha256 = null;
+    }
+    const sameAs = sha256 ? seen.current.get(sha256) : undefined;
+    if (sha256 && !sameAs) seen.current.set(sha256, item.file.name);
+    let earlier: Job | undefined;
+    if (sha256) {
+      try {
+        earlier = (await api.get<Paginated<Job>>(`jobs/?sha256=${sha256}`)).results[0];
+      } catch {
+        earlier = undefined; // the check is a courtesy: the upload goes ahead
+      }
+    }
+    if (sameAs || earlier) {
+      // An earlier analysis is named first: it is what the analyst can open.
+      patch(item.key, { status: "duplicate", sha256, duplicate: earlier ? { job: earlier } : { sameAs } });
+      return;
+    }
+    enqueue({ ...item, sha256 });
+  }
+
+  function enqueue(item: UploadItem) {
+    patch(item.key, { status: "waiting", sha256: item.sha256, duplicate: undefined });
+    waiting.current.push(item);
     pump();
+  }
+
+  function skip(item: UploadItem) {
+    setItems((list) => list.filter((i) => i.key !== item.key));
   }
 
   function onDrop(event: DragEvent) {
@@ -163,6 +209,29 @@ export function UploadPanel({ caseId }: { caseId: number }) {
               {(item.status === "uploading" || item.status === "waiting") && (
                 <ProgressBar value={item.fraction * 100} label={`Uploading ${item.file.name}`} testId="upload-progress" />
               )}
+              {item.status === "duplicate" && item.duplicate && (
+                <div className="note warn" role="status" data-testid="upload-duplicate">
+                  {item.duplicate.job ? (
+                    <>
+                      {item.file.name} was already analysed as{" "}
+                      <Link to={`/jobs/${item.duplicate.job.id}`} data-testid="upload-duplicate-link">
+                        job #{item.duplicate.job.id}
+                      </Link>
+                      {item.duplicate.job.case !== caseId && " (in another case)"}.
+                    </>
+                  ) : (
+                    <>
+                      {item.file.name} is the same file as {item.duplicate.sameAs}, already in this list.
+                    </>
+                  )}{" "}
+                  <button type="button" className="button small" onClick={() => enqueue(item)} data-testid="upload-rerun">
+                    Analyse again
+                  </button>{" "}
+                  <button type="button" className="button ghost small" onClick={() => skip(item)} data-testid="upload-skip">
+                    Skip
+                  </button>
+                </div>
+              )}
               {item.status === "rejected" && (
                 <p className="note error" role="alert" data-testid="upload-error">
                   <strong>{item.file.name} was rejected:</strong> {item.error}
@@ -176,7 +245,7 @@ export function UploadPanel({ caseId }: { caseId: number }) {
         <button
           type="button"
           className="button ghost small"
-          onClick={() => setItems((list) => list.filter((i) => i.status === "waiting" || i.status === "uploading"))}
+          onClick={() => setItems((list) => list.filter((i) => i.status !== "done" && i.status !== "rejected"))}
         >
           Clear finished uploads
         </button>
@@ -187,6 +256,10 @@ export function UploadPanel({ caseId }: { caseId: number }) {
 
 function uploadStatusText(item: UploadItem): string {
   switch (item.status) {
+    case "checking":
+      return "Checking…";
+    case "duplicate":
+      return "Duplicate";
     case "waiting":
       return "Waiting…";
     case "uploading":

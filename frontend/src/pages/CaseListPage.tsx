@@ -1,9 +1,10 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { useCases, useCreateCase, type CaseListParams } from "../api/queries";
 import { ReviewBadge, TagList, VerdictBadge } from "../components/Badges";
 import { ErrorNote } from "../components/ErrorNote";
 import { formatDateTime } from "../lib/format";
+import { titleCount } from "../lib/wrongMoves";
 
 const ORDERINGS = [
   { value: "-updated_at", label: "Recently updated" },
@@ -193,16 +194,24 @@ function NewCaseForm() {
   const [title, setTitle] = useState("");
   const [notes, setNotes] = useState("");
   const [tags, setTags] = useState("");
+  // A double click submits twice before the disabled button is drawn: the second submit must see the first.
+  const submitting = useRef(false);
+  const count = titleCount(title);
 
   function submit(event: FormEvent) {
     event.preventDefault();
+    if (submitting.current || count.over || !title.trim()) return;
+    submitting.current = true;
     const tagList = tags
       .split(",")
       .map((t) => t.trim())
       .filter(Boolean);
     create.mutate(
       { title: title.trim(), notes: notes.trim(), tags: tagList },
-      { onSuccess: (created) => navigate(`/cases/${created.id}`) },
+      {
+        onSuccess: (created) => navigate(`/cases/${created.id}`),
+        onError: () => (submitting.current = false),
+      },
     );
   }
 
@@ -212,7 +221,17 @@ function NewCaseForm() {
       <form onSubmit={submit} className="form-grid">
         <label className="field">
           <span>Title</span>
-          <input required maxLength={200} value={title} onChange={(e) => setTitle(e.target.value)} data-testid="new-case-title" />
+          <input
+            required
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+            aria-invalid={count.over}
+            aria-describedby="new-case-title-count"
+            data-testid="new-case-title"
+          />
+          <span id="new-case-title-count" className={`small ${count.over ? "error-text" : "muted"}`} data-testid="new-case-title-count">
+            {count.text}
+          </span>
         </label>
         <label className="field">
           <span>Tags (comma-separated)</span>
@@ -228,7 +247,7 @@ function NewCaseForm() {
           </div>
         )}
         <div className="span-2">
-          <button type="submit" className="button primary" disabled={create.isPending || !title.trim()} data-testid="new-case-submit">
+          <button type="submit" className="button primary" disabled={create.isPending || create.isSuccess || !title.trim() || count.over} data-testid="new-case-submit">
             {create.isPending ? "Creating…" : "Create case"}
           </button>
         </div>

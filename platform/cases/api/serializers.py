@@ -191,6 +191,10 @@ class JobSerializer(serializers.ModelSerializer):
         "libraries, device); null before it ends. Re-run it: python -m detector reproduce."
     )
     manifest_url = LinkField("job-manifest")
+    retryable = serializers.SerializerMethodField(
+        help_text="Whether analysing it again could end otherwise: it failed or was cancelled, not because of the "
+        "file itself (unreadable, too large, too small, too long), and its original is kept."
+    )
 
     class Meta:
         model = AnalysisJob
@@ -227,8 +231,16 @@ class JobSerializer(serializers.ModelSerializer):
             "custody_url",
             "manifest",
             "manifest_url",
+            "retryable",
         ]
         read_only_fields = fields
+
+    def get_retryable(self, job: AnalysisJob) -> bool:
+        return (
+            job.state in (JobState.FAILED, JobState.CANCELLED)
+            and job.error_code not in contract.INPUT_ERROR_CODES
+            and job.media.original_deleted_at is None
+        )
 
     @extend_schema_field(serializer_for(contract.Manifest)(allow_null=True))
     def get_manifest(self, job: AnalysisJob):
