@@ -303,3 +303,12 @@ def test_wrong_moves_are_caught_a_double_click_an_over_long_title_the_same_file_
     expect(card.get_by_test_id("job-error")).to_contain_text("upload a readable copy")
     expect(card.get_by_test_id("job-retry")).to_have_count(0)
     screenshot(page, "27-8-wrong-moves")
+
+
+def test_swagger_ui_renders_the_api_under_the_content_security_policy(analyst_credentials, page: Page):
+    sign_in(page, analyst_credentials)
+    response = page.goto("/api/docs/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Video forensics API")
+    expect(page.locator(".swagger-ui .opblock-tag").first).to_be_visible()
+    screenshot(page, "27-10-swagger-ui")

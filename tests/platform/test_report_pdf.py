@@ -226,3 +226,71 @@ def test_the_html_report_renders_the_same_sections_without_a_signature_note(alic
         assert f'data-testid="{marker}"' in html, marker
     assert "<svg" in html and "data:image/jpeg;base64," in html and "data:image/png;base64," in html
     assert 'data-testid="report-signature-note"' not in html
+
+
+# Header rows of the report's tables, as pdftotext lays out their first words.
+TABLE_HEADERS = ("Name Looks", "Frame Time (s) Faces", "Seq When (UTC) Who", "Track Faces", "Detector Tested")
+
+
+def pdf_pages(pdf: Path) -> list[list[str]]:
+    """Each page's non-empty lines, whitespace collapsed, as pdftotext lays them out (footer last)."""
+    text = subprocess.run(
+        [require_poppler("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return [
+        [" ".join(line.split()) for line in page.splitlines() if line.strip()]
+        for page in text.split("\f")
+        if page.strip()
+    ]
+
+
+def test_the_pdf_keeps_table_headers_with_their_rows_and_its_custody_section_on_one_page(
+    alice_client, case, sample_clip_path, tmp_path
+):
+    """A typical job (32 sampled frames) looked at ten times, its crops and original read each time, and
+    downloaded ten times (issue 27, point 10 and point 3)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import lease, results
+    from cases.models import AnalysisJob
+    from tests.factories import fake_result
+
+    upload = SimpleUploadedFile("clip.mp4", sample_clip_path.read_bytes(), content_type="video/mp4")
+    job_id = alice_client.post("/api/v1/jobs/", {"file": upload, "case": case.pk}, format="multipart").json()["id"]
+    lease.claim_job(job_id, "w")
+    results.record_results(job_id, "w", fake_result(frames=32))
+    crops = storage.job_artifacts_dir(job_id) / "crops"
+    crops.mkdir(parents=True, exist_ok=True)
+    for i in range(32):
+        Image.new("RGB", (96, 96), CROP_RGB).save(crops / f"f{i}_t0.jpg", "JPEG")
+    for _ in range(10):
+        alice_client.get(f"/api/v1/jobs/{job_id}/")
+        for i in range(16):
+            alice_client.get(f"/api/v1/jobs/{job_id}/files/crops/f{i}_t0.jpg")
+        for start in range(0, 100, 10):
+            alice_client.get(f"/api/v1/media/{case.media.first().pk}/content/", HTTP_RANGE=f"bytes={start}-{start + 9}")
+        alice_client.get(f"/api/v1/jobs/{job_id}/report/?download=1")
+    pdf, _, _ = download(alice_client, AnalysisJob.objects.get(pk=job_id), tmp_path)
+
+    pages = pdf_pages(pdf)
+    for number, lines in enumerate(pages, start=1):
+        last = lines[-2]  # the line above the page's footer
+        assert not last.startswith(TABLE_HEADERS) and last != "for", f"page {number} ends with a table header: {last}"
+    custody = [
+        number
+        for number, lines in enumerate(pages, start=1)
+        if any(line.startswith("Seq When (UTC)") for line in lines)
+    ]
+    assert len(custody) == 1, f"the custody table spans pages {custody}"
+    # A table that does span pages repeats its header on each.
+    frames = [
+        number
+        for number, lines in enumerate(pages, start=1)
+        if any(line.startswith("Frame Time (s)") for line in lines)
+    ]
+    rows = [
+        number
+        for number, lines in enumerate(pages, start=1)
+        if any(re.fullmatch(r"\d+ \d+\.\d\d 1 0\.80", line) for line in lines)
+    ]
+    assert rows and set(rows) <= set(frames), (rows, frames)
