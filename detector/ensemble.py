@@ -19,6 +19,7 @@ import numpy as np
 from detector import contract
 from detector.aggregate import VerdictPolicy
 from detector.cards import absence_caveat, abstention_reason, card_for_checkpoint
+from detector.checkpoints import expected_sha256
 from detector.registry import Detector, create, get_config, resolve_device
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -41,6 +42,28 @@ def weights_dir() -> Path:
 def shipped_checkpoint(name: str) -> Path | None:
     path = weights_dir() / f"{name}.pt"
     return path if path.is_file() else None
+
+
+def shipped_catalogue() -> list[dict[str, Any]]:
+    """What a person choosing detectors reads about each shipped one, without loading a model: its name, the kind
+    of manipulation it looks for, the kinds of media it runs on by default, its checkpoint's sha256 and its model
+    card (``detector.cards``; {} when no card describes these weights). Workers record it for the web process."""
+    out = []
+    for name in SHIPPED:
+        checkpoint = shipped_checkpoint(name)
+        sha256 = expected_sha256(checkpoint) if checkpoint else None
+        kind = contract.ManipulationKind(get_config(name).kind)
+        out.append(
+            {
+                "name": name,
+                "kind": str(kind),
+                "kind_name": contract.KIND_NAMES[kind],
+                "default_for": [media for media in ("video", "image") if name in contract.default_detectors(media)],
+                "sha256": sha256,
+                "card": card_for_checkpoint(checkpoint, sha256),
+            }
+        )
+    return out
 
 
 @dataclass

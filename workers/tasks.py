@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
 from workers import faults
@@ -12,6 +13,20 @@ from workers.analysis import run_job
 from workers.limits import time_limits
 
 logger = logging.getLogger(__name__)
+
+
+@worker_ready.connect
+def record_detector_catalogue(**_kwargs) -> None:
+    """The shipped detectors and their model cards, for the web process's detector checklist (it has neither)."""
+    from cases.detectors import record_catalogue
+    from detector.ensemble import shipped_catalogue
+
+    try:
+        record_catalogue(shipped_catalogue())
+    except Exception:  # the checklist can wait for the next start; the worker's jobs cannot
+        logger.exception("the detector catalogue could not be recorded")
+
+
 # Past the soft limit the job is failed; this much later a task stuck in native code ends its process.
 HARD_LIMIT_GRACE_S = 60
 # Read once: None in production; the chaos tests' workers (FAULT_INJECTION) get the fault hooks.

@@ -277,3 +277,22 @@ class JobReview(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} {self.status} by {self.reviewer}"
+
+
+class DetectorCard(models.Model):
+    """What a shipped detector is, as a worker last recorded it (detector.ensemble.shipped_catalogue, and the
+    detectors of every result): the web process has no weights or model cards of its own to read."""
+
+    name = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=32, help_text="the kind of manipulation it looks for (ManipulationKind)")
+    kind_name = models.CharField(max_length=100)
+    default_for = models.JSONField(default=list, help_text='kinds of media it runs on by default ("video", "image")')
+    sha256 = models.CharField(max_length=64, blank=True, help_text="the checkpoint its card describes")
+    card = models.JSONField(default=dict, blank=True, help_text="detector.cards.parse_model_card's figures")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cases import lease, storage
+from cases import detectors, lease, storage
 from cases.models import AnalysisJob, FaceResult, FrameResult, JobStage, JobState, Media, Verdict
 from detector import contract
 from webhooks import services as webhooks
@@ -158,6 +158,7 @@ def record_results(job_id: int, worker: str, result: contract.AnalysisResult) ->
                 "finished_at",
             ]
         )
+        detectors.record_ran(result.detectors)
         # The crops and heatmaps the rows name are this attempt's: swapped in with them, under the row lock.
         storage.install_attempt_artifacts(job.pk, job.attempts)
         webhooks.job_finished(job.pk)

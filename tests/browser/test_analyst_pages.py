@@ -312,3 +312,49 @@ def test_swagger_ui_renders_the_api_under_the_content_security_policy(analyst_cr
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Video forensics API")
     expect(page.locator(".swagger-ui .opblock-tag").first).to_be_visible()
     screenshot(page, "27-10-swagger-ui")
+
+
+def test_detectors_are_picked_from_a_checklist_that_says_what_each_looks_for_and_its_card_auc(
+    analyst, analyst_credentials, playable_clip_path, page: Page
+):
+    from cases import detectors
+    from cases.models import AnalysisJob
+    from tests.browser.test_dashboard import drop_files
+    from tests.factories import CaseFactory
+
+    detectors.record_catalogue(
+        [
+            {
+                "name": "efficientnet_b0",
+                "kind": "face_swap",
+                "kind_name": "face swap / re-enactment",
+                "default_for": ["video", "image"],
+                "card": {"video_auc": 0.731, "video_auc_ci95": [0.561, 0.872]},
+            },
+            {
+                "name": "custom_cnn",
+                "kind": "face_swap",
+                "kind_name": "face swap / re-enactment",
+                "default_for": [],
+                "card": {"video_auc": 0.536, "video_auc_ci95": [0.291, 0.782]},
+            },
+        ]
+    )
+    case = CaseFactory(team=analyst.memberships.get().team, created_by=analyst, title="Checklist")
+    sign_in(page, analyst_credentials)
+    page.goto(f"/cases/{case.pk}")
+    page.get_by_text("Analysis settings").click()
+    choices = page.get_by_test_id("detector-choice")
+    b0 = choices.filter(has_text="efficientnet_b0")
+    expect(b0).to_contain_text("default for videos and images")
+    expect(b0).to_contain_text("face swap / re-enactment · video AUC 0.731 (95 % interval 0.561–0.872)")
+    expect(choices.filter(has_text="custom_cnn")).to_contain_text("video AUC 0.536 (95 % interval 0.291–0.782)")
+    expect(choices.filter(has_text="genface_spectral")).to_contain_text("card not yet recorded")
+    screenshot(page, "27-9-detector-checklist")
+
+    choices.filter(has_text="custom_cnn").locator("input").check()
+    b0.locator("input").check()
+    drop_files(page, [("checked.webm", playable_clip_path.read_bytes(), "video/webm")])
+    expect(page.get_by_test_id("upload-job-status")).to_have_text("Uploaded, analysis queued")
+    job = AnalysisJob.objects.get(media__case=case)
+    assert job.settings["detectors"] == ["custom_cnn", "efficientnet_b0"]

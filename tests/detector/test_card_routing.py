@@ -6,6 +6,7 @@ Cards here are made up (``write_model_card``): the shipped cards' numbers change
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,26 @@ def test_an_authentic_verdict_is_supported_only_by_detectors_that_catch_most_tes
     assert contract.verdict_label_text(verdict.label, verdict.authentic_supported) == label_text
     if not supported:
         assert verdict.caveat.startswith("custom_cnn caught 1 of 10 test fakes")
+
+
+def test_the_shipped_catalogue_names_each_detectors_kind_defaults_and_card_without_loading_a_model(
+    tmp_path, monkeypatch
+):
+    from detector.ensemble import shipped_catalogue
+
+    checkpoint = tmp_path / "genface_spectral.pt"
+    checkpoint.write_bytes(b"weights")
+    (tmp_path / "genface_spectral.pt.sha256").write_text(f"{hashlib.sha256(b'weights').hexdigest()}  x\n")
+    write_model_card(checkpoint, video=CHANCE_ON_VIDEOS, image=ABOVE_CHANCE)
+    monkeypatch.setenv("FORENSICS_WEIGHTS_DIR", str(tmp_path))
+    catalogue = {entry["name"]: entry for entry in shipped_catalogue()}
+    assert list(catalogue) == list(contract.SHIPPED_DETECTORS)
+    generated = catalogue["genface_spectral"]
+    assert (generated["kind"], generated["kind_name"], generated["default_for"]) == (
+        "fully_generated",
+        "fully generated face",
+        ["image"],
+    )
+    assert generated["card"]["image_auc_ci95"] == [0.70, 0.95]
+    assert catalogue["efficientnet_b0"]["default_for"] == ["video", "image"]
+    assert catalogue["efficientnet_b0"]["card"] == {}  # no weights in this folder: no card speaks for them

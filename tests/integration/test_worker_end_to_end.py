@@ -51,6 +51,11 @@ def test_a_generated_clip_is_analysed_by_a_real_worker(
         )
         assert verdict["label"] == expected, (verdict["score"], thresholds)
 
+    # The worker described every shipped detector when it started (the upload form's checklist), not only
+    # the ones this job ran: the web process has neither weights nor model cards to read.
+    choices = requests.get(f"{live_server.url}/api/v1/detectors/", headers=headers, timeout=30).json()
+    assert all(choice["recorded"] and choice["kind_name"] for choice in choices), choices
+
     page = requests.get(job["frames_url"], headers=headers, timeout=30).json()
     frames = page["results"]
     assert len(frames) == 8 and page["count"] == 8 and page["next"] is None

@@ -1,6 +1,7 @@
 /** TanStack Query hooks over the REST API; job queries poll while a job is queued or running. */
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { ApiError, api } from "./client";
+import type { DetectorChoice } from "../lib/detectors";
 import type { Case, CaseDetail, CustodyLog, FrameResult, Job, Paginated, Review, User, WebhookDelivery } from "./types";
 import { collectPages } from "../lib/pages";
 import { isActive } from "../lib/verdict";
@@ -80,6 +81,15 @@ export function useCases(params: CaseListParams) {
     queryKey: keys.cases(params),
     queryFn: () => api.get<Paginated<Case>>(`cases/?${query}`),
     placeholderData: (previous) => previous,
+  });
+}
+
+/** The detectors a job may name, for the upload form's checklist (they change only when a worker starts). */
+export function useDetectors() {
+  return useQuery({
+    queryKey: ["detectors"],
+    queryFn: () => api.get<DetectorChoice[]>("detectors/"),
+    staleTime: 5 * 60_000,
   });
 }
 

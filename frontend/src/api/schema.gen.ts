@@ -217,6 +217,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/detectors/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The detectors a job may name, with what each looks for and its model card's figures
+         * @description The detectors a job may name, each with what it looks for and its model card: the upload form's checklist.
+         */
+        get: operations["v1_detectors_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/": {
         parameters: {
             query?: never;
@@ -770,6 +790,24 @@ export interface components {
         CustodyLog: {
             head: components["schemas"]["ChainLink"];
             events: components["schemas"]["AuditEvent"][];
+        };
+        /** @description A detector a job may name, as a worker last recorded it (cases.detectors.choosable_detectors). */
+        DetectorChoice: {
+            name: string;
+            /** @description False until a worker has described it (kind, card) */
+            recorded: boolean;
+            /** @description The kind of manipulation it looks for (ManipulationKind); blank if unknown */
+            kind: string;
+            /** @description What it looks for, in words ("face swap / re-enactment") */
+            kind_name: string;
+            /** @description The kinds of media it runs on when a job names none ("video", "image") */
+            default_for: string[];
+            /** @description The checkpoint its card describes */
+            sha256: string;
+            /** @description Its model card's figures (detector.cards), {} without a card */
+            card: {
+                [key: string]: unknown;
+            };
         };
         DetectorInfo: {
             name: string;
@@ -2175,6 +2213,70 @@ export interface operations {
                         [key: string]: unknown;
                     };
                     "text/csv": string;
+                };
+            };
+            /** @description Bad input: the body or query says what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but this role or team may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object in your teams */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The method is not allowed here */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_detectors_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetectorChoice"][];
                 };
             };
             /** @description Bad input: the body or query says what is wrong */

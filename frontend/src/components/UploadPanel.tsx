@@ -2,11 +2,12 @@ import { useRef, useState, type DragEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api } from "../api/client";
-import { keys, useJob } from "../api/queries";
+import { keys, useDetectors, useJob } from "../api/queries";
 import type { Job, Paginated } from "../api/types";
 import { uploadMedia } from "../api/upload";
 import { formatBytes } from "../lib/format";
 import { STAGE_TEXT, STATE_TEXT, isActive, verdictWords } from "../lib/verdict";
+import { defaultText, detectorLine } from "../lib/detectors";
 import { fileSha256 } from "../lib/wrongMoves";
 import { ProgressBar } from "./Badges";
 
@@ -37,7 +38,9 @@ export function UploadPanel({ caseId }: { caseId: number }) {
   const [items, setItems] = useState<UploadItem[]>([]);
   const [dragging, setDragging] = useState(false);
   const [frames, setFrames] = useState(DEFAULT_FRAMES);
-  const [detectors, setDetectors] = useState("");
+  // Empty: each file runs the default set of its kind of media.
+  const [detectors, setDetectors] = useState<string[]>([]);
+  const choices = useDetectors();
   const inputRef = useRef<HTMLInputElement>(null);
   const waiting = useRef<UploadItem[]>([]);
   const running = useRef(0);
@@ -75,10 +78,7 @@ export function UploadPanel({ caseId }: { caseId: number }) {
 
   function addFiles(files: FileList | File[] | null) {
     if (!files || !files.length) return;
-    const detectorList = detectors
-      .split(",")
-      .map((d) => d.trim())
-      .filter(Boolean);
+    const detectorList = [...detectors];
     const added = Array.from(files).map<UploadItem>((file) => ({
       key: `${(counter.current += 1)}`,
       file,
@@ -187,10 +187,25 @@ export function UploadPanel({ caseId }: { caseId: number }) {
               data-testid="upload-frames"
             />
           </label>
-          <label className="field">
-            <span>Detectors (comma-separated, empty for the default set)</span>
-            <input value={detectors} onChange={(e) => setDetectors(e.target.value)} data-testid="upload-detectors" />
-          </label>
+          <fieldset className="field span-2 detector-choices" data-testid="upload-detectors">
+            <legend>Detectors (none ticked: the default set of each file's kind of media)</legend>
+            {choices.isError && <p className="note error small">The detector list could not be loaded.</p>}
+            {(choices.data ?? []).map((choice) => (
+              <label key={choice.name} className="choice" data-testid="detector-choice">
+                <input
+                  type="checkbox"
+                  value={choice.name}
+                  checked={detectors.includes(choice.name)}
+                  onChange={(e) =>
+                    setDetectors((list) => (e.target.checked ? [...list, choice.name] : list.filter((n) => n !== choice.name)))
+                  }
+                />{" "}
+                <strong>{choice.name}</strong>
+                {defaultText(choice) && <span className="badge small-badge">{defaultText(choice)}</span>}
+                <span className="muted small detector-line"> {detectorLine(choice)}</span>
+              </label>
+            ))}
+          </fieldset>
         </div>
       </details>
       {items.length > 0 && (

@@ -472,3 +472,18 @@ class CaseDetailSerializer(CaseSerializer):
 
     def get_jobs_url(self, case: Case) -> str:
         return _absolute(self.context.get("request"), f"{reverse('job-list')}?case={case.pk}")
+
+
+class DetectorChoiceSerializer(serializers.Serializer):
+    """A detector a job may name, as a worker last recorded it (cases.detectors.choosable_detectors)."""
+
+    name = serializers.CharField()
+    recorded = serializers.BooleanField(help_text="False until a worker has described it (kind, card)")
+    kind = serializers.CharField(help_text="The kind of manipulation it looks for (ManipulationKind); blank if unknown")
+    kind_name = serializers.CharField(help_text='What it looks for, in words ("face swap / re-enactment")')
+    default_for = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='The kinds of media it runs on when a job names none ("video", "image")',
+    )
+    sha256 = serializers.CharField(allow_blank=True, help_text="The checkpoint its card describes")
+    card = serializers.DictField(help_text="Its model card's figures (detector.cards), {} without a card")

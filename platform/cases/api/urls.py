@@ -9,6 +9,7 @@ router.register("jobs", views.JobViewSet, basename="job")
 router.register("media", views.MediaViewSet, basename="media")
 
 urlpatterns = [
+    path("detectors/", views.DetectorListView.as_view(), name="detector-list"),
     path("jobs/<int:pk>/files/<path:path>", views.JobViewSet.as_view({"get": "files"}), name="job-artifact"),
     path("jobs/<int:pk>/report.pdf", views.JobViewSet.as_view({"get": "report_pdf"}), name="job-report-pdf"),
     path(

@@ -17,6 +17,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.permissions import IsTeamReviewer
 from accounts.services import primary_team
@@ -24,7 +25,7 @@ from audit import report_signing
 from audit import services as custody
 from audit.api.serializers import AuditEventSerializer, CustodyLogSerializer
 from audit.services import client_ip
-from cases import reports, results, services, storage
+from cases import detectors, reports, results, services, storage
 from cases.api import polling
 from cases.api.files import safe_child, serve_file
 from cases.api.filtersets import CaseFilter, JobFilter
@@ -34,6 +35,7 @@ from cases.api.serializers import (
     CaseSerializer,
     CaseUpdateSerializer,
     CaseWriteSerializer,
+    DetectorChoiceSerializer,
     FrameSerializer,
     JobCreateSerializer,
     JobSerializer,
@@ -543,6 +545,20 @@ class MediaViewSet(TeamScopedMixin, mixins.RetrieveModelMixin, viewsets.GenericV
                 media, request.user, ip=client_ip(request), byte_range=request.headers.get("Range", "")
             )
         return response
+
+
+class DetectorListView(APIView):
+    """The detectors a job may name, each with what it looks for and its model card: the upload form's checklist."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="The detectors a job may name, with what each looks for and its model card's figures",
+        tags=["jobs"],
+        responses=DetectorChoiceSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(DetectorChoiceSerializer(detectors.choosable_detectors(), many=True).data)
 
 
 def not_modified(etag: str) -> HttpResponse:
