@@ -58,6 +58,11 @@ def _blur_score(crop: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
+# Below this share of readable sampled frames with a face, the input-quality warnings say how many had one: a
+# manipulation visible only where faces were missed would go unscored (a person is usually in view throughout).
+MIN_FACE_COVERAGE = 0.7
+
+
 def input_diagnostics(
     media: MediaProbe,
     frames_total: int,
@@ -90,6 +95,12 @@ def input_diagnostics(
         warnings.append(f"faces are small (median {np.median(sizes):.0f} px)")
     if faces and not any(faces):
         warnings.append("no face was found in any readable sampled frame")
+    elif media.kind == "video" and faces and sum(1 for per in faces if per) < MIN_FACE_COVERAGE * len(faces):
+        found = sum(1 for per in faces if per)
+        warnings.append(
+            f"faces in {found} of {len(faces)} sampled frames: a person in view where none was found is not scored "
+            "there (the timeline marks those frames)"
+        )
     if blurs and float(np.median(blurs)) < 50:
         warnings.append("faces are blurred (median variance of Laplacian < 50)")
     if media.bitrate_kbps is not None and media.bitrate_kbps < 300:

@@ -3,7 +3,9 @@
 Greedy matching against each track's last box: overlapping boxes (IoU) first, then, for
 sparsely sampled video where a moving face no longer overlaps its previous box, the nearest
 box of a similar size within a short hop. A track survives a few frames without a match so
-a missed detection does not split one person into two tracks.
+a missed detection does not split one person into two tracks; a longer run of missed frames is
+bridged afterwards when the box where a track ends and the box where a later one starts say it is
+the same face (:func:`join_broken_tracks`).
 """
 
 from __future__ import annotations
@@ -82,4 +84,44 @@ def assign_tracks(faces_per_frame: list[list[Face]], iou_match: float = IOU_MATC
             track = {"id": len(tracks), "box": face.box, "last_seen": step}
             tracks.append(track)
             face.track_id = track["id"]
-    return len(tracks)
+    return join_broken_tracks(faces_per_frame, iou_match)
+
+
+def join_broken_tracks(faces_per_frame: list[list[Face]], iou_match: float = IOU_MATCH) -> int:
+    """Join a track to an earlier one that ended before it started when the earlier one's last box and its first
+    box are one face by :func:`match_priority` (overlap, or a short hop of a same-sized box), however many frames
+    lie between: a person the face detector missed for a while stays one track. Renumbers tracks 0, 1, ... in
+    order of first appearance; returns their number.
+
+    Two tracks seen on the same frame are two people and are never joined.
+    """
+    spans: dict[int, dict] = {}
+    for step, faces in enumerate(faces_per_frame):
+        for face in faces:
+            span = spans.setdefault(face.track_id, {"first": step, "first_box": face.box, "steps": set()})
+            span["last"], span["last_box"] = step, face.box
+            span["steps"].add(step)
+    joined: dict[int, int] = {}  # track id -> the earlier track it continues
+    chains: dict[int, dict] = {}  # root track id -> its last step, last box and every step it holds
+    for tid in sorted(spans, key=lambda t: (spans[t]["first"], t)):
+        span = spans[tid]
+        candidates = [
+            (chain["last"], key, root)
+            for root, chain in chains.items()
+            if chain["last"] < span["first"]
+            and not chain["steps"] & span["steps"]
+            and (key := match_priority(chain["last_box"], span["first_box"], iou_match)) is not None
+        ]
+        if candidates:
+            _, _, root = max(candidates)  # the one that ended last, then the better match
+            joined[tid] = root
+            chain = chains[root]
+            chain["last"], chain["last_box"] = span["last"], span["last_box"]
+            chain["steps"] |= span["steps"]
+        else:
+            chains[tid] = {"last": span["last"], "last_box": span["last_box"], "steps": set(span["steps"])}
+    order = {root: new for new, root in enumerate(sorted(chains, key=lambda r: spans[r]["first"]))}
+    for faces in faces_per_frame:
+        for face in faces:
+            face.track_id = order[joined.get(face.track_id, face.track_id)]
+    return len(chains)

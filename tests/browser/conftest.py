@@ -146,10 +146,13 @@ def record_scored_job(
     heatmaps_from,
     verdict: dict | None = None,
     case_title: str = "Scored interview",
+    faceless: frozenset[int] = frozenset(),
+    warnings: tuple[str, ...] = ("faces are small (median 74 px)",),
 ):
     """A scored job of ``frames`` sampled frames, ``frame_step`` indexes and ``seconds_apart`` apart on the
     2 s clip, the ``i``-th scored ``scores(i)`` = (effnet, spectral), heatmaps from the ``heatmaps_from``-th;
-    ``verdict``: fields of the verdict that differ from the fixture's manipulated one."""
+    ``verdict``: fields of the verdict that differ from the fixture's manipulated one; the ``faceless``-th sampled
+    frames have no face (as when MTCNN misses a person)."""
     frames_sampled = frames
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -183,7 +186,9 @@ def record_scored_job(
                 "frame_index": frame_index,
                 "timestamp_s": round(i * seconds_apart, 4),
                 "readable": True,
-                "faces": [
+                "faces": []
+                if i in faceless
+                else [
                     {
                         "frame_index": frame_index,
                         "track_id": 0,
@@ -221,8 +226,9 @@ def record_scored_job(
             "width": 480,
             "height": 360,
             "frames_sampled": frames_sampled,
-            "warnings": ["faces are small (median 74 px)"],
-            "faces_per_frame": [1] * frames_sampled,
+            "warnings": list(warnings),
+            "faces_per_frame": [0 if i in faceless else 1 for i in range(frames_sampled)],
+            "frames_with_faces": frames_sampled - len(faceless),
         },
         "timings": {"total_s": 1.0},
     }

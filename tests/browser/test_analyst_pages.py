@@ -358,3 +358,34 @@ def test_detectors_are_picked_from_a_checklist_that_says_what_each_looks_for_and
     expect(page.get_by_test_id("upload-job-status")).to_have_text("Uploaded, analysis queued")
     job = AnalysisJob.objects.get(media__case=case)
     assert job.settings["detectors"] == ["custom_cnn", "efficientnet_b0"]
+
+
+def test_the_page_says_in_how_many_sampled_frames_a_face_was_found_and_marks_the_others_on_the_timeline(
+    analyst, analyst_credentials, playable_clip_path, page: Page
+):
+    warning = (
+        "faces in 9 of 16 sampled frames: a person in view where none was found is not scored there "
+        "(the timeline marks those frames)"
+    )
+    job = record_scored_job(
+        analyst,
+        playable_clip_path,
+        frames=16,
+        frame_step=2,
+        seconds_apart=2 / 15,
+        scores=fixture_scores,
+        heatmaps_from=8,
+        faceless=frozenset(range(2, 9)),
+        warnings=(warning,),
+    )
+    sign_in(page, analyst_credentials)
+    page.goto(f"/jobs/{job.pk}")
+    expect(page.get_by_test_id("verdict-coverage")).to_have_text("Faces in 9 of 16 sampled frames")
+    expect(page.get_by_test_id("quality-warning")).to_contain_text("faces in 9 of 16 sampled frames")
+    expect(page.get_by_test_id("timeline-no-face")).to_contain_text("7 of 16 sampled frames without a face")
+    page.get_by_test_id("score-timeline").focus()
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_test_id("timeline-readout")).to_contain_text("no face found on this frame")
+    screenshot(page, "27-5-faces-missing")

@@ -23,13 +23,18 @@ def face(size: float, crop: np.ndarray, flags: list[str] | None = None) -> Face:
 
 def test_a_good_input_has_no_warnings_and_reports_every_measure():
     media = MediaProbe(kind="video", width=1280, height=720, fps=25.0, frame_count=250, bitrate_kbps=2500.0)
-    faces = [[face(200, sharp_crop(0))], [face(210, sharp_crop(1)), face(190, sharp_crop(2))], []]
-    d = input_diagnostics(media, 3, [], faces)
+    faces = [
+        [face(200, sharp_crop(0))],
+        [face(210, sharp_crop(1)), face(190, sharp_crop(2))],
+        [],
+        [face(205, sharp_crop(3))],
+    ]
+    d = input_diagnostics(media, 4, [], faces)
     assert (d.width, d.height, d.bitrate_kbps) == (1280, 720, 2500.0)
-    assert d.faces_per_frame == [1, 2, 0]
-    assert d.frames_with_faces == 2
-    assert d.faces_total == 3
-    assert d.face_size_px == {"min": 190.0, "median": 200.0, "max": 210.0}
+    assert d.faces_per_frame == [1, 2, 0, 1]
+    assert d.frames_with_faces == 3  # 3 of 4: enough, no warning
+    assert d.faces_total == 4
+    assert d.face_size_px == {"min": 190.0, "median": 202.5, "max": 210.0}
     assert d.blur_laplacian_var["min"] > 1000
     assert d.frames_unreadable == 0
     assert d.warnings == []
@@ -57,3 +62,13 @@ def test_no_faces_is_reported_not_hidden():
     assert d.face_size_px == {"min": None, "median": None, "max": None}
     assert d.bitrate_kbps is None
     assert any("no face" in w for w in d.warnings)
+
+
+def test_faces_in_too_few_sampled_frames_of_a_video_are_a_quality_concern_that_counts_them():
+    media = MediaProbe(kind="video", width=1920, height=1080, bitrate_kbps=4000.0)
+    faces = [[face(200, sharp_crop(i))] if i < 17 else [] for i in range(32)]
+    d = input_diagnostics(media, 32, [], faces)
+    assert (d.frames_with_faces, d.frames_sampled) == (17, 32)
+    assert any(w.startswith("faces in 17 of 32 sampled frames") for w in d.warnings), d.warnings
+    enough = [[face(200, sharp_crop(i))] if i < 23 else [] for i in range(32)]
+    assert not any("sampled frames:" in w for w in input_diagnostics(media, 32, [], enough).warnings)

@@ -47,3 +47,20 @@ def test_track_sampling_spreads_long_tracks_and_repeats_short_ones_in_order():
     assert track_sample_indices(20, 8) == [1, 3, 6, 8, 11, 13, 16, 18]
     assert track_sample_indices(3, 8) == [0, 0, 0, 1, 1, 2, 2, 2]
     assert track_sample_indices(1, 4) == [0, 0, 0, 0]
+
+
+def test_a_person_missed_for_many_frames_stays_one_track_where_the_boxes_say_so():
+    """A 1080p DFDC clip lost its face on 15 of 32 frames and one person became tracks 0, 1 and 2 (issue 27)."""
+    seen = {0, 1, 2, 9, 10, 11, 20, 21, 31}
+    frames = [[face(step, 300 + 2 * step, 200)] if step in seen else [] for step in range(32)]
+    assert assign_tracks(frames) == 1
+    assert {f.track_id for per in frames for f in per} == {0}
+
+
+def test_two_people_with_gaps_stay_two_tracks_and_a_face_elsewhere_after_a_gap_is_another():
+    frames = [[face(s, 100, 100), face(s, 500, 100)] if s % 6 < 2 else [] for s in range(20)]
+    assert assign_tracks(frames) == 2
+    for per in frames:
+        assert {f.box[0]: f.track_id for f in per} in ({}, {100: 0, 500: 1})
+    elsewhere = [[face(0, 100, 100)], [], [], [], [], [], [face(6, 700, 400)]]
+    assert assign_tracks(elsewhere) == 2

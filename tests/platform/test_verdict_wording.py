@@ -80,3 +80,12 @@ def test_the_report_gives_both_rates_of_the_card_and_names_a_detector_that_did_n
     assert (
         "1 of 11 real test videos flagged (FPR 0.091) and 3 of 10 manipulated test videos caught (TPR 0.300)" in report
     )
+
+
+def test_the_report_says_in_how_many_sampled_frames_a_face_was_found(alice_client, case, sample_clip_path):
+    result = fake_result(frames=3)
+    result.diagnostics.faces_per_frame = [1, 0, 1]
+    result.diagnostics.frames_with_faces = 2
+    job_id = record(alice_client, case, sample_clip_path.read_bytes(), result)
+    report = alice_client.get(f"/api/v1/jobs/{job_id}/report/").content.decode()
+    assert 'data-testid="report-coverage">in 2 of 3 sampled frames' in report

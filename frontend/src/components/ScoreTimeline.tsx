@@ -3,7 +3,7 @@ import uPlot from "uplot";
 import type { Verdict } from "../api/types";
 import { formatScore, formatTimestamp } from "../lib/format";
 import { SERIES_COLORS, cssVar, useThemeName } from "../lib/theme";
-import { nearestIndex, readoutAt, type Timeline } from "../lib/timeline";
+import { nearestIndex, noFaceText, readoutAt, type Timeline } from "../lib/timeline";
 
 const CHART_HEIGHT_PX = 220;
 
@@ -38,6 +38,7 @@ export function ScoreTimeline({ timeline, durationS, currentTime, thresholds, on
     const text = cssVar("--text-muted", "#9aa4b2");
     const grid = cssVar("--border", "#333");
     const cursorColor = cssVar("--accent", "#4e9af1");
+    const noFaceColor = "rgba(138, 109, 0, 0.22)";
     const lastTime = timeline.times.length ? (timeline.times[timeline.times.length - 1] as number) : 0;
     const xMax = Math.max(durationS ?? 0, lastTime, 0.001);
 
@@ -60,6 +61,13 @@ export function ScoreTimeline({ timeline, durationS, currentTime, thresholds, on
           ctx.stroke();
         }
       }
+      // A shaded column on every sampled frame where no face was found: a person in view there was not scored.
+      ctx.fillStyle = noFaceColor;
+      timeline.times.forEach((t, i) => {
+        if (!timeline.noFace[i]) return;
+        const columnX = u.valToPos(t, "x", true);
+        ctx.fillRect(columnX - 3 * devicePixelRatio, top, 6 * devicePixelRatio, height);
+      });
       // A tick under every sampled frame: where a click will land, even where no score exists.
       ctx.setLineDash([]);
       ctx.strokeStyle = text;
@@ -170,11 +178,17 @@ export function ScoreTimeline({ timeline, durationS, currentTime, thresholds, on
         </p>
       )}
       <div ref={containerRef} className="timeline-chart" />
+      {noFaceText(timeline) && (
+        <p className="muted small" data-testid="timeline-no-face">
+          <span className="swatch no-face" aria-hidden="true" /> Shaded: {noFaceText(timeline)}: nothing was scored there.
+        </p>
+      )}
       {readout && (
         <p className="timeline-readout small" aria-live="polite" data-testid="timeline-readout" data-frame-index={readout.frameIndex}>
           <span className="strong">
             Frame {readout.frameIndex} at {formatTimestamp(readout.timeS)}
           </span>
+          {readout.noFace && <span className="readout-value">no face found on this frame</span>}
           {readout.values.map((v, i) => (
             <span key={v.key} className="readout-value">
               <span className="swatch" style={{ background: SERIES_COLORS[i % SERIES_COLORS.length] }} aria-hidden="true" />

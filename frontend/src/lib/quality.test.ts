@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { qualityWarnings } from "./quality";
+import { faceCoverage, qualityWarnings } from "./quality";
 import { frame } from "./fixtures";
 
 const codes = (...args: Parameters<typeof qualityWarnings>) => qualityWarnings(...args).map((w) => w.code);
@@ -56,5 +56,13 @@ describe("qualityWarnings", () => {
 
   it("tolerates missing diagnostics", () => {
     expect(qualityWarnings(null)).toEqual([]);
+  });
+});
+
+describe("faceCoverage", () => {
+  it("counts the sampled frames with a face, and says nothing before they are measured", () => {
+    expect(faceCoverage({ faces_per_frame: [1, 0, 2, 0], frames_with_faces: 2 })).toBe("Faces in 2 of 4 sampled frames");
+    expect(faceCoverage({})).toBeNull();
+    expect(faceCoverage(null)).toBeNull();
   });
 });

@@ -89,3 +89,11 @@ export function qualityWarnings(
   const fromWorker = workerWarnings(d);
   return [...(fromWorker ?? measuredWarnings(d, media, frames)), ...faceCountWarnings(d)];
 }
+
+/** "Faces in 17 of 32 sampled frames" of a video's diagnostics (readable frames), or null before it is measured. */
+export function faceCoverage(diagnostics: Record<string, unknown> | null | undefined): string | null {
+  const perFrame = diagnostics?.faces_per_frame;
+  const withFaces = asNumber(diagnostics?.frames_with_faces);
+  if (!Array.isArray(perFrame) || !perFrame.length || withFaces === null) return null;
+  return `Faces in ${withFaces} of ${perFrame.length} sampled frames`;
+}

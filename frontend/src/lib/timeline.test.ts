@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildTimeline, detectorNames, nearestIndex, readoutAt, trackIds } from "./timeline";
+import { buildTimeline, detectorNames, nearestIndex, readoutAt, trackIds, noFaceText } from "./timeline";
 import { FRAMES, face, frame } from "./fixtures";
 
 describe("buildTimeline", () => {
@@ -35,7 +35,7 @@ describe("buildTimeline", () => {
   });
 
   it("returns empty series for a job without frames", () => {
-    expect(buildTimeline([], "track")).toEqual({ times: [], frameIndexes: [], series: [] });
+    expect(buildTimeline([], "track")).toEqual({ times: [], frameIndexes: [], series: [], noFace: [] });
   });
 });
 
@@ -79,6 +79,7 @@ describe("readoutAt", () => {
         { key: "detector:spectral", label: "spectral", value: 0.2 },
         { key: "detector:convnext", label: "convnext", value: null },
       ],
+      noFace: false,
     });
   });
 
@@ -109,5 +110,14 @@ describe("an analysis without trained weights", () => {
     const timeline = buildTimeline(unscored, "detector");
     expect(timeline.series.map((s) => s.label)).toEqual(["spectral_lr"]);
     expect(timeline.series[0]?.values).toEqual([null, null]);
+  });
+});
+
+describe("frames without a face", () => {
+  it("marks readable sampled frames where no face was found, and says how many", () => {
+    const timeline = buildTimeline(FRAMES, "frame");
+    expect(timeline.noFace).toEqual([false, false, true, false, false]); // frame 20; frame 30 is unreadable
+    expect(noFaceText(timeline)).toBe("1 of 5 sampled frames without a face");
+    expect(readoutAt(timeline, 0.8)?.noFace).toBe(true);
   });
 });

@@ -14,6 +14,8 @@ export interface Timeline {
   times: number[];
   frameIndexes: number[];
   series: TimelineSeries[];
+  /** Per entry of `times`: a readable sampled frame on which no face was found (marked on the chart). */
+  noFace: boolean[];
 }
 
 function maxOrNull(values: (number | null | undefined)[]): number | null {
@@ -82,7 +84,14 @@ export function buildTimeline(frames: FrameResult[], mode: TimelineMode, detecto
       ),
     }));
   }
-  return { times, frameIndexes, series };
+  const noFace = sorted.map((frame) => frame.readable && frame.faces.length === 0);
+  return { times, frameIndexes, series, noFace };
+}
+
+/** "15 of 32 sampled frames without a face" (readable frames only), or null when every frame had one. */
+export function noFaceText(timeline: Timeline): string | null {
+  const missing = timeline.noFace.filter(Boolean).length;
+  return missing ? `${missing} of ${timeline.times.length} sampled frames without a face` : null;
 }
 
 /** Index into `times` (sorted ascending) of the sampled frame nearest to `t`, or -1 when empty. */
@@ -105,6 +114,8 @@ export interface TimelineReadout {
   frameIndex: number;
   timeS: number;
   values: { key: string; label: string; value: number | null }[];
+  /** No face was found on this (readable) frame. */
+  noFace: boolean;
 }
 
 /**
@@ -119,5 +130,6 @@ export function readoutAt(timeline: Timeline, timeS: number): TimelineReadout | 
     frameIndex: timeline.frameIndexes[index] as number,
     timeS: timeline.times[index] as number,
     values: timeline.series.map((s) => ({ key: s.key, label: s.label, value: s.values[index] ?? null })),
+    noFace: timeline.noFace[index] ?? false,
   };
 }

@@ -5,7 +5,7 @@ import { useCase, useFrames } from "../../api/queries";
 import type { Job } from "../../api/types";
 import { formatTimestamp } from "../../lib/format";
 import { qualityPending } from "../../lib/evidence";
-import { qualityWarnings } from "../../lib/quality";
+import { faceCoverage, qualityWarnings } from "../../lib/quality";
 import { originalGone } from "../../lib/retention";
 import { buildTimeline, readoutAt, type TimelineMode } from "../../lib/timeline";
 import { hasUntrainedDetector, isActive } from "../../lib/verdict";
@@ -71,7 +71,7 @@ export function JobView({ job }: { job: Job }) {
       <div className="job-grid">
         {job.state === "succeeded" && (
           <div className="stack summary-col">
-            <VerdictPanel verdict={job.verdict} mediaKind={job.media.kind} />
+            <VerdictPanel verdict={job.verdict} mediaKind={job.media.kind} coverage={faceCoverage(job.diagnostics)} />
             <ReviewPanel job={job} teamId={caseDetail.data?.team?.id} />
           </div>
         )}

@@ -10,7 +10,7 @@ import {
   verdictWords,
 } from "../../lib/verdict";
 
-export function VerdictPanel({ verdict, mediaKind }: { verdict: Verdict | null; mediaKind: string }) {
+export function VerdictPanel({ verdict, mediaKind, coverage }: { verdict: Verdict | null; mediaKind: string; coverage?: string | null }) {
   if (!verdict) {
     return (
       <section className="card" data-testid="verdict">
@@ -89,6 +89,11 @@ export function VerdictPanel({ verdict, mediaKind }: { verdict: Verdict | null; 
             </li>
           ))}
         </ul>
+      )}
+      {mediaKind === "video" && coverage && (
+        <p className="small" data-testid="verdict-coverage">
+          {coverage}
+        </p>
       )}
       <p className="visually-hidden">{verdictHeadline(verdict)}</p>
       {verdict.reason && (
