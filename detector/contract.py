@@ -369,6 +369,8 @@ class Explanations(_Record):
     detectors: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     skipped: str | None = None
+    # Why the heatmaps written explain nothing (all the same centred blob, or empty); "" when they differ.
+    uninformative: str = ""
 
 
 @dataclass

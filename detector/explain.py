@@ -86,3 +86,44 @@ def save_overlay_png(path: str | Path, crop_rgb: np.ndarray, cam: np.ndarray) ->
     if not cv2.imwrite(str(path), overlay_bgr):
         raise OSError(f"could not write {path}")
     return path
+
+
+# Heatmaps of one job that all correlate at least this much with their mean, around a centre this close to the
+# crop's (a share of its side), show where the detector looks on any face: a fixed prior, not what drove a score.
+UNIFORM_MAP_CORRELATION = 0.9
+CENTRED_WITHIN_SHARE = 0.15
+_COMPARE_PX = 32
+
+
+def uninformative_reason(maps: list[np.ndarray]) -> str | None:
+    """Why a job's Grad-CAM maps explain nothing, or None when they differ (or are too few to tell).
+
+    Every map empty: nothing raised the score. Every map the same blob near the centre (each correlating at least
+    ``UNIFORM_MAP_CORRELATION`` with their mean, whose centre of mass lies within ``CENTRED_WITHIN_SHARE`` of the
+    crop's centre): the detector looks at the middle of every face alike, so the overlay is not evidence.
+    """
+    import cv2
+
+    if len(maps) < 2:
+        return None
+    small = np.stack([cv2.resize(m.astype(np.float32), (_COMPARE_PX, _COMPARE_PX)) for m in maps])
+    if float(small.max()) <= 0.0:
+        return "every heatmap is empty: no region of any face raised the score"
+    mean = small.mean(axis=0)
+    flat_mean = mean.ravel() - mean.mean()
+    correlations = []
+    for cam in small:
+        flat = cam.ravel() - cam.mean()
+        denom = float(np.linalg.norm(flat) * np.linalg.norm(flat_mean))
+        correlations.append(float(flat @ flat_mean) / denom if denom > 0 else 0.0)
+    yy, xx = np.mgrid[0:_COMPARE_PX, 0:_COMPARE_PX]
+    total = float(mean.sum())
+    cy, cx = float((yy * mean).sum()) / total, float((xx * mean).sum()) / total
+    offset = max(abs(cy - (_COMPARE_PX - 1) / 2), abs(cx - (_COMPARE_PX - 1) / 2)) / _COMPARE_PX
+    if min(correlations) >= UNIFORM_MAP_CORRELATION and offset <= CENTRED_WITHIN_SHARE:
+        return (
+            f"all {len(maps)} heatmaps are the same blob near the centre of the face (each correlates at least "
+            f"{min(correlations):.2f} with their mean): they show where the detector looks on any face, not what "
+            "drove this score"
+        )
+    return None

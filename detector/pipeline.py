@@ -153,18 +153,23 @@ def _write_heatmaps(
     faces: list[Face],
     rows: list[FaceResult],
     source_margin: float,
-) -> list[str]:
-    """Grad-CAM overlays of ``faces`` for each of ``detectors``; sets heatmap paths on the matching rows."""
-    from detector.explain import gradcam, save_overlay_png
+) -> tuple[list[str], str]:
+    """Grad-CAM overlays of ``faces`` for each of ``detectors``; sets heatmap paths on the matching rows.
+
+    Returns the files and why the maps explain nothing ("" when they differ: ``explain.uninformative_reason``).
+    """
+    from detector.explain import gradcam, save_overlay_png, uninformative_reason
 
     row_by_face = {id(face): row for face, row in zip(faces, rows, strict=True)}
     written = []
+    reasons = []
     for det in detectors:
         # A track detector explains the crops as one sequence, so they must be in time order.
         ordered = sorted(faces, key=lambda f: f.frame_index) if det.config.input_kind == "track" else faces
         # Each heatmap is drawn on the region this detector saw: the crop narrowed to its margin.
         seen = det.crops_for([f.crop for f in ordered], source_margin)
         maps = gradcam(det, seen)
+        reasons.append(uninformative_reason(maps))
         for face, region, cam in zip(ordered, seen, maps, strict=True):
             crop = cv2.resize(region, (CROP_SAVE_PX, CROP_SAVE_PX), interpolation=cv2.INTER_AREA)
             name = f"f{face.frame_index:06d}_t{face.track_id:03d}_{det.name}.png"
@@ -174,7 +179,9 @@ def _write_heatmaps(
             row.heatmap_paths[det.name] = relative
             row.heatmap_path = row.heatmap_path or relative
             written.append(relative)
-    return written
+    # Uninformative only when every detector's maps are.
+    uninformative = "; ".join(r for r in reasons if r) if reasons and all(reasons) else ""
+    return written, uninformative
 
 
 def detect_faces(
@@ -649,7 +656,9 @@ def _explain(
     summary.track_id = deciding
     summary.detectors = [d.name for d in chosen]
     try:
-        summary.files = _write_heatmaps(artifacts / "heatmaps", chosen, faces, rows, ensemble.crop_margin)
+        summary.files, summary.uninformative = _write_heatmaps(
+            artifacts / "heatmaps", chosen, faces, rows, ensemble.crop_margin
+        )
     except (RuntimeError, ValueError, OSError) as exc:
         # A failed explanation must not cost the analyst the verdict it would have illustrated.
         summary.skipped = f"Grad-CAM failed: {exc.__class__.__name__}: {exc}"

@@ -161,6 +161,8 @@ class AnalysisJob(models.Model):
     # What actually ran, recorded by the worker: names, versions, checkpoint sha256, trained.
     detector_set = models.JSONField(default=list, blank=True)
     diagnostics = models.JSONField(default=dict, blank=True)
+    # detector.contract.Explanations: which heatmaps were written, and whether they explain anything.
+    explanations = models.JSONField(default=dict, blank=True)
     timings = models.JSONField(default=dict, blank=True)
     # detector.contract.Manifest: what the analysis ran with, to re-run it (python -m detector reproduce).
     manifest = models.JSONField(default=dict, blank=True)

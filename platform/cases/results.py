@@ -143,6 +143,7 @@ def record_results(job_id: int, worker: str, result: contract.AnalysisResult) ->
         job.progress = 100
         job.detector_set = [d.to_dict() for d in result.detectors]
         job.diagnostics = result.diagnostics.to_dict()
+        job.explanations = result.explanations.to_dict()
         job.timings = result.timings
         job.manifest = result.manifest.to_dict() if result.manifest is not None else {}
         job.finished_at = timezone.now()
@@ -153,6 +154,7 @@ def record_results(job_id: int, worker: str, result: contract.AnalysisResult) ->
                 "progress",
                 "detector_set",
                 "diagnostics",
+                "explanations",
                 "timings",
                 "manifest",
                 "finished_at",

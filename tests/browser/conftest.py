@@ -148,6 +148,7 @@ def record_scored_job(
     case_title: str = "Scored interview",
     faceless: frozenset[int] = frozenset(),
     warnings: tuple[str, ...] = ("faces are small (median 74 px)",),
+    heatmaps_uninformative: str = "",
 ):
     """A scored job of ``frames`` sampled frames, ``frame_step`` indexes and ``seconds_apart`` apart on the
     2 s clip, the ``i``-th scored ``scores(i)`` = (effnet, spectral), heatmaps from the ``heatmaps_from``-th;
@@ -231,6 +232,12 @@ def record_scored_job(
             "frames_with_faces": frames_sampled - len(faceless),
         },
         "timings": {"total_s": 1.0},
+        "explanations": {
+            "track_id": 0,
+            "detectors": ["effnet_b4_msfa"],
+            "files": [heatmap for _, heatmap in images[heatmaps_from:]],
+            "uninformative": heatmaps_uninformative,
+        },
     }
     assert results.record_results(job.pk, worker, AnalysisResult.from_dict(result))
     return job

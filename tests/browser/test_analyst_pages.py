@@ -58,6 +58,8 @@ def page(browser, live_server):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
+    # Requests still in flight (crops, the video) would meet the test database being flushed under them.
+    page.wait_for_load_state("networkidle")
     context.close()
     assert not errors, f"the page raised errors: {errors}"
 
@@ -389,3 +391,43 @@ def test_the_page_says_in_how_many_sampled_frames_a_face_was_found_and_marks_the
     page.keyboard.press("ArrowRight")
     expect(page.get_by_test_id("timeline-readout")).to_contain_text("no face found on this frame")
     screenshot(page, "27-5-faces-missing")
+
+
+def test_the_enlarged_crop_shows_its_heatmap_with_a_legend(
+    analyst, analyst_credentials, playable_clip_path, page: Page
+):
+    job = recorded_job(analyst, playable_clip_path)
+    sign_in(page, analyst_credentials)
+    page.goto(f"/jobs/{job.pk}")
+    page.get_by_test_id("face-crop").nth(12).click()  # one of the faces with a heatmap
+    detail = page.get_by_test_id("face-detail")
+    expect(detail.get_by_test_id("face-detail-heatmap").locator("img")).to_be_visible()
+    expect(detail.get_by_test_id("heatmap-legend")).to_contain_text("effnet_b4_msfa's evidence for manipulation")
+    expect(page.get_by_test_id("heatmaps-uninformative")).to_have_count(0)
+    screenshot(page, "27-6-heatmap-legend")
+
+
+def test_heatmaps_that_are_all_the_same_centred_blob_are_called_uninformative_not_shown_as_evidence(
+    analyst, analyst_credentials, playable_clip_path, page: Page
+):
+    reason = (
+        "all 8 heatmaps are the same blob near the centre of the face (each correlates at least 0.97 with their mean)"
+    )
+    job = record_scored_job(
+        analyst,
+        playable_clip_path,
+        frames=16,
+        frame_step=2,
+        seconds_apart=2 / 15,
+        scores=fixture_scores,
+        heatmaps_from=8,
+        heatmaps_uninformative=reason,
+    )
+    sign_in(page, analyst_credentials)
+    page.goto(f"/jobs/{job.pk}")
+    expect(page.get_by_test_id("heatmaps-uninformative")).to_contain_text(f"Heatmaps uninformative: {reason}")
+    page.get_by_test_id("face-crop").nth(12).click()
+    expect(page.get_by_test_id("face-detail-heatmap")).to_have_count(0)
+    expect(page.get_by_test_id("heatmap-toggle")).to_have_text("Show heatmaps anyway")
+    page.get_by_test_id("heatmap-toggle").click()
+    expect(page.get_by_test_id("face-detail-heatmap")).to_be_visible()

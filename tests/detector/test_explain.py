@@ -69,3 +69,25 @@ def test_overlay_is_an_rgb_image_of_the_crop_saved_as_png(tmp_path, face_crop):
     assert not np.array_equal(overlay, crop)
     written = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
     assert np.array_equal(written, overlay)
+
+
+def blob(cy: float, cx: float, size: int = 64, sigma: float = 10.0) -> np.ndarray:
+    yy, xx = np.mgrid[0:size, 0:size]
+    return np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma**2)).astype(np.float32)
+
+
+def test_heatmaps_that_are_all_the_same_centred_blob_are_called_uninformative():
+    from detector.explain import uninformative_reason
+
+    same = [blob(31.5 + d, 31.5 - d) for d in (0, 1, -1, 0.5)]
+    reason = uninformative_reason(same)
+    assert reason and reason.startswith("all 4 heatmaps are the same blob near the centre")
+    assert uninformative_reason([np.zeros((64, 64), np.float32)] * 3).startswith("every heatmap is empty")
+
+
+def test_heatmaps_that_point_at_different_regions_or_off_centre_are_evidence():
+    from detector.explain import uninformative_reason
+
+    assert uninformative_reason([blob(15, 20), blob(45, 40), blob(30, 10)]) is None
+    assert uninformative_reason([blob(10, 10)] * 3) is None  # the same place, but not the centre
+    assert uninformative_reason([blob(31.5, 31.5)]) is None  # one map cannot be compared with others

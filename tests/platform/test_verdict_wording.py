@@ -89,3 +89,17 @@ def test_the_report_says_in_how_many_sampled_frames_a_face_was_found(alice_clien
     job_id = record(alice_client, case, sample_clip_path.read_bytes(), result)
     report = alice_client.get(f"/api/v1/jobs/{job_id}/report/").content.decode()
     assert 'data-testid="report-coverage">in 2 of 3 sampled frames' in report
+
+
+def test_the_report_calls_heatmaps_that_are_all_the_same_centred_blob_uninformative(
+    alice_client, case, sample_clip_path
+):
+    result = fake_result()
+    reason = "all 6 heatmaps are the same blob near the centre of the face"
+    result.explanations = contract.Explanations(
+        detectors=["efficientnet_b0"], files=["heatmaps/a.png"], uninformative=reason
+    )
+    job_id = record(alice_client, case, sample_clip_path.read_bytes(), result)
+    assert alice_client.get(f"/api/v1/jobs/{job_id}/").json()["explanations"]["uninformative"] == reason
+    report = alice_client.get(f"/api/v1/jobs/{job_id}/report/").content.decode()
+    assert f"Heatmaps uninformative: {reason}" in report

@@ -856,6 +856,14 @@ export interface components {
          * @enum {string}
          */
         EventEnum: "job.finished" | "job.reviewed";
+        Explanations: {
+            method?: string;
+            track_id?: number | null;
+            detectors?: string[];
+            files?: string[];
+            skipped?: string | null;
+            uninformative?: string;
+        };
         Face: {
             readonly id: number;
             readonly track_id: number;
@@ -902,6 +910,8 @@ export interface components {
             readonly detector_set: components["schemas"]["DetectorInfo"][];
             readonly verdict: components["schemas"]["Verdict"] | null;
             readonly diagnostics: components["schemas"]["Diagnostics"];
+            /** @description The heatmaps written for the deciding track, and why they explain nothing when they do not (uninformative: all the same centred blob). */
+            readonly explanations: components["schemas"]["Explanations"];
             readonly timings: unknown;
             readonly error_code: string;
             readonly error_message: string;

@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import type { FaceResult, FrameResult, Verdict } from "../api/types";
+import type { FaceResult, FrameResult, Job, Verdict } from "../api/types";
 import { formatScore, formatTimestamp } from "../lib/format";
 import { sortFrames } from "../lib/timeline";
 import { formatPManipulated, scoreZone } from "../lib/verdict";
@@ -19,9 +19,13 @@ interface Props {
   currentFrameIndex?: number | null;
   /** "video" or "image": an image's one frame has no time to show. */
   mediaKind: string;
+  /** Which heatmaps were written, by which detectors, and whether they explain anything. */
+  explanations?: Job["explanations"];
 }
 
-export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex, mediaKind }: Props) {
+export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex, mediaKind, explanations }: Props) {
+  const uninformative = explanations?.uninformative || "";
+  const explainedBy = (explanations?.detectors ?? []).join(", ");
   const isVideo = mediaKind === "video";
   const [showHeatmaps, setShowHeatmaps] = useState(false);
   const [selected, setSelected] = useState<FaceAt | null>(null);
@@ -55,10 +59,16 @@ export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex, mediaK
           onClick={() => setShowHeatmaps((v) => !v)}
           data-testid="heatmap-toggle"
         >
-          {showHeatmaps ? "Hide heatmaps" : "Show heatmaps"}
+          {showHeatmaps ? "Hide heatmaps" : uninformative ? "Show heatmaps anyway" : "Show heatmaps"}
         </button>
         {!anyHeatmap && <span className="muted small">No heatmaps for this analysis.</span>}
+        {anyHeatmap && showHeatmaps && <HeatmapLegend detectors={explainedBy} />}
       </div>
+      {anyHeatmap && uninformative && (
+        <p className="note warn small" data-testid="heatmaps-uninformative">
+          <strong>Heatmaps uninformative:</strong> {uninformative}. They are kept for the record, not shown as evidence.
+        </p>
+      )}
 
       {tracks.map(([trackId, faces]) => {
         const summary = verdict?.per_track.find((t) => t.track_id === trackId);
@@ -116,11 +126,22 @@ export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex, mediaK
 
       {selected && (
         <aside className="crop-detail card" aria-label="Selected face" data-testid="face-detail">
-          <div className="crop-image large">
-            {selected.face.crop_url && (
-              <img src={selected.face.crop_url} alt={`Face of track ${selected.face.track_id} at frame ${selected.frame.frame_index}`} />
+          <div className="crop-pair">
+            <div className="crop-image large">
+              {selected.face.crop_url && (
+                <img src={selected.face.crop_url} alt={`Face of track ${selected.face.track_id} at frame ${selected.frame.frame_index}`} />
+              )}
+            </div>
+            {selected.face.heatmap_url && (!uninformative || showHeatmaps) && (
+              <figure className="heatmap-figure" data-testid="face-detail-heatmap">
+                <div className="crop-image large">
+                  <img src={selected.face.heatmap_url} alt={`Heatmap of the face of track ${selected.face.track_id}`} />
+                </div>
+                <figcaption>
+                  <HeatmapLegend detectors={explainedBy} />
+                </figcaption>
+              </figure>
             )}
-            {showHeatmaps && selected.face.heatmap_url && <img className="heatmap" src={selected.face.heatmap_url} alt="" />}
           </div>
           <div>
             <h3>
@@ -153,5 +174,18 @@ export function FaceGallery({ frames, verdict, onSeek, currentFrameIndex, mediaK
         </aside>
       )}
     </div>
+  );
+}
+
+/** What a heatmap's colours mean: a Grad-CAM of the detector's score, from low (blue) to high (red) contribution. */
+export function HeatmapLegend({ detectors }: { detectors: string }) {
+  return (
+    <span className="heatmap-legend small" data-testid="heatmap-legend">
+      <span className="legend-bar" aria-hidden="true" />
+      <span>
+        blue: little, red: most of {detectors || "the detector"}'s evidence for manipulation (Grad-CAM); where it
+        looked, not a map of what was manipulated
+      </span>
+    </span>
   );
 }

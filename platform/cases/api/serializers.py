@@ -171,6 +171,11 @@ class JobSerializer(serializers.ModelSerializer):
     settings = JobSettingsSerializer(read_only=True)
     detector_set = contract_json_field(contract.DetectorInfo, many=True)
     diagnostics = contract_json_field(contract.Diagnostics)
+    explanations = contract_json_field(
+        contract.Explanations,
+        help_text="The heatmaps written for the deciding track, and why they explain nothing when they do not "
+        "(uninformative: all the same centred blob).",
+    )
     case = serializers.IntegerField(source="media.case_id", read_only=True)
     media = MediaSerializer(read_only=True)
     verdict = serializers.SerializerMethodField()
@@ -212,6 +217,7 @@ class JobSerializer(serializers.ModelSerializer):
             "detector_set",
             "verdict",
             "diagnostics",
+            "explanations",
             "timings",
             "error_code",
             "error_message",

@@ -148,6 +148,7 @@ export function JobView({ job }: { job: Job }) {
                   onSeek={job.media.kind === "video" ? seek : undefined}
                   currentFrameIndex={currentFrameIndex}
                   mediaKind={job.media.kind}
+                  explanations={job.explanations}
                 />}
             </section>
           )}
