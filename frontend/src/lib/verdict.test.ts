@@ -100,6 +100,9 @@ describe("verdict display", () => {
     );
     expect(verdictHeadline({ ...verdict, label: "no_faces", score: null })).toMatch(/No faces/);
     expect(verdictHeadline(null)).toBe("No verdict yet.");
+    expect(verdictHeadline({ ...verdict, label: "inconclusive", label_text: "Inconclusive", score: null, abstained: { b0: "chance" } })).toMatch(
+      /^Inconclusive: not decided/,
+    );
   });
 
   it("flags untrained detectors from the verdict or from the detector set", () => {

@@ -66,6 +66,9 @@ export function scoreZone(score: number, thresholds: Verdict["thresholds"]): Sco
 export function verdictHeadline(verdict: Verdict | null): string {
   if (!verdict) return "No verdict yet.";
   if (verdict.label === "no_faces") return "No faces were found, so nothing could be scored.";
+  if (typeof verdict.score !== "number" && Object.keys(verdict.abstained ?? {}).length) {
+    return `${verdictWords(verdict)}: not decided, no detector that ran is shown by its model card to beat chance here.`;
+  }
   if (typeof verdict.score !== "number") {
     return verdict.untrained
       ? `${verdictWords(verdict)}: not scored, no detector has trained weights.`
