@@ -293,12 +293,12 @@ def prepare_data(config: TrainConfig, log: Log = print) -> PreparedData:
         by_part[None], data.test_share, data.dev_share, config.seed, data.dev_groups, data.test_groups
     )
     train_only, test_only = by_part["train"], by_part["test"]
-    crossing = {i.group for i in (*dev_items, *test_items, *test_only)} & {i.group for i in train_only}
-    crossing |= {i.group for i in (*train_items, *dev_items)} & {i.group for i in test_only}
-    if crossing:
-        raise ValueError(
-            f"train-only or test-only sources share groups with other parts: {', '.join(sorted(crossing))}"
-        )
+    held_apart = {i.group for i in (*dev_items, *test_items, *test_only)} & {i.group for i in train_only}
+    if held_apart:
+        raise ValueError(f"train-only sources share groups with dev or test: {', '.join(sorted(held_apart))}")
+    seen = {i.group for i in (*train_items, *dev_items)} & {i.group for i in test_only}
+    if seen:
+        raise ValueError(f"test-only sources share groups with train or dev: {', '.join(sorted(seen))}")
     train_items += train_only
     test_items += test_only
     output = config.resolve(config.output_dir)

@@ -447,8 +447,10 @@ def test_a_scored_analysis_shows_probabilities_disagreements_and_heatmaps(
     detail = page.get_by_test_id("face-detail")
     expect(detail).to_contain_text("effnet_b4_msfa")
     expect(detail).to_contain_text("0.85")
+    # The enlarged crop has its heatmap beside it; the toggle lays each crop's heatmap over it in the gallery.
+    expect(detail.get_by_test_id("face-detail-heatmap").locator("img")).to_be_visible()
     page.get_by_test_id("heatmap-toggle").click()
-    expect(detail.locator("img.heatmap")).to_be_visible()
+    expect(crops.nth(12).locator("img.heatmap")).to_be_visible()
     screenshot(page, "12-verdict-scored-heatmaps")
 
 

@@ -171,7 +171,11 @@ def test_a_train_only_source_joins_training_without_moving_the_split(tmp_path: P
     same_groups = {**added, "part": "train", "group_pattern": r"^cam(id\d+)_"}
     with pytest.raises(ValueError, match="share groups with dev or test"):
         split_of(same_groups, name="leak")
-    with pytest.raises(Exception, match="is not 'train'"):
+    with pytest.raises(ValueError, match="test-only sources share groups with train or dev"):
+        split_of({**same_groups, "part": "test"}, name="seen")
+    held = split_of({**added, "part": "test"}, name="held")
+    assert held["test"] == without["test"] | extra_names and held["train"] == without["train"]
+    with pytest.raises(Exception, match="is not 'train', 'test'"):
         split_of({**added, "part": "dev"}, name="bad")
 
 

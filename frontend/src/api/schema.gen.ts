@@ -918,7 +918,15 @@ export interface components {
             readonly cancel_requested: boolean;
             readonly retry_of: number | null;
             readonly review_status: components["schemas"]["ReviewStatusEnum"];
-            readonly review_label: components["schemas"]["VerdictLabelEnum"];
+            /**
+             * @description The reviewer's override label; blank: no override, the machine's verdict stands.
+             *
+             *     * `manipulated` - Manipulated
+             *     * `authentic` - Authentic
+             *     * `inconclusive` - Inconclusive
+             *     * `no_faces` - No faces
+             */
+            readonly review_label: components["schemas"]["VerdictLabelEnum"] | components["schemas"]["BlankEnum"];
             readonly review: components["schemas"]["Review"] | null;
             /** Format: date-time */
             readonly created_at: string;

@@ -178,6 +178,14 @@ class JobSerializer(serializers.ModelSerializer):
     )
     case = serializers.IntegerField(source="media.case_id", read_only=True)
     media = MediaSerializer(read_only=True)
+    # Declared, not derived: a read-only model choice field is documented without its blank value, and blank
+    # (no override) is what most jobs hold.
+    review_label = serializers.ChoiceField(
+        choices=VerdictLabel.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The reviewer's override label; blank: no override, the machine's verdict stands.",
+    )
     verdict = serializers.SerializerMethodField()
     frames_url = LinkField("job-frames")
     report_url = LinkField("job-report")
