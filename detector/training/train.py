@@ -13,6 +13,7 @@ import csv
 import dataclasses
 import json
 import math
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -595,6 +596,10 @@ def train(config: TrainConfig, resume: bool = False, log: Log = print) -> Path:
         start_step = step
         torch.set_rng_state(state["torch_rng"])
         log(f"resumed from {state_path} after epoch {state['epoch']}")
+    if not (resume and state_path.is_file()):
+        # A fresh run's curves start empty: an earlier, abandoned run in the same folder must not prefix them.
+        (output / "metrics.csv").unlink(missing_ok=True)
+        shutil.rmtree(output / "tensorboard", ignore_errors=True)
     scalars = ScalarLog(output)
     started = time.perf_counter()
     use_amp = optim.amp and device.type == "cuda"

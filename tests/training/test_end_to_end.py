@@ -83,6 +83,10 @@ def test_train_then_evaluate_a_cnn_from_the_command_line(tmp_path: Path, face_fo
     assert checkpoints.expected_sha256(checkpoint) == checkpoints.file_sha256(checkpoint)
     assert (run / "last.pt").is_file() and (run / "metrics.csv").is_file()
     assert_tensorboard_scalars(run / "tensorboard", epochs=TINY_OPTIM["epochs"])
+    assert main(["train", str(config)]) == 0, "a fresh run in the same folder"
+    assert_tensorboard_scalars(run / "tensorboard", epochs=TINY_OPTIM["epochs"])
+    curves = (run / "metrics.csv").read_text().splitlines()
+    assert sum(line.startswith("0,dev/log_loss,") for line in curves) == 1, "the earlier run's curves are gone"
     split = json.loads((run / "split.json").read_text())["parts"]
     assert {r["group"] for r in split["train"]}.isdisjoint({r["group"] for r in split["dev"]})
 
