@@ -41,17 +41,18 @@ def _audit(
     action: str, subject: Media | AnalysisJob, user: AbstractBaseUser, ip: str | None, detail: dict | None = None
 ) -> AuditEvent:
     """A custody event about an original or a job, with the original's sha256 and the case's team."""
+    return audit(action, actor=user, ip=ip, detail=detail, **_custody_subject(subject))
+
+
+def _custody_subject(subject: Media | AnalysisJob) -> dict:
+    """What a custody event says about its original or job: the case's team, the object and the original's sha256."""
     media = subject if isinstance(subject, Media) else subject.media
-    return audit(
-        action,
-        actor=user,
-        team=media.case.team_id,
-        object_type="media" if subject is media else "job",
-        object_id=subject.pk,
-        sha256=media.sha256,
-        ip=ip,
-        detail=detail,
-    )
+    return {
+        "team": media.case.team_id,
+        "object_type": "media" if subject is media else "job",
+        "object_id": subject.pk,
+        "sha256": media.sha256,
+    }
 
 
 # --- cases -----------------------------------------------------------------------------------
@@ -316,17 +317,7 @@ def _audit_read(
 ) -> AuditEvent | None:
     """A read of evidence, recorded once per person, object and kind of read in audit.services.EVIDENCE_READ_WINDOW_S
     (the first request's detail is kept): one page view is one event of each kind, not one per request."""
-    media = subject if isinstance(subject, Media) else subject.media
-    return record_read(
-        action,
-        actor=user,
-        team=media.case.team_id,
-        object_type="media" if subject is media else "job",
-        object_id=subject.pk,
-        sha256=media.sha256,
-        ip=ip,
-        detail=detail,
-    )
+    return record_read(action, actor=user, ip=ip, detail=detail, **_custody_subject(subject))
 
 
 def original_viewed(media: Media, user: AbstractBaseUser, ip: str | None = None, byte_range: str = "") -> None:
