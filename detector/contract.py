@@ -88,11 +88,12 @@ KIND_ORDER = tuple(KIND_NAMES)
 # DEFAULT_DETECTORS run when a job names none (the shipping gate in weights/EXPERIMENTS.md chose them);
 # the others are evaluated and shipped but run only when named. Here, not in detector.ensemble, because
 # the web process validates submissions against them and must not load torch.
-DEFAULT_DETECTORS = ("efficientnet_b0",)
+DEFAULT_DETECTORS = ("efficientnet_lite0",)
 # Run beside DEFAULT_DETECTORS on every image job that names no detectors, on a video only when named:
 # whole-face synthesis is a still-image problem (profile photos), and nothing measured it on video.
-IMAGE_DEFAULT_DETECTORS = ("genface_spectral",)
-OPT_IN_DETECTORS = ("custom_cnn", "spectral_lr")
+IMAGE_DEFAULT_DETECTORS = ("genface_lite0",)
+# The from-scratch detectors the ImageNet-started ones replaced (EXPERIMENTS.md, 2026-12-07) stay for comparison.
+OPT_IN_DETECTORS = ("efficientnet_b0", "genface_spectral", "custom_cnn", "spectral_lr")
 SHIPPED_DETECTORS = (*DEFAULT_DETECTORS, *IMAGE_DEFAULT_DETECTORS, *OPT_IN_DETECTORS)
 
 

@@ -315,8 +315,8 @@ def evaluation_markdown(
         f"Caveats: {videos['items']} videos is a small test set (one fake video moves the AUC by up to",
         f"{1 / max(1, videos['items_fake']):.2f}); ECE on a few dozen videos is noisy. The bracket after a video",
         "AUC is its 95 % bootstrap interval (reals and fakes resampled apart): how far these videos pin it down. It",
-        "does not include the training seed's share: the shipped efficientnet_b0 config trained with two other seeds",
-        "scored 0.509 and 0.527 instead of 0.618 on the same videos (`EXPERIMENTS.md`). Full reports with",
+        "does not include the training seed's share: `EXPERIMENTS.md` gives the shipped configs trained with other",
+        "seeds and scored on the same videos. Full reports with",
         "ROC/PR/reliability/confusion plots: `var/runs/evaluation/{videos,faces}/`.",
         "",
     ]
@@ -515,6 +515,10 @@ def default_membership(name: str, dev: dict[str, Any]) -> str:
     )
 
 
+# The test video AUC the default face-swap detector is asked for (issue 25); below it a card says so.
+VIDEO_AUC_GOAL = 0.90
+
+
 def measured_limit(video: dict[str, Any]) -> str:
     """A known limit read off the held-out numbers, so the card never claims more than was measured."""
     auc = video["auc_roc"]
@@ -525,9 +529,9 @@ def measured_limit(video: dict[str, Any]) -> str:
             f"- On the held-out videos it ranks fakes *below* reals (video AUC {auc:.3f}): worse than chance there;\n"
             "  its training cue does not carry over to these compressed, unseen manipulations.\n"
         )
-    if auc < 0.85:
+    if auc < VIDEO_AUC_GOAL:
         return (
-            f"- Held-out video AUC {auc:.3f} is below the project's goal of 0.85, and FPR on real videos at the\n"
+            f"- Held-out video AUC {auc:.3f} is below the project's goal of {VIDEO_AUC_GOAL:.2f}, and FPR on real videos at the\n"
             f"  threshold is {_f(video['fpr'])}: treat a score as a weak hint, never as a finding.\n"
         )
     return ""

@@ -147,19 +147,22 @@ def test_the_shipped_catalogue_names_each_detectors_kind_defaults_and_card_witho
 ):
     from detector.ensemble import shipped_catalogue
 
-    checkpoint = tmp_path / "genface_spectral.pt"
+    (generated_name,) = contract.IMAGE_DEFAULT_DETECTORS
+    (default_name,) = contract.DEFAULT_DETECTORS
+    checkpoint = tmp_path / f"{generated_name}.pt"
     checkpoint.write_bytes(b"weights")
-    (tmp_path / "genface_spectral.pt.sha256").write_text(f"{hashlib.sha256(b'weights').hexdigest()}  x\n")
+    (tmp_path / f"{generated_name}.pt.sha256").write_text(f"{hashlib.sha256(b'weights').hexdigest()}  x\n")
     write_model_card(checkpoint, video=CHANCE_ON_VIDEOS, image=ABOVE_CHANCE)
     monkeypatch.setenv("FORENSICS_WEIGHTS_DIR", str(tmp_path))
     catalogue = {entry["name"]: entry for entry in shipped_catalogue()}
     assert list(catalogue) == list(contract.SHIPPED_DETECTORS)
-    generated = catalogue["genface_spectral"]
+    generated = catalogue[generated_name]
     assert (generated["kind"], generated["kind_name"], generated["default_for"]) == (
         "fully_generated",
         "fully generated face",
         ["image"],
     )
     assert generated["card"]["image_auc_ci95"] == [0.70, 0.95]
-    assert catalogue["efficientnet_b0"]["default_for"] == ["video", "image"]
-    assert catalogue["efficientnet_b0"]["card"] == {}  # no weights in this folder: no card speaks for them
+    assert catalogue["genface_spectral"]["default_for"] == []  # opt-in: runs only when a job names it
+    assert catalogue[default_name]["default_for"] == ["video", "image"]
+    assert catalogue[default_name]["card"] == {}  # no weights in this folder: no card speaks for them

@@ -323,9 +323,11 @@ def test_an_image_job_names_both_kinds_of_manipulation_and_scores_each(
 
 
 def test_an_image_runs_the_generated_face_detector_by_default_and_a_video_does_not():
-    from detector.contract import DEFAULT_DETECTORS, default_detectors
+    from detector.contract import DEFAULT_DETECTORS, IMAGE_DEFAULT_DETECTORS, ManipulationKind, default_detectors
 
-    assert default_detectors("image") == (*DEFAULT_DETECTORS, "genface_spectral")
+    kinds = {detector.get_config(n).kind for n in IMAGE_DEFAULT_DETECTORS}
+    assert kinds == {ManipulationKind.FULLY_GENERATED}
+    assert default_detectors("image") == (*DEFAULT_DETECTORS, *IMAGE_DEFAULT_DETECTORS)
     assert default_detectors("video") == DEFAULT_DETECTORS
 
 

@@ -182,9 +182,12 @@ def test_analyze_folder_without_detectors_runs_each_files_default_kinds(
     portrait_png, sample_clip_path, tmp_path, monkeypatch
 ):
     """As a job: an image runs the face-swap default and the generated-face detector, a video the former only."""
+    from detector.contract import DEFAULT_DETECTORS, IMAGE_DEFAULT_DETECTORS
+
+    (swap,), (generated,) = DEFAULT_DETECTORS, IMAGE_DEFAULT_DETECTORS
     weights = tmp_path / "weights"
-    save_random_checkpoint("efficientnet_b0", weights / "efficientnet_b0.pt", input_size=64)
-    save_random_checkpoint("genface_spectral", weights / "genface_spectral.pt", input_size=64)
+    save_random_checkpoint(swap, weights / f"{swap}.pt", input_size=64)
+    save_random_checkpoint(generated, weights / f"{generated}.pt", input_size=64)
     monkeypatch.setenv("FORENSICS_WEIGHTS_DIR", str(weights))
     folder = tmp_path / "inbox"
     folder.mkdir()
@@ -193,6 +196,6 @@ def test_analyze_folder_without_detectors_runs_each_files_default_kinds(
     out_csv = tmp_path / "out.csv"
     assert cli.main(["analyze-folder", str(folder), "--csv", str(out_csv), "--device", "cpu", "--frames", "4"]) == 0
     image, video = csv.DictReader(out_csv.open())
-    assert image["kind"] == "image" and image["score_genface_spectral"] and image["score_efficientnet_b0"]
-    assert video["kind"] == "video" and video["score_efficientnet_b0"] and not video["score_genface_spectral"]
+    assert image["kind"] == "image" and image[f"score_{generated}"] and image[f"score_{swap}"]
+    assert video["kind"] == "video" and video[f"score_{swap}"] and not video[f"score_{generated}"]
     assert image["untrained_detectors"] == video["untrained_detectors"] == ""

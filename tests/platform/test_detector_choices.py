@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases import detectors, lease, results
+from detector.contract import DEFAULT_DETECTORS
 from tests.factories import fake_result
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,8 @@ MADE_UP_CARD = {"video_auc": 0.71, "video_auc_ci95": [0.52, 0.88], "video_fpr": 
 
 
 def test_every_detector_a_job_may_name_is_listed_with_what_a_worker_recorded_about_it(alice_client, settings):
-    settings.ANALYSIS_DETECTORS = ("efficientnet_b0", "genface_spectral", "custom_cnn")
+    default = DEFAULT_DETECTORS[0]
+    settings.ANALYSIS_DETECTORS = (default, "genface_spectral", "custom_cnn")
     detectors.record_catalogue(
         [
             {
@@ -30,7 +32,7 @@ def test_every_detector_a_job_may_name_is_listed_with_what_a_worker_recorded_abo
         ]
     )
     listed = alice_client.get("/api/v1/detectors/").json()
-    assert [d["name"] for d in listed] == ["efficientnet_b0", "genface_spectral", "custom_cnn"]
+    assert [d["name"] for d in listed] == [default, "genface_spectral", "custom_cnn"]
     generated = listed[1]
     assert generated["recorded"] and generated["kind_name"] == "fully generated face"
     assert generated["card"] == MADE_UP_CARD and generated["default_for"] == ["image"]
