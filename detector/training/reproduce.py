@@ -531,7 +531,8 @@ def measured_limit(video: dict[str, Any]) -> str:
         )
     if auc < VIDEO_AUC_GOAL:
         return (
-            f"- Held-out video AUC {auc:.3f} is below the project's goal of {VIDEO_AUC_GOAL:.2f}, and FPR on real videos at the\n"
+            f"- Held-out video AUC {auc:.3f} is below the project's goal of {VIDEO_AUC_GOAL:.2f}, and FPR on real "
+            "videos at the\n"
             f"  threshold is {_f(video['fpr'])}: treat a score as a weak hint, never as a finding.\n"
         )
     return ""
